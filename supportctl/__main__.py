@@ -1,0 +1,3 @@
+from supportctl.cli.app import main
+
+main()
