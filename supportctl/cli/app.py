@@ -1,0 +1,49 @@
+"""The supportctl command line: global options, and the command modules put together."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from supportctl import __version__
+from supportctl.cli import common, customers, desk, tickets, views
+
+app = typer.Typer(
+    name="supportctl",
+    help="A help desk for small technical support teams that lives in a git repository.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"supportctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    desk_path: Optional[str] = typer.Option(None, "--desk", metavar="PATH", envvar="SUPPORTCTL_DESK",
+                                            help="The desk folder; default: SUPPORTCTL_DESK, "
+                                                 "else the nearest parent holding supportctl.yaml."),
+    actor: Optional[str] = typer.Option(None, "--as", metavar="NAME",
+                                        help="Who acts; default: SUPPORTCTL_USER, git user.name, login."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    common.STATE.desk_path = desk_path
+    common.STATE.actor = actor
+
+
+for module in (desk, tickets, views):
+    for info in module.app.registered_commands:
+        app.registered_commands.append(info)
+app.add_typer(customers.app, name="customer")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,120 @@
+"""What every command shares: the invocation's state, error handling, and output.
+
+Kept light: imported at start-up, so the services, YAML and the calendar are
+imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+
+from supportctl.errors import SupportError
+
+
+@dataclass
+class Invocation:
+    """Set by the app's callback: the global options of this run."""
+
+    desk_path: str | None = None
+    actor: str | None = None
+
+
+STATE = Invocation()
+
+
+def desk():
+    from supportctl.desk.desk import Desk, locate
+
+    return Desk(locate(STATE.desk_path, Path.cwd(), dict(os.environ)))
+
+
+def context(the_desk=None):
+    """The service context: desk, now (SUPPORTCTL_NOW honoured), acting user."""
+    from supportctl import clock
+    from supportctl.desk.desk import acting_user
+    from supportctl.services.context import Ctx
+
+    d = the_desk or desk()
+    return Ctx(desk=d, now=clock.now(), actor=acting_user(STATE.actor, dict(os.environ), d.root))
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"supportctl: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """The one place that turns a user's mistake into one line on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SupportError as exc:
+            fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(f"cannot access{where}: {exc.strerror or exc}", 2)
+
+    return wrapper
+
+
+def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
+    def register(fn: Callable) -> Callable:
+        app.command(name, **kwargs)(handle_errors(fn))
+        return fn
+
+    return register
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON (fields documented in the README).")
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None) -> None:
+    from tabulate import tabulate
+
+    if not rows:
+        return
+    keys = list(rows[0])
+    typer.echo(tabulate([[r[k] for k in keys] for r in rows], headers=headers or keys))
+
+
+def print_csv(rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def read_text(text: str | None, text_file: Path | None = None, what: str = "text") -> str:
+    """TEXT from the argument, a file, or stdin when neither is given and stdin is not a terminal."""
+    if text is not None and text != "-":
+        return text
+    if text_file is not None:
+        try:
+            return text_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise SupportError(f"{text_file} is not UTF-8 text", "convert it to UTF-8") from None
+    if text == "-" or not sys.stdin.isatty():
+        data = sys.stdin.read()
+        if data.strip():
+            return data
+    raise SupportError(f"no {what} given", "give it as an argument, with --text-file, or on stdin")

@@ -1,0 +1,77 @@
+"""Desk commands: init, check, import, station."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from supportctl.cli.common import JsonOption, command, context, desk, print_json
+
+app = typer.Typer()
+
+
+@command(app, "init")
+def init(path: Path = typer.Argument(Path("."), help="Folder of the new desk (created if missing).")) -> None:
+    """Create a desk: supportctl.yaml, customers.yaml, tickets/, journal/, .gitattributes, .gitignore."""
+    from supportctl.services.setup import init_desk
+
+    path.mkdir(parents=True, exist_ok=True)
+    created = init_desk(path)
+    typer.echo(f"created a desk in {created.root} (ticket IDs {created.station()}-0001, …)")
+
+
+@command(app, "check")
+def check(as_json: bool = JsonOption) -> None:
+    """Validate the whole desk; name every problem with its file. Exit 1 when any."""
+    from supportctl.services.check import check_desk
+
+    problems = check_desk(desk())
+    if as_json:
+        print_json([{"path": str(p.path), "problem": p.message} for p in problems])
+    else:
+        for p in problems:
+            typer.echo(str(p))
+        typer.echo(f"{len(problems)} problem(s)" if problems else "the desk is consistent", err=bool(problems))
+    if problems:
+        raise typer.Exit(1)
+
+
+@command(app, "import")
+def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `show --json`; '-' for stdin.")) -> None:
+    """Import tickets from JSON Lines; all or nothing."""
+    import sys
+
+    from supportctl.services.importer import import_tickets, parse_lines
+
+    if str(file) == "-":
+        lines, source = sys.stdin.read().splitlines(), "stdin"
+    else:
+        try:
+            lines, source = file.read_text(encoding="utf-8").splitlines(), str(file)
+        except UnicodeDecodeError:
+            raise typer.BadParameter(f"{file} is not UTF-8") from None
+    items = parse_lines(lines, source)
+    ctx = context()
+    if sys.stderr.isatty() and len(items) > 100:
+        with typer.progressbar(length=len(items), label="importing", file=sys.stderr) as bar:
+            written = import_tickets(ctx, items, bar.update)
+    else:
+        written = import_tickets(ctx, items)
+    typer.echo(f"imported {len(written)} ticket(s)" + (f": {written[0]} … {written[-1]}" if written else ""))
+
+
+@command(app, "station")
+def station(code: Optional[str] = typer.Argument(None, help="Set this clone's ID prefix (1-3 letters)."),
+            as_json: bool = JsonOption) -> None:
+    """Show or set this clone's station: the prefix of the ticket IDs it allocates."""
+    d = desk()
+    if code:
+        with d.lock():
+            d.set_station(code)
+    current = d.station()
+    if as_json:
+        print_json({"station": current})
+    else:
+        typer.echo(current or "none yet (the first new ticket picks one)")

@@ -1,0 +1,213 @@
+"""Ticket commands: new, register, assign, priority, note, reply, hold, resume, complete, close,
+reopen, link, split (each appends to the journal and prints what it did)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from supportctl.cli.common import command, context, read_text
+
+app = typer.Typer()
+
+
+def _done(change, what: str) -> None:
+    for line in change.notes:
+        typer.echo(f"supportctl: {line}", err=True)
+    typer.echo(f"{change.ticket.id}: {what}")
+
+
+@command(app, "new")
+def new(
+    subject: str = typer.Option("", "--subject", "-s", help="Subject line of the request."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="Text of the request (R-7.2); else stdin."),
+    text_file: Optional[Path] = typer.Option(None, "--text-file", help="Read the text from this file."),
+    org: Optional[str] = typer.Option(None, "--org", help="Customer organisation (R-7.7)."),
+    contact: Optional[str] = typer.Option(None, "--contact", help="Contact person's full name."),
+    position: Optional[str] = typer.Option(None, "--position", help="Contact's position."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Contact's phone."),
+    email: Optional[str] = typer.Option(None, "--email", help="Contact's e-mail."),
+    channel: str = typer.Option("email", "--channel", help="How it arrived; official channels only (R-7.5)."),
+    category: Optional[str] = typer.Option(None, "--category", help="Category, e.g. functional or layout (IS-6)."),
+    product: Optional[str] = typer.Option(None, "--product", help="The product concerned (R-1.3)."),
+    received: Optional[str] = typer.Option(None, "--received", help="When it arrived (ISO 8601); default now."),
+    related: list[str] = typer.Option([], "--related", help="A related ticket ID (R-4.3); repeatable."),
+    attach: list[Path] = typer.Option([], "--attach", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
+    force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract."),
+) -> None:
+    """Record a new ticket (status new) and print its ID alone on stdout."""
+    from supportctl.domain.ids import validate_id
+    from supportctl.domain.ticket import Contact
+    from supportctl.domain.values import parse_instant
+    from supportctl.services import tickets
+
+    ctx = context()
+    body = read_text(text, text_file, "ticket text") if text is not None or text_file else _stdin_if_piped()
+    fields = tickets.NewTicket(
+        subject=subject, text=body, org=org,
+        contact=Contact(name=contact, position=position, phone=phone, email=email),
+        channel=channel, category=category, product=product,
+        received_at=parse_instant(received, ctx.desk.tz) if received else None,
+        related=[validate_id(r) for r in related], attachments=list(attach),
+    )
+    change = tickets.create(ctx, fields, force=force)
+    for line in change.notes:
+        typer.echo(f"supportctl: {line}", err=True)
+    if not change.ticket.verified:
+        typer.echo(f"supportctl: {change.ticket.id} is unverified: {change.ticket.unverified_reason}", err=True)
+    typer.echo(change.ticket.id)
+
+
+def _stdin_if_piped() -> str:
+    import sys
+
+    return "" if sys.stdin.isatty() else sys.stdin.read()
+
+
+@command(app, "register")
+def register(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    priority: str = typer.Option(..., "--priority", "-p", help="1 (highest) to 4 (R-6.1..R-6.5)."),
+    assignee: Optional[str] = typer.Option(None, "--assignee", "-a", help="The specialist responsible."),
+) -> None:
+    """Register a new ticket: set its priority and deadline; the customer is told (R-6.6)."""
+    from supportctl.domain.values import parse_priority
+    from supportctl.services import tickets
+
+    ctx = context()
+    change = tickets.register(ctx, ticket_id, parse_priority(priority), assignee)
+    due = change.ticket.due.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M") if change.ticket.due else "—"
+    _done(change, f"registered, priority {change.ticket.priority}, due {due}")
+
+
+@command(app, "assign")
+def assign(ticket_id: str = typer.Argument(..., metavar="ID"),
+           assignee: str = typer.Argument(..., metavar="NAME")) -> None:
+    """Make NAME the specialist responsible for the ticket."""
+    from supportctl.services import tickets
+
+    _done(tickets.assign(context(), ticket_id, assignee), f"assigned to {assignee}")
+
+
+@command(app, "priority")
+def priority(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    new_priority: str = typer.Argument(..., metavar="N"),
+    reason: str = typer.Option(..., "--reason", help="Why the priority changes (recorded, R-6.1)."),
+) -> None:
+    """Change the priority; the deadline is recomputed from the receipt (R-6.1)."""
+    from supportctl.domain.values import parse_priority
+    from supportctl.services import tickets
+
+    change = tickets.change_priority(context(), ticket_id, parse_priority(new_priority), reason)
+    _done(change, f"priority {change.ticket.priority}")
+
+
+@command(app, "note")
+def note(ticket_id: str = typer.Argument(..., metavar="ID"),
+         text: Optional[str] = typer.Argument(None, help="The note; '-' or nothing reads stdin.")) -> None:
+    """Add an internal progress entry to the journal (R-4.5)."""
+    from supportctl.services import tickets
+
+    _done(tickets.note(context(), ticket_id, read_text(text, what="note")), "noted")
+
+
+@command(app, "reply")
+def reply(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    text: Optional[str] = typer.Argument(None, help="The answer; '-' or nothing reads stdin."),
+    spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 45m or 1h30m (at least 30m, R-5.2)."),
+    via: str = typer.Option("email", "--via", help="email, phone, remote or other (R-4.7)."),
+) -> None:
+    """Answer the customer (R-4.6, R-4.7); by e-mail the answer is mailed (IS-4)."""
+    from supportctl.domain.values import format_minutes, parse_minutes
+    from supportctl.errors import InvalidValue
+    from supportctl.services import tickets
+
+    if via not in ("email", "phone", "remote", "other"):
+        raise InvalidValue(f"invalid --via {via!r}", "use email, phone, remote or other")
+    change = tickets.reply(context(), ticket_id, read_text(text, what="reply"),
+                           parse_minutes(spent) if spent else None, via)
+    _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
+
+
+@command(app, "hold")
+def hold(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    text: str = typer.Argument("", help="Details for the journal."),
+    reason: str = typer.Option(..., "--reason", help="cannot-reproduce, need-info, needs-development, "
+                               "requirements-violated, unlicensed, out-of-scope or customer-delay (R-7.9)."),
+) -> None:
+    """Put the ticket on hold; its resolution clock pauses (R-7.9)."""
+    from supportctl.services import tickets
+
+    _done(tickets.hold(context(), ticket_id, reason, text), f"waiting ({reason}), SLA clock paused")
+
+
+@command(app, "resume")
+def resume(ticket_id: str = typer.Argument(..., metavar="ID"),
+           text: str = typer.Argument("", help="Details for the journal.")) -> None:
+    """Resume work on a waiting ticket; its clock runs again."""
+    from supportctl.services import tickets
+
+    _done(tickets.resume(context(), ticket_id, text), "open, SLA clock running")
+
+
+@command(app, "complete")
+def complete(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    text: Optional[str] = typer.Argument(None, help="The exhaustive answer; '-' or nothing reads stdin."),
+    spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 1h."),
+) -> None:
+    """Mark the ticket completed: the answer is delivered; awaiting confirmation (R-4.8)."""
+    from supportctl.domain.values import parse_minutes
+    from supportctl.services import tickets
+
+    change = tickets.complete(context(), ticket_id, read_text(text, what="answer"),
+                              parse_minutes(spent) if spent else None)
+    _done(change, "completed, awaiting the customer's confirmation")
+
+
+@command(app, "close")
+def close(ticket_id: str = typer.Argument(..., metavar="ID"),
+          rating: Optional[str] = typer.Option(None, "--rating", help="The customer's rating 1..5 (A-2).")) -> None:
+    """Close a completed ticket: the customer confirmed (R-4.9)."""
+    from supportctl.domain.values import parse_rating
+    from supportctl.services import tickets
+
+    change = tickets.close(context(), ticket_id, parse_rating(rating) if rating is not None else None)
+    _done(change, "closed" + (f", rated {change.ticket.rating}" if change.ticket.rating else ""))
+
+
+@command(app, "reopen")
+def reopen(ticket_id: str = typer.Argument(..., metavar="ID"),
+           reason: str = typer.Option(..., "--reason", help="The customer's reasons (R-4.8).")) -> None:
+    """Reopen a completed ticket: the customer disagrees with reasons (R-4.8)."""
+    from supportctl.services import tickets
+
+    _done(tickets.reopen(context(), ticket_id, reason), "reopened, SLA clock continues")
+
+
+@command(app, "link")
+def link(ticket_id: str = typer.Argument(..., metavar="ID"),
+         other: str = typer.Argument(..., metavar="OTHER")) -> None:
+    """Link two related tickets (both journals record it)."""
+    from supportctl.domain.ids import validate_id
+    from supportctl.services import tickets
+
+    _done(tickets.link(context(), ticket_id, validate_id(other)), f"linked to {validate_id(other)}")
+
+
+@command(app, "split")
+def split(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    subject: str = typer.Option(..., "--subject", "-s", help="Subject of the new problem."),
+    text: str = typer.Option(..., "--text", "-t", help="Text of the new problem."),
+) -> None:
+    """Make a new problem found in ID a new ticket linked to it (R-4.3); prints the new ID."""
+    from supportctl.services import tickets
+
+    change = tickets.split(context(), ticket_id, subject, text)
+    typer.echo(change.ticket.id)

@@ -1,0 +1,142 @@
+"""Commands that show: show, journal, list."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from supportctl.cli.common import JsonOption, command, context, print_csv, print_json, print_table
+
+app = typer.Typer()
+
+
+def _short(iso_text: str | None) -> str:
+    """'2026-11-24T13:00:00+03:00' → '24.11.26 13:00' (the journal form's date style, A-1)."""
+    if not iso_text:
+        return ""
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso_text).strftime("%d.%m.%y %H:%M")
+
+
+@command(app, "show")
+def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOption) -> None:
+    """Show a ticket: fields, contact, SLA, links, attachments and its journal."""
+    from supportctl.services.views import ticket_view
+
+    ctx = context()
+    view = ticket_view(ctx.desk, ctx.desk.load_ticket(ticket_id), ctx.now, history=True)
+    if as_json:
+        print_json(view)
+        return
+    c = view["contact"]
+    lines = [
+        f"{view['id']}  {view['subject']}",
+        f"status:     {view['status']}" + (f" ({view['hold_reason']})" if view["hold_reason"] else ""),
+        f"priority:   {view['priority'] or '— (not registered)'}",
+        f"org:        {view['org'] or '—'}" + ("" if view["verified"] else f"  [unverified: {view['unverified_reason']}]"),
+        f"contact:    {', '.join(x for x in (c['name'], c['position'], c['phone'], c['email']) if x) or '—'}",
+        f"contract:   {view['contract'] or '—'}" + (f"  plan: {view['plan']}" if view["plan"] else ""),
+        f"channel:    {view['channel']}" + (f"  category: {view['category']}" if view["category"] else "")
+        + (f"  product: {view['product']}" if view["product"] else ""),
+        f"assignee:   {view['assignee'] or '—'}",
+        f"received:   {_short(view['received_at'])}",
+        f"registered: {_short(view['registered_at']) or '—'}",
+        f"due:        {_short(view['due']) or '—'}  sla: {view['sla_state'] or '—'}",
+    ]
+    if view["eta"]:
+        lines.append(f"eta:        {_short(view['eta']['date'])}  {view['eta']['text']}")
+    if view["completed_at"]:
+        lines.append(f"completed:  {_short(view['completed_at'])}")
+    if view["closed_at"]:
+        lines.append(f"closed:     {_short(view['closed_at'])}" + (f"  rating: {view['rating']}" if view["rating"] else ""))
+    lines.append(f"spent:      {view['spent_minutes']} min")
+    if view["related"]:
+        lines.append(f"related:    {', '.join(view['related'])}")
+    if view["attachments"]:
+        lines.append(f"attached:   {', '.join(view['attachments'])}")
+    lines += ["", view["text"].rstrip(), "", "journal:"]
+    lines += [f"  {_short(e['at'])} \\ {e['text']}  ({e['by']}, {e['kind']})" for e in view["history"]]
+    typer.echo("\n".join(lines))
+
+
+@command(app, "journal")
+def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOption) -> None:
+    """Print the ticket's journal in time order (DD.MM.YY HH:MM \\ text, A-1)."""
+    from supportctl.domain.codec import entry_to_dict
+    from supportctl.domain.journal import in_time_order
+
+    ctx = context()
+    ctx.desk.load_ticket(ticket_id)
+    entries, problems = ctx.desk.read_journal(ticket_id)
+    for p in problems:
+        typer.echo(f"supportctl: warning: {p}", err=True)
+    rows = [entry_to_dict(e, ctx.desk.tz) for e in in_time_order(entries)]
+    if as_json:
+        print_json(rows)
+        return
+    for e in rows:
+        spent = f" [{e['spent_minutes']} min]" if e["spent_minutes"] else ""
+        typer.echo(f"{_short(e['at'])} \\ {e['text']}{spent}  ({e['by']}, {e['kind']})")
+
+
+@command(app, "list")
+def list_tickets(
+    status: list[str] = typer.Option([], "--status", help="new, open, waiting, completed, closed; "
+                                     "'active' = new+open+waiting. Repeatable."),
+    priority: list[str] = typer.Option([], "--priority", "-p", help="1..4; repeatable."),
+    org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
+    assignee: Optional[str] = typer.Option(None, "--assignee", help="Only this specialist."),
+    channel: Optional[str] = typer.Option(None, "--channel", help="Only this channel."),
+    since: Optional[str] = typer.Option(None, "--since", help="Received on or after (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Received on or before (YYYY-MM-DD)."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only tickets past their deadline."),
+    at_risk: bool = typer.Option(False, "--at-risk", help="Only tickets close to their deadline."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List tickets by priority, then first in first out (IS-2, R-4.5)."""
+    from supportctl.domain.lifecycle import STATUSES
+    from supportctl.domain.values import parse_instant, parse_priority
+    from supportctl.errors import InvalidValue
+    from supportctl.services.query import Filters, find
+    from supportctl.services.views import ticket_view
+
+    if fmt not in ("table", "csv", "json"):
+        raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
+    statuses: list[str] = []
+    for s in status:
+        if s == "active":
+            statuses += ["new", "open", "waiting"]
+        elif s in STATUSES:
+            statuses.append(s)
+        else:
+            raise InvalidValue(f"invalid status {s!r}", "use " + ", ".join(STATUSES) + " or active")
+    ctx = context()
+    tz = ctx.desk.tz
+    filters = Filters(
+        status=statuses or None, priority=[parse_priority(p) for p in priority] or None, org=org,
+        assignee=assignee, channel=channel,
+        since=parse_instant(since, tz) if since else None,
+        until=parse_instant(until, tz, end_of_day=True) if until else None,
+    )
+    tickets, damaged = find(ctx.desk, filters)
+    for d in damaged:
+        typer.echo(f"supportctl: warning: skipped {d}", err=True)
+    views = [ticket_view(ctx.desk, t, ctx.now) for t in tickets]
+    wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
+    if wanted:
+        views = [v for v in views if v["sla_state"] in wanted]
+    if as_json or fmt == "json":
+        print_json(views)
+        return
+    rows = [{
+        "id": v["id"], "p": v["priority"] or "", "status": v["status"], "sla": v["sla_state"] or "",
+        "due": _short(v["due"]), "org": v["org"] or "", "subject": v["subject"][:50],
+        "assignee": v["assignee"] or "", "verified": "" if v["verified"] else "unverified",
+    } for v in views]
+    if fmt == "csv":
+        print_csv(rows)
+    else:
+        print_table(rows)

@@ -1,0 +1,241 @@
+"""The desk on disk: where its files are, and reading and writing tickets, journals, customers."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import random
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from supportctl.desk import journal as journal_file
+from supportctl.desk import yamlio
+from supportctl.desk.config import CONFIG_FILE, DeskConfig
+from supportctl.desk.files import exclusive_lock, write_atomic
+from supportctl.domain import ids
+from supportctl.domain.codec import ticket_from_dict, ticket_to_file
+from supportctl.domain.customers import Customer
+from supportctl.domain.journal import Entry
+from supportctl.domain.ticket import Ticket
+from supportctl.errors import DeskDamaged, NotFound, SupportError
+
+ENV_DESK = "SUPPORTCTL_DESK"
+ENV_USER = "SUPPORTCTL_USER"
+STATE_DIR = ".supportctl"  # per clone, git-ignored: lock, station, index
+
+
+@dataclass
+class DamagedFile:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def locate(explicit: str | os.PathLike | None, cwd: Path, environ: dict[str, str]) -> Path:
+    """--desk, else SUPPORTCTL_DESK, else the nearest parent holding supportctl.yaml (like git)."""
+    given = explicit or environ.get(ENV_DESK)
+    if given:
+        root = Path(given).expanduser().resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise NotFound(f"{root} is not a desk (no {CONFIG_FILE})", "create one with: supportctl init PATH")
+        return root
+    for folder in (cwd.resolve(), *cwd.resolve().parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise NotFound(f"not inside a desk (no {CONFIG_FILE} in {cwd} or its parents)",
+                   "cd into a desk, pass --desk PATH, set SUPPORTCTL_DESK, or run supportctl init")
+
+
+def acting_user(explicit: str | None, environ: dict[str, str], root: Path | None = None) -> str:
+    """--as, else SUPPORTCTL_USER, else git's user.name, else the login name."""
+    if explicit:
+        return explicit
+    if environ.get(ENV_USER):
+        return environ[ENV_USER]
+    try:
+        out = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                             cwd=root, timeout=5)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+class Desk:
+    def __init__(self, root: Path):
+        self.root = root
+        self.tickets_dir = root / "tickets"
+        self.journal_dir = root / "journal"
+        self.attachments_dir = root / "attachments"
+        self.outbox_dir = root / "outbox"
+        self.state_dir = root / STATE_DIR
+        self.customers_path = root / "customers.yaml"
+
+    @cached_property
+    def config(self) -> DeskConfig:
+        return DeskConfig.load(self.root / CONFIG_FILE)
+
+    @property
+    def tz(self):
+        return self.config.tz
+
+    @cached_property
+    def sla(self):
+        """The SLA policies and calendars of supportctl.yaml (R-5.1, R-6)."""
+        from supportctl.domain.sla import sla_config_from_dict
+
+        try:
+            return sla_config_from_dict(self.config.raw)
+        except ValueError as exc:
+            raise DeskDamaged(f"{CONFIG_FILE}: {exc}", "fix the calendars/sla settings") from None
+
+    # -- tickets ---------------------------------------------------------
+
+    def ticket_path(self, ticket_id: str) -> Path:
+        return self.tickets_dir / f"{ids.validate_id(ticket_id)}.yaml"
+
+    def journal_path(self, ticket_id: str) -> Path:
+        return self.journal_dir / f"{ids.validate_id(ticket_id)}.yaml"
+
+    def exists(self, ticket_id: str) -> bool:
+        return self.ticket_path(ticket_id).is_file()
+
+    def load_ticket(self, ticket_id: str) -> Ticket:
+        path = self.ticket_path(ticket_id)
+        try:
+            return self.parse_ticket_text(path.read_text(encoding="utf-8"), path)
+        except FileNotFoundError:
+            raise NotFound(f"no ticket {ids.validate_id(ticket_id)} in this desk",
+                           "see the IDs with: supportctl list") from None
+        except UnicodeDecodeError:
+            raise DeskDamaged(f"{path}: not UTF-8 text", "restore the file with git") from None
+
+    def parse_ticket_text(self, text: str, path: Path) -> Ticket:
+        data = yamlio.loads(text, str(path))
+        try:
+            ticket = ticket_from_dict(data)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise DeskDamaged(f"{path}: invalid ticket: {exc}", "fix the file by hand or restore it with git") \
+                from None
+        if ticket.id != path.stem:
+            raise DeskDamaged(f"{path}: holds ticket {ticket.id}, not {path.stem}", "rename the file or fix its id")
+        return ticket
+
+    def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
+        path = self.ticket_path(ticket.id)
+        write_atomic(path, yamlio.dumps(ticket_to_file(ticket, self.tz)), durable=durable)
+        return path
+
+    def ticket_ids(self) -> list[str]:
+        try:
+            names = os.listdir(self.tickets_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(n[:-5] for n in names if n.endswith(".yaml") and ids.ID_RE.match(n[:-5]))
+
+    def iter_tickets(self) -> Iterator[Ticket | DamagedFile]:
+        """Every ticket; a damaged file is yielded as such so the others still list."""
+        for ticket_id in self.ticket_ids():
+            try:
+                yield self.load_ticket(ticket_id)
+            except (DeskDamaged, NotFound) as exc:
+                yield DamagedFile(self.ticket_path(ticket_id), str(exc))
+
+    # -- journal ---------------------------------------------------------
+
+    def append_journal(self, ticket_id: str, entries: list[Entry]) -> Path:
+        path = self.journal_path(ticket_id)
+        journal_file.append(path, entries, self.tz)
+        return path
+
+    def read_journal(self, ticket_id: str):
+        return journal_file.read(self.journal_path(ticket_id))
+
+    # -- customers -------------------------------------------------------
+
+    def customers(self) -> list[Customer]:
+        if not self.customers_path.is_file():
+            return []
+        data = yamlio.load(self.customers_path) or {}
+        items = data.get("customers", []) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise DeskDamaged(f"{self.customers_path}: expected a 'customers:' list")
+        try:
+            return [Customer.from_dict(c) for c in items]
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise DeskDamaged(f"{self.customers_path}: invalid customer: {exc}") from None
+
+    def save_customers(self, customers: list[Customer]) -> None:
+        header = "# Customers of the desk (R-1.1, R-7.7). Edit by hand or with `supportctl customer`.\n"
+        write_atomic(self.customers_path, header + yamlio.dumps({"customers": [c.to_dict() for c in customers]}))
+
+    # -- locking and IDs -------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Every mutation holds this; each command re-reads what it changes under it."""
+        with exclusive_lock(self.state_dir / "lock"):
+            yield
+
+    @property
+    def station_path(self) -> Path:
+        return self.state_dir / "station"
+
+    def station(self) -> str | None:
+        try:
+            return ids.validate_station(self.station_path.read_text().strip())
+        except (OSError, SupportError):
+            return None
+
+    def set_station(self, station: str) -> str:
+        station = ids.validate_station(station)
+        self.state_dir.mkdir(exist_ok=True)
+        write_atomic(self.station_path, station + "\n")
+        return station
+
+    def ensure_station(self) -> tuple[str, bool]:
+        """This clone's ID prefix, and whether it was just chosen.
+
+        A clone without one takes a random two-letter station that no ticket
+        of the desk uses yet, so clones that work offline do not collide.
+        """
+        current = self.station()
+        if current:
+            return current, False
+        used = {ids.split_id(t)[0] for t in self.ticket_ids()}
+        rng = random.SystemRandom()
+        while True:
+            candidate = rng.choice(ids.STATION_ALPHABET) + rng.choice(ids.STATION_ALPHABET)
+            if candidate not in used:
+                return self.set_station(candidate), True
+
+    def allocate_id(self) -> str:
+        """The next free ID of this clone's station; call under the desk lock."""
+        return self.allocate_ids(1)[0]
+
+    def allocate_ids(self, count: int) -> list[str]:
+        station, _ = self.ensure_station()
+        counter = self.state_dir / f"seq-{station}"
+        try:
+            last = int(counter.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            last = max((n for s, n in map(ids.split_id, self.ticket_ids()) if s == station), default=0)
+        allocated: list[str] = []
+        number = last
+        while len(allocated) < count:
+            number += 1
+            candidate = ids.format_id(station, number)
+            if not self.ticket_path(candidate).exists() and not self.journal_path(candidate).exists():
+                allocated.append(candidate)
+        write_atomic(counter, f"{number}\n")
+        return allocated

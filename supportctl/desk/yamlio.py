@@ -1,0 +1,39 @@
+"""YAML for humans and git: safe loading only, Cyrillic as is, keys in the order given.
+
+libyaml's C loader and dumper are used when PyYAML was built with them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from supportctl.errors import DeskDamaged
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def loads(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DeskDamaged(f"{where}: broken YAML: {problem}", "fix the file by hand or restore it with git") from None
+
+
+def load(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DeskDamaged(f"{path}: not UTF-8 text", "restore the file with git") from None
+    return loads(text, str(path))
+
+
+def dumps(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=False, width=100)

@@ -1,0 +1,63 @@
+"""Attachments (R-7.6): screenshots as JPG, GIF or PNG; BMP only packed in ZIP or RAR.
+
+The type is read from the content, not the name: a BMP renamed to .png is
+still a BMP.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"BM", "bmp"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"%PDF-", "pdf"),
+)
+IMAGE_EXTENSIONS = {".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".png": "png", ".bmp": "bmp"}
+
+
+def sniff(head: bytes) -> str:
+    """The file type from its first bytes: jpeg, gif, png, bmp, zip, rar, pdf or other."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            if kind == "bmp" and len(head) >= 14 and not _plausible_bmp(head):
+                continue
+            return kind
+    return "other"
+
+
+def _plausible_bmp(head: bytes) -> bool:
+    # "BM" starts plenty of text files; a real BMP has its pixel-data offset at byte 10.
+    offset = int.from_bytes(head[10:14], "little")
+    return 14 <= offset < 1 << 20
+
+
+def refusal(name: str, head: bytes) -> str | None:
+    """Why R-7.6 refuses this file, or None when it is accepted."""
+    kind = sniff(head)
+    if kind == "bmp":
+        return f"{name}: BMP images are accepted only packed in a ZIP or RAR archive (R-7.6)"
+    claimed = IMAGE_EXTENSIONS.get(_extension(name))
+    if claimed and claimed != kind:
+        return f"{name}: the name says {claimed.upper()} but the content is {kind.upper()} (R-7.6)"
+    return None
+
+
+def safe_name(name: str, fallback: str = "attachment") -> str:
+    """A file name that cannot leave its folder or surprise a shell: no separators, no dots first."""
+    base = unicodedata.normalize("NFC", str(name or "")).replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip().lstrip(".")
+    base = re.sub(r"\s+", " ", base)[:120]
+    return base or fallback
+
+
+def _extension(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot >= 0 else ""

@@ -1,0 +1,122 @@
+"""Customers (R-1.1) and how a ticket is matched to one (R-7.7 / R-4.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from supportctl.domain.ticket import Contact
+
+
+@dataclass
+class Customer:
+    org: str
+    contract: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    plan: str | None = None
+    products: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    def contract_valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to)
+
+    def find_contact(self, name: str | None = None, email: str | None = None) -> Contact | None:
+        for c in self.contacts:
+            if email and c.email and c.email.lower() == email.lower():
+                return c
+        for c in self.contacts:
+            if name and c.name and _norm(c.name) == _norm(name):
+                return c
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "org": self.org,
+            "contract": self.contract,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "plan": self.plan,
+            "products": list(self.products),
+            "domains": list(self.domains),
+            "contacts": [c.to_dict() for c in self.contacts],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Customer":
+        return cls(
+            org=str(d["org"]),
+            contract=_str_or_none(d.get("contract")),
+            valid_from=_date(d.get("valid_from")),
+            valid_to=_date(d.get("valid_to")),
+            plan=_str_or_none(d.get("plan")),
+            products=[str(p) for p in d.get("products") or []],
+            domains=[str(x).lower() for x in d.get("domains") or []],
+            contacts=[Contact.from_dict(c) for c in d.get("contacts") or []],
+        )
+
+
+@dataclass
+class Match:
+    """What the customer register says of a ticket's sender."""
+
+    customer: Customer | None
+    contact: Contact | None
+    verified: bool
+    reason: str | None
+
+
+def match(customers: list[Customer], *, org: str | None, name: str | None, email: str | None,
+          on: date) -> Match:
+    """R-7.7: a ticket gets its customer's level of service only from a registered contact
+    of a customer whose contract is valid on the day it was received."""
+    customer = find_customer(customers, org=org, email=email)
+    if customer is None:
+        who = org or email or "the sender"
+        return Match(None, None, False, f"{who} is not a customer in customers.yaml")
+    contact = customer.find_contact(name=name, email=email)
+    if contact is None:
+        return Match(customer, None, False,
+                     f"{name or email or 'the contact'} is not a registered contact of {customer.org}")
+    if not customer.contract_valid_on(on):
+        return Match(customer, contact, False,
+                     f"the contract {customer.contract or ''} of {customer.org} is not valid on {on.isoformat()}"
+                     .replace("  ", " "))
+    return Match(customer, contact, True, None)
+
+
+def find_customer(customers: list[Customer], *, org: str | None = None,
+                  email: str | None = None) -> Customer | None:
+    """By organisation name, else by the contact's address, else by the mail domain."""
+    if org:
+        for c in customers:
+            if _norm(c.org) == _norm(org):
+                return c
+        return None
+    if email:
+        address = email.lower()
+        for c in customers:
+            if any(k.email and k.email.lower() == address for k in c.contacts):
+                return c
+        domain = address.rpartition("@")[2]
+        for c in customers:
+            if domain and domain in c.domains:
+                return c
+    return None
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.replace("«", '"').replace("»", '"').lower().split())
+
+
+def _date(v: Any) -> date | None:
+    if v in (None, ""):
+        return None
+    return v if isinstance(v, date) else date.fromisoformat(str(v))
+
+
+def _str_or_none(v: Any) -> str | None:
+    return None if v in (None, "") else str(v)

@@ -1,0 +1,30 @@
+"""Journal entries: every action on a ticket, in order (R-4.5, R-4.6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# What an entry records. Customer-visible ones (reply, customer) are the
+# correspondence of IS-4; the rest is the specialists' progress (R-4.5).
+KINDS = (
+    "received", "registered", "assigned", "priority", "note", "reply", "customer",
+    "hold", "resume", "completed", "closed", "reopened", "linked", "split", "eta",
+    "attachment", "imported", "mail",
+)
+
+
+@dataclass
+class Entry:
+    at: datetime
+    by: str
+    kind: str
+    text: str = ""
+    spent_minutes: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def in_time_order(entries: list[Entry]) -> list[Entry]:
+    """Entries sorted by time; a merge may have put them out of order in the file."""
+    return sorted(entries, key=lambda e: e.at)

@@ -1,0 +1,220 @@
+"""The ticket lifecycle (R-4.5–4.9, R-6.1, R-7.9): statuses, moves, and what each move does.
+
+    new ──register──▶ open ◀──resume── waiting
+                       │ ──hold──────▶   │
+                       ├──complete──▶ completed ◀──complete──┘
+                       ◀──reopen──────   │
+                                         └──close──▶ closed
+
+Each operation checks the move, changes the ticket and returns the journal
+entries to append. Deadlines are not computed here (see sla.py); the
+service that calls an operation refreshes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from supportctl.domain import messages
+from supportctl.domain.journal import Entry
+from supportctl.domain.ticket import Eta, Pause, Ticket
+from supportctl.errors import InvalidValue, Refused
+
+STATUSES = ("new", "open", "waiting", "completed", "closed")
+
+# (status, move) → new status
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("new", "register"): "open",
+    ("open", "hold"): "waiting",
+    ("waiting", "resume"): "open",
+    ("open", "complete"): "completed",
+    ("waiting", "complete"): "completed",
+    ("completed", "close"): "closed",
+    ("completed", "reopen"): "open",
+}
+
+# Actions that keep the status, and the statuses they are allowed in.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "note": STATUSES,
+    "link": STATUSES,
+    "split": ("new", "open", "waiting", "completed"),
+    "assign": ("new", "open", "waiting", "completed"),
+    "reply": ("new", "open", "waiting", "completed"),
+    "priority": ("open", "waiting"),
+    "eta": ("open", "waiting"),
+    "customer": STATUSES,
+}
+
+HOLD_REASONS = tuple(messages.HOLD_REASONS)
+
+MIN_ANSWER_MINUTES = 30  # R-5.2
+
+
+def allowed_moves(status: str) -> list[str]:
+    return [move for (src, move) in TRANSITIONS if src == status]
+
+
+def check_move(ticket: Ticket, move: str) -> str:
+    """The status after ``move``, or Refused naming the moves that are allowed."""
+    target = TRANSITIONS.get((ticket.status, move))
+    if target is None:
+        moves = ", ".join(allowed_moves(ticket.status)) or "none (the ticket is closed)"
+        raise Refused(f"cannot {move} {ticket.id}: it is {ticket.status}",
+                      f"from {ticket.status} the allowed moves are: {moves}")
+    return target
+
+
+def check_action(ticket: Ticket, action: str) -> None:
+    if ticket.status not in ACTIONS[action]:
+        allowed = ", ".join(ACTIONS[action])
+        raise Refused(f"cannot {action} {ticket.id}: it is {ticket.status}",
+                      f"{action} is allowed when the ticket is {allowed}")
+
+
+def receive(ticket: Ticket, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
+    data = {"subject": ticket.subject}
+    return [Entry(at, by, "received", messages.text("received", lang, channel=ticket.channel), data=data)]
+
+
+def register(ticket: Ticket, priority: int, assignee: str | None, at: datetime, by: str,
+             lang: str = "ru") -> list[Entry]:
+    """R-6.1, R-6.6: priority set at registration; the customer is then told number, priority, due."""
+    ticket.status = check_move(ticket, "register")
+    ticket.priority = priority
+    ticket.registered_at = at
+    if assignee:
+        ticket.assignee = assignee
+        text = messages.text("registered_assigned", lang, priority=priority, assignee=assignee)
+    else:
+        text = messages.text("registered", lang, priority=priority)
+    return [Entry(at, by, "registered", text, data={"priority": priority, "assignee": assignee})]
+
+
+def assign(ticket: Ticket, assignee: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
+    check_action(ticket, "assign")
+    ticket.assignee = assignee
+    return [Entry(at, by, "assigned", messages.text("assigned", lang, assignee=assignee),
+                  data={"assignee": assignee})]
+
+
+def change_priority(ticket: Ticket, priority: int, reason: str, at: datetime, by: str,
+                    lang: str = "ru") -> list[Entry]:
+    """R-6.1: the priority may change while the ticket is worked on; the change is recorded."""
+    check_action(ticket, "priority")
+    if not reason.strip():
+        raise InvalidValue("a priority change needs a reason", "give --reason TEXT (R-6.1)")
+    old, ticket.priority = ticket.priority, priority
+    return [Entry(at, by, "priority", messages.text("priority", lang, old=old, new=priority, reason=reason),
+                  data={"old": old, "new": priority})]
+
+
+def note(ticket: Ticket, text: str, at: datetime, by: str) -> list[Entry]:
+    check_action(ticket, "note")
+    _require_text(text, "note")
+    return [Entry(at, by, "note", text)]
+
+
+def accountable_minutes(spent: int | None) -> int:
+    """R-5.2: one answer to the customer accounts for at least 30 minutes."""
+    return max(MIN_ANSWER_MINUTES, spent or 0)
+
+
+def reply(ticket: Ticket, text: str, spent: int | None, via: str, at: datetime, by: str) -> list[Entry]:
+    """R-4.6, R-4.7: an answer to the customer, by the channel that works best."""
+    check_action(ticket, "reply")
+    _require_text(text, "reply")
+    minutes = accountable_minutes(spent)
+    ticket.spent_minutes += minutes
+    return [Entry(at, by, "reply", text, spent_minutes=minutes, data={"via": via})]
+
+
+def hold(ticket: Ticket, reason: str, text: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
+    """R-7.9: put on hold with a reason; the resolution clock pauses."""
+    if reason not in HOLD_REASONS:
+        raise InvalidValue(f"invalid hold reason {reason!r}", "one of: " + ", ".join(HOLD_REASONS))
+    ticket.status = check_move(ticket, "hold")
+    ticket.hold_reason = reason
+    ticket.pauses.append(Pause(start=at, reason=reason))
+    line = messages.text("hold", lang, reason=messages.hold_reason_text(reason, lang))
+    return [Entry(at, by, "hold", f"{line} {text}".strip(), data={"reason": reason})]
+
+
+def resume(ticket: Ticket, text: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
+    ticket.status = check_move(ticket, "resume")
+    _end_pause(ticket, at)
+    ticket.hold_reason = None
+    return [Entry(at, by, "resume", text or messages.text("resume", lang))]
+
+
+def complete(ticket: Ticket, text: str, spent: int | None, at: datetime, by: str,
+             lang: str = "ru") -> list[Entry]:
+    """R-4.8: an exhaustive answer delivered; completed until the customer confirms."""
+    ticket.status = check_move(ticket, "complete")
+    _end_pause(ticket, at)
+    ticket.hold_reason = None
+    ticket.completed_at = at
+    minutes = accountable_minutes(spent) if text else (spent or 0)
+    ticket.spent_minutes += minutes
+    return [Entry(at, by, "completed", text or messages.text("completed", lang), spent_minutes=minutes)]
+
+
+def close(ticket: Ticket, rating: int | None, at: datetime, by: str, lang: str = "ru",
+          why: str | None = None) -> list[Entry]:
+    """R-4.9: closed when the customer confirms (or automatically, see autoclose)."""
+    ticket.status = check_move(ticket, "close")
+    ticket.closed_at = at
+    if rating is not None:
+        ticket.rating = rating
+    text = messages.text("closed_rated", lang, rating=rating) if rating else messages.text("closed", lang)
+    if why:
+        text = f"{text} {why}"
+    return [Entry(at, by, "closed", text, data={"rating": rating} if rating else {})]
+
+
+def reopen(ticket: Ticket, reason: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
+    """R-4.8: the customer disagrees with reasons; the resolution clock continues where it stopped."""
+    if not reason.strip():
+        raise InvalidValue("reopening needs the customer's reason", "give --reason TEXT (R-4.8)")
+    ticket.status = check_move(ticket, "reopen")
+    if ticket.completed_at:
+        ticket.pauses.append(Pause(start=ticket.completed_at, end=at, reason="completed"))
+    ticket.completed_at = None
+    return [Entry(at, by, "reopened", messages.text("reopened", lang, reason=reason))]
+
+
+def link(ticket: Ticket, other: str, at: datetime, by: str, lang: str = "ru",
+         key: str = "linked") -> list[Entry]:
+    check_action(ticket, "link")
+    if other == ticket.id:
+        raise InvalidValue(f"cannot link {ticket.id} to itself")
+    if other not in ticket.related:
+        ticket.related.append(other)
+    return [Entry(at, by, "linked", messages.text(key, lang, other=other), data={"other": other})]
+
+
+def set_eta(ticket: Ticket, eta_at: datetime, text: str, shown: str, at: datetime, by: str,
+            lang: str = "ru") -> list[Entry]:
+    """R-6.7: the customer is told the expected resolution date and why."""
+    check_action(ticket, "eta")
+    _require_text(text, "expected-resolution notice")
+    ticket.eta = Eta(date=eta_at, text=text)
+    return [Entry(at, by, "eta", messages.text("eta", lang, date=shown, text=text), data={"date": eta_at.isoformat()})]
+
+
+def customer_message(ticket: Ticket, text: str, at: datetime, by: str, data: dict | None = None) -> list[Entry]:
+    """R-4.6: the customer's answers are documented; a waiting ticket resumes (R-7.9)."""
+    entries = [Entry(at, by, "customer", text, data=data or {})]
+    if ticket.status == "waiting":
+        entries += resume(ticket, "", at, by)
+    return entries
+
+
+def _end_pause(ticket: Ticket, at: datetime) -> None:
+    pause = ticket.open_pause()
+    if pause:
+        pause.end = at
+
+
+def _require_text(text: str, what: str) -> None:
+    if not text or not text.strip():
+        raise InvalidValue(f"the {what} has no text", "give the text as an argument or on stdin")

@@ -1,0 +1,92 @@
+"""Parsing and formatting of the values users type: durations, instants, priorities."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from supportctl.errors import InvalidValue
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.I)
+
+
+def parse_minutes(text: str) -> int:
+    """'90m', '1h30m', '2h', '1d' (24 h) or a bare number of minutes → minutes."""
+    s = str(text).strip()
+    if s.isdigit():
+        return int(s)
+    m = _DURATION.match(s)
+    if not s or not m or not any(m.groups()):
+        raise InvalidValue(f"invalid duration {text!r}", "use minutes or e.g. 45m, 1h30m, 2h")
+    d, h, mins = (int(g) if g else 0 for g in m.groups())
+    return d * 1440 + h * 60 + mins
+
+
+def format_minutes(minutes: int) -> str:
+    sign = "-" if minutes < 0 else ""
+    h, m = divmod(abs(int(minutes)), 60)
+    return f"{sign}{h}h{m:02d}m" if h else f"{sign}{m}m"
+
+
+def parse_priority(value: object) -> int:
+    try:
+        p = int(str(value).strip())
+    except ValueError:
+        p = 0
+    if p not in (1, 2, 3, 4):
+        raise InvalidValue(f"invalid priority {value!r}", "priorities are 1 (highest) to 4 (R-6.1)")
+    return p
+
+
+def parse_rating(value: object) -> int:
+    try:
+        r = int(str(value).strip())
+    except ValueError:
+        r = 0
+    if r not in range(1, 6):
+        raise InvalidValue(f"invalid rating {value!r}", "ratings are 1 to 5 (A-2)")
+    return r
+
+
+def parse_instant(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
+    """ISO 8601 date or date-time; without an offset it is read in the desk's zone."""
+    s = str(text).strip()
+    try:
+        if len(s) == 10:
+            d = date.fromisoformat(s)
+            t = time(23, 59, 59) if end_of_day else time(0, 0)
+            return datetime.combine(d, t, tzinfo=tz)
+        dt = datetime.fromisoformat(s.replace(" ", "T", 1))
+    except ValueError:
+        raise InvalidValue(f"invalid date {text!r}",
+                           "use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+03:00]") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InvalidValue(f"invalid date {text!r}", "use YYYY-MM-DD") from None
+
+
+def iso(dt: datetime | None, tz: tzinfo) -> str | None:
+    """ISO 8601 with offset in the desk's zone, to the second."""
+    return dt.astimezone(tz).isoformat(timespec="seconds") if dt else None
+
+
+def load_instant(value: object) -> datetime | None:
+    """An instant read back from a file: an ISO string (or a datetime the YAML loader made)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        dt = datetime.fromisoformat(str(value))
+    if dt.tzinfo is None:
+        raise ValueError(f"time {value!r} has no UTC offset")
+    return dt
+
+
+def ceil_minutes(delta: timedelta) -> int:
+    return int(-(-delta.total_seconds() // 60))

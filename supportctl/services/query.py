@@ -1,0 +1,54 @@
+"""Finding tickets: the filters of `list`, in the order of IS-2 (priority, then first in first out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from supportctl.desk.desk import DamagedFile, Desk
+from supportctl.domain.ticket import Ticket
+
+
+@dataclass
+class Filters:
+    status: list[str] | None = None
+    priority: list[int] | None = None
+    org: str | None = None
+    assignee: str | None = None
+    channel: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def accepts(self, t: Ticket) -> bool:
+        if self.status and t.status not in self.status:
+            return False
+        if self.priority and t.priority not in self.priority:
+            return False
+        if self.org and (t.org or "").casefold() != self.org.casefold():
+            return False
+        if self.assignee and (t.assignee or "").casefold() != self.assignee.casefold():
+            return False
+        if self.channel and t.channel != self.channel:
+            return False
+        if self.since and (t.received_at is None or t.received_at < self.since):
+            return False
+        if self.until and (t.received_at is None or t.received_at > self.until):
+            return False
+        return True
+
+
+def queue_order(t: Ticket) -> tuple:
+    """IS-2 and R-4.5: unregistered first (R-6.6 runs), then by priority, then by arrival."""
+    return (0 if t.priority is None else t.priority, t.received_at.timestamp() if t.received_at else 0, t.id)
+
+
+def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]:
+    tickets: list[Ticket] = []
+    damaged: list[DamagedFile] = []
+    for item in desk.iter_tickets():
+        if isinstance(item, DamagedFile):
+            damaged.append(item)
+        elif filters.accepts(item):
+            tickets.append(item)
+    tickets.sort(key=queue_order)
+    return tickets, damaged

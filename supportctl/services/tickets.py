@@ -1,0 +1,230 @@
+"""What the ticket commands do: each re-reads under the desk lock, changes, writes, journals."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from supportctl.domain import attachments, lifecycle
+from supportctl.domain.customers import match
+from supportctl.domain.journal import Entry
+from supportctl.domain.ticket import Contact, Ticket
+from supportctl.domain.values import parse_instant
+from supportctl.errors import InvalidValue, NotFound, Refused
+from supportctl.services import deadlines, notify
+from supportctl.services.context import Ctx
+
+
+@dataclass
+class NewTicket:
+    """The fields of R-7.7 / R-4.2 as given by a person, a mail or an import."""
+
+    subject: str
+    text: str
+    org: str | None = None
+    contact: Contact = field(default_factory=Contact)
+    channel: str = "email"
+    category: str | None = None
+    product: str | None = None
+    received_at: datetime | None = None
+    related: list[str] = field(default_factory=list)
+    attachments: list[Path] = field(default_factory=list)
+    message_id: str | None = None
+
+
+@dataclass
+class Change:
+    ticket: Ticket
+    entries: list[Entry]
+    notes: list[str] = field(default_factory=list)  # one-line remarks for the person (e.g. a new station)
+
+
+def check_channel(ctx: Ctx, channel: str) -> None:
+    """R-7.5: requests from unofficial channels are not registered."""
+    official = ctx.desk.config.channels
+    if channel not in official:
+        raise Refused(f"channel {channel!r} is not an official channel of this desk (R-7.5)",
+                      "official channels: " + ", ".join(official))
+
+
+def check_attachments(paths: list[Path]) -> None:
+    """R-7.6, before anything is written."""
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64)
+        except OSError as exc:
+            raise InvalidValue(f"cannot read attachment {path}: {exc.strerror}") from None
+        why = attachments.refusal(path.name, head)
+        if why:
+            raise Refused(why, "pack BMP screenshots in a ZIP or RAR archive")
+
+
+def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
+    """A new ticket, status new (R-7.4: it gets its unique ID here)."""
+    desk = ctx.desk
+    check_channel(ctx, new.channel)
+    if not new.subject.strip() and not new.text.strip():
+        raise InvalidValue("the ticket has neither subject nor text", "give --subject and --text (R-7.2)")
+    check_attachments(new.attachments)
+    received = new.received_at or ctx.now
+    found = match(desk.customers(), org=new.org, name=new.contact.name, email=new.contact.email,
+                  on=received.astimezone(desk.tz).date())
+    if not found.verified and desk.config.require_contract and not force:
+        raise Refused(f"ticket refused: {found.reason}",
+                      "register the customer with `supportctl customer`, or pass --force")
+    ticket = Ticket(id="", subject=new.subject.strip(), text=new.text, channel=new.channel,
+                    category=new.category, product=new.product, received_at=received)
+    _fill_customer(ticket, new, found)
+    notes: list[str] = []
+    with desk.lock():
+        for other in new.related:
+            if not desk.exists(other):
+                raise NotFound(f"no ticket {other} to relate to", "see the IDs with: supportctl list")
+        station_is_new = desk.station() is None
+        ticket.id = desk.allocate_id()
+        if station_is_new:
+            notes.append(f"this clone numbers its tickets {ticket.id.split('-')[0]}-…; "
+                         "change it with: supportctl station CODE")
+        if new.message_id:
+            ticket.message_ids.append(new.message_id)
+        entries = lifecycle.receive(ticket, received, ctx.actor, ctx.lang)
+        for name in _store_attachments(desk, ticket.id, new.attachments):
+            ticket.attachments.append(name)
+        for other in new.related:
+            entries += lifecycle.link(ticket, other, ctx.now, ctx.actor, ctx.lang)
+        deadlines.refresh(desk, ticket)
+        desk.save_ticket(ticket)
+        desk.append_journal(ticket.id, entries)
+        for other in new.related:
+            _link_back(ctx, other, ticket.id)
+    if ticket.channel == "email":
+        notify.ticket_event(ctx, "acknowledged", ticket)
+    return Change(ticket, entries, notes)
+
+
+def _fill_customer(ticket: Ticket, new: NewTicket, found) -> None:
+    ticket.org = found.customer.org if found.customer else new.org
+    given = new.contact
+    known = found.contact or Contact()
+    ticket.contact = Contact(name=given.name or known.name, position=given.position or known.position,
+                             phone=given.phone or known.phone, email=given.email or known.email)
+    if found.customer and found.verified:
+        ticket.contract, ticket.plan = found.customer.contract, found.customer.plan
+    elif found.customer:
+        ticket.contract = found.customer.contract
+    ticket.verified = found.verified
+    ticket.unverified_reason = found.reason
+
+
+def _store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
+    names: list[str] = []
+    if not paths:
+        return names
+    folder = desk.attachments_dir / ticket_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        name = attachments.safe_name(path.name)
+        stem, dot, ext = name.rpartition(".")
+        n = 1
+        while (folder / name).exists():
+            n += 1
+            name = f"{stem}-{n}.{ext}" if dot else f"{name}-{n}"
+        shutil.copyfile(path, folder / name)
+        names.append(name)
+    return names
+
+
+def _link_back(ctx: Ctx, other: str, ticket_id: str) -> None:
+    t = ctx.desk.load_ticket(other)
+    if ticket_id not in t.related:
+        entries = lifecycle.link(t, ticket_id, ctx.now, ctx.actor, ctx.lang)
+        ctx.desk.save_ticket(t)
+        ctx.desk.append_journal(t.id, entries)
+
+
+def mutate(ctx: Ctx, ticket_id: str, operation: Callable[[Ticket], list[Entry]],
+           event: str | None = None, **event_ctx) -> Change:
+    """Load under the lock, apply one lifecycle operation, refresh deadlines, write, journal, notify."""
+    with ctx.desk.lock():
+        ticket = ctx.desk.load_ticket(ticket_id)
+        entries = operation(ticket)
+        deadlines.refresh(ctx.desk, ticket)
+        ctx.desk.save_ticket(ticket)
+        ctx.desk.append_journal(ticket.id, entries)
+    if event:
+        notify.ticket_event(ctx, event, ticket, **event_ctx)
+    return Change(ticket, entries)
+
+
+def register(ctx: Ctx, ticket_id: str, priority: int, assignee: str | None) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.register(t, priority, assignee, ctx.now, ctx.actor, ctx.lang),
+                  "registered")
+
+
+def assign(ctx: Ctx, ticket_id: str, assignee: str) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.assign(t, assignee, ctx.now, ctx.actor, ctx.lang))
+
+
+def change_priority(ctx: Ctx, ticket_id: str, priority: int, reason: str) -> Change:
+    return mutate(ctx, ticket_id,
+                  lambda t: lifecycle.change_priority(t, priority, reason, ctx.now, ctx.actor, ctx.lang))
+
+
+def note(ctx: Ctx, ticket_id: str, text: str) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.note(t, text, ctx.now, ctx.actor))
+
+
+def reply(ctx: Ctx, ticket_id: str, text: str, spent: int | None, via: str) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.reply(t, text, spent, via, ctx.now, ctx.actor),
+                  "reply" if via == "email" else None, text=text)
+
+
+def hold(ctx: Ctx, ticket_id: str, reason: str, text: str) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.hold(t, reason, text, ctx.now, ctx.actor, ctx.lang))
+
+
+def resume(ctx: Ctx, ticket_id: str, text: str) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.resume(t, text, ctx.now, ctx.actor, ctx.lang))
+
+
+def complete(ctx: Ctx, ticket_id: str, text: str, spent: int | None) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.complete(t, text, spent, ctx.now, ctx.actor, ctx.lang),
+                  "completed", text=text)
+
+
+def close(ctx: Ctx, ticket_id: str, rating: int | None) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.close(t, rating, ctx.now, ctx.actor, ctx.lang), "closed")
+
+
+def reopen(ctx: Ctx, ticket_id: str, reason: str) -> Change:
+    return mutate(ctx, ticket_id, lambda t: lifecycle.reopen(t, reason, ctx.now, ctx.actor, ctx.lang))
+
+
+def link(ctx: Ctx, ticket_id: str, other: str) -> Change:
+    if not ctx.desk.exists(other):
+        raise NotFound(f"no ticket {other} in this desk", "see the IDs with: supportctl list")
+    change = mutate(ctx, ticket_id, lambda t: lifecycle.link(t, other, ctx.now, ctx.actor, ctx.lang))
+    with ctx.desk.lock():
+        _link_back(ctx, other, ticket_id)
+    return change
+
+
+def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
+    """R-4.3: one ticket, one problem; a new problem becomes a new ticket linked to the first."""
+    first = ctx.desk.load_ticket(ticket_id)
+    lifecycle.check_action(first, "split")
+    new = NewTicket(subject=subject, text=text, org=first.org, contact=first.contact, channel=first.channel,
+                    category=first.category, product=first.product, related=[ticket_id])
+    return create(ctx, new, force=True)
+
+
+def set_eta(ctx: Ctx, ticket_id: str, when: str, text: str) -> Change:
+    """R-6.7: tell the customer the expected resolution date and why."""
+    eta_at = parse_instant(when, ctx.desk.tz, end_of_day=False)
+    shown = eta_at.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M")
+    return mutate(ctx, ticket_id, lambda t: lifecycle.set_eta(t, eta_at, text, shown, ctx.now, ctx.actor, ctx.lang),
+                  "eta", text=text)

@@ -1,0 +1,36 @@
+"""The public shape of a ticket with its SLA state (show, list, reports read it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from supportctl.desk.desk import Desk
+from supportctl.domain.codec import entry_to_dict, ticket_to_dict
+from supportctl.domain.journal import in_time_order
+from supportctl.domain.ticket import Ticket
+
+
+def sla_of(desk: Desk, ticket: Ticket, now: datetime):
+    from supportctl.domain.sla import ticket_sla
+
+    return ticket_sla(ticket, desk.sla, now)
+
+
+def sla_state(desk: Desk, ticket: Ticket, now: datetime) -> str | None:
+    """The state shown in lists: resolution once registered, else registration."""
+    sla = sla_of(desk, ticket, now)
+    timer = sla.resolution or sla.registration
+    return timer.state if timer else None
+
+
+def ticket_view(desk: Desk, ticket: Ticket, now: datetime, *, history: bool = False) -> dict[str, Any]:
+    data = ticket_to_dict(ticket, desk.tz)
+    sla = sla_of(desk, ticket, now)
+    timer = sla.resolution or sla.registration
+    data["sla_state"] = timer.state if timer else None
+    data["sla"] = sla.to_dict()
+    if history:
+        entries, _problems = desk.read_journal(ticket.id)
+        data["history"] = [entry_to_dict(e, desk.tz) for e in in_time_order(entries)]
+    return data
