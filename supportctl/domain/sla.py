@@ -1,0 +1,439 @@
+"""SLA policies and timers: pure domain, the clock is passed in.
+
+A ticket runs two timers (R-6.6, R-6.2-6.5): registration (received ->
+registered, 3 working hours) and resolution (received -> completed, by
+priority or by category). Both start at receipt; a clock started outside
+working time starts at the next opening (see ``supportctl.domain.calendar``).
+
+- A target is "90m", "4h" (working time) or "5d" (working days: the same
+  clock time on the 5th following working day, ``WorkingCalendar.add_days``).
+  The working duration of a day target is fixed at the clock start.
+- The resolution clock stands still during pauses: while the ticket waits on
+  the customer (R-7.9) and between completion and a reopen (R-4.8). The
+  deadline is the instant where the working time outside pauses reaches the
+  target. An open pause counts up to ``now``: the deadline shown while
+  waiting is the one if work resumed now. The stored ``due``
+  (``resolution_due``) assumes no further pauses: an open pause counts as
+  ended at its start, so ``due`` moves when the ticket resumes.
+- A priority change recomputes everything from the receipt with the new
+  target; the paused time stays excluded.
+- States, first that applies: ``met`` / ``missed`` once stopped (at or
+  before the deadline / after it); ``breached`` when ``now`` is past the
+  deadline (a pause cannot hide a breach); ``paused`` during an open pause;
+  ``at_risk`` when less than ``at_risk_share`` of the target's working time
+  is left; else ``on_track``. ``remaining`` is negative once breached.
+- A named policy (IS-6) overrides the calendar and targets by priority and by
+  category; a category target wins over a priority target. A customer's plan
+  names its policy; an unknown or missing plan gets the default policy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from supportctl.domain.calendar import (
+    ALWAYS,
+    ALWAYS_CALENDAR_NAME,
+    CalendarSpec,
+    WorkingCalendar,
+    calendar_spec_from_config,
+)
+from supportctl.domain.ticket import PRIORITIES, Pause, Ticket
+
+STATES = ("on_track", "at_risk", "breached", "met", "missed", "paused")
+DEFAULT_TIMEZONE = "Europe/Moscow"
+DEFAULT_CALENDAR = "regulation"
+DEFAULT_POLICY = "regulation"
+DEFAULT_AT_RISK_SHARE = 0.2
+DEFAULT_AUTOCLOSE_AFTER = "24h"  # R-4.9, calendar time unless autoclose_calendar names a calendar
+REGISTRATION_TARGET = "3h"  # R-6.6
+RESOLUTION_TARGETS = {1: "4h", 2: "8h", 3: "5d", 4: "10d"}  # R-6.2 .. R-6.5
+
+_TARGET_RE = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
+_MINUTES_PER_UNIT = {"m": 1, "h": 60}
+
+
+# ---------------------------------------------------------------- targets
+
+@dataclass(frozen=True)
+class Target:
+    """A promised duration: ``amount`` minutes, hours of working time, or working days."""
+
+    amount: int
+    unit: str  # "m", "h" or "d"
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def working_duration(self, calendar: WorkingCalendar, start: datetime) -> timedelta:
+        """The working time this target grants a clock started at ``start``."""
+        if self.unit == "d":
+            return calendar.days_duration(start, self.amount)
+        return timedelta(minutes=self.amount * _MINUTES_PER_UNIT[self.unit])
+
+    def deadline(self, calendar: WorkingCalendar, start: datetime) -> datetime:
+        """The deadline of a clock started at ``start`` that never pauses."""
+        if self.unit == "d":
+            return calendar.add_days(start, self.amount)
+        return calendar.add(start, timedelta(minutes=self.amount * _MINUTES_PER_UNIT[self.unit]))
+
+
+def parse_target(text: str) -> Target:
+    """ "90m", "4h", "5d" -> Target; ValueError otherwise."""
+    match = _TARGET_RE.match(text) if isinstance(text, str) else None
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"invalid target {text!r}: use a positive number with m, h or d, like 90m, 4h or 5d")
+    return Target(int(match.group(1)), match.group(2).lower())
+
+
+# ---------------------------------------------------------------- timers
+
+@dataclass(frozen=True)
+class Timer:
+    """One SLA clock of a ticket; instants in the calendar's zone."""
+
+    target: str
+    target_duration: timedelta  # the target as working time
+    started_at: datetime  # when the clock started counting: receipt, or the next opening after it
+    deadline: datetime
+    elapsed: timedelta  # working time counted so far, pauses excluded
+    remaining: timedelta  # target_duration - elapsed; negative once breached
+    state: str
+    stopped_at: datetime | None
+    pauses: tuple[Pause, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "target_minutes": _minutes(self.target_duration),
+            "started_at": self.started_at.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "elapsed_minutes": _minutes(self.elapsed),
+            "remaining_minutes": _minutes(self.remaining),
+            "state": self.state,
+            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "pauses": [
+                {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None, "reason": p.reason}
+                for p in self.pauses
+            ],
+        }
+
+
+def compute_timer(
+    calendar: WorkingCalendar,
+    start: datetime,
+    target: Target | str,
+    pauses: list[Pause] | tuple[Pause, ...],
+    stopped_at: datetime | None,
+    now: datetime,
+    at_risk_share: float = DEFAULT_AT_RISK_SHARE,
+) -> Timer:
+    """The timer of a clock started at ``start`` (rules: module docstring)."""
+    target = parse_target(target) if isinstance(target, str) else target
+    zone = calendar.zone
+    clock_start = calendar.next_opening(start)
+    duration = target.working_duration(calendar, start)
+    spans = _pause_spans(pauses, open_until=now)
+    deadline = _deadline_with_pauses(calendar, clock_start, duration, spans)
+    horizon = min(now, stopped_at) if stopped_at else now
+    elapsed = _worked_outside_pauses(calendar, clock_start, horizon, spans)
+    remaining = duration - elapsed
+    return Timer(
+        target=str(target),
+        target_duration=duration,
+        started_at=clock_start,
+        deadline=deadline,
+        elapsed=elapsed,
+        remaining=remaining,
+        state=_state(deadline, remaining, duration, pauses, stopped_at, now, at_risk_share),
+        stopped_at=stopped_at.astimezone(zone) if stopped_at else None,
+        pauses=tuple(_in_zone(p, zone) for p in pauses),
+    )
+
+
+def deadline_of(calendar: WorkingCalendar, start: datetime, target: Target,
+                pauses: list[Pause] | tuple[Pause, ...] = ()) -> datetime:
+    """The deadline of a clock started at ``start``; open pauses count as ended at their start."""
+    spans = _pause_spans(pauses, open_until=None)
+    if not spans:
+        return target.deadline(calendar, start)
+    duration = target.working_duration(calendar, start)
+    return _deadline_with_pauses(calendar, calendar.next_opening(start), duration, spans)
+
+
+def _pause_spans(pauses, open_until: datetime | None) -> list[tuple[datetime, datetime]]:
+    """Pauses as sorted, merged, non-empty (start, end) spans; an open one ends at ``open_until``."""
+    spans = sorted(
+        (p.start, p.end if p.end is not None else max(p.start, open_until or p.start)) for p in pauses
+    )
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        elif end > start:
+            merged.append((start, end))
+    return merged
+
+
+def _deadline_with_pauses(calendar: WorkingCalendar, clock_start: datetime, duration: timedelta,
+                          spans: list[tuple[datetime, datetime]]) -> datetime:
+    counting_from, left = clock_start, duration
+    for pause_start, pause_end in spans:
+        if pause_end <= counting_from:
+            continue
+        if pause_start > counting_from:
+            worked = calendar.between(counting_from, pause_start)
+            if worked >= left:
+                break
+            left -= worked
+        counting_from = max(counting_from, pause_end)
+    return calendar.add(counting_from, left)
+
+
+def _worked_outside_pauses(calendar: WorkingCalendar, clock_start: datetime, horizon: datetime,
+                           spans: list[tuple[datetime, datetime]]) -> timedelta:
+    worked = calendar.between(clock_start, horizon)
+    for pause_start, pause_end in spans:
+        worked -= calendar.between(max(pause_start, clock_start), min(pause_end, horizon))
+    return worked
+
+
+def _state(deadline: datetime, remaining: timedelta, duration: timedelta, pauses, stopped_at: datetime | None,
+           now: datetime, at_risk_share: float) -> str:
+    if stopped_at is not None:
+        return "met" if stopped_at <= deadline else "missed"
+    if now > deadline:
+        return "breached"
+    if any(p.end is None and p.start <= now for p in pauses):
+        return "paused"
+    if remaining < duration * at_risk_share:
+        return "at_risk"
+    return "on_track"
+
+
+def _in_zone(pause: Pause, zone) -> Pause:
+    return Pause(pause.start.astimezone(zone), pause.end.astimezone(zone) if pause.end else None, pause.reason)
+
+
+def _minutes(duration: timedelta) -> int:
+    """Whole minutes, truncated toward zero."""
+    return int(duration / timedelta(minutes=1))
+
+
+# ---------------------------------------------------------------- policies and configuration
+
+@dataclass(frozen=True)
+class Policy:
+    """The calendar and targets of a service level (R-6, IS-6)."""
+
+    name: str
+    calendar: str
+    registration: Target
+    by_priority: dict[int, Target]
+    by_category: dict[str, Target] = field(default_factory=dict)
+
+    def resolution_target(self, priority: int, category: str | None = None) -> Target:
+        if category is not None and category in self.by_category:
+            return self.by_category[category]
+        try:
+            return self.by_priority[priority]
+        except KeyError:
+            raise ValueError(f"policy {self.name!r} has no target for priority {priority!r}") from None
+
+
+REGULATION_POLICY = Policy(
+    name=DEFAULT_POLICY,
+    calendar=DEFAULT_CALENDAR,
+    registration=parse_target(REGISTRATION_TARGET),
+    by_priority={p: parse_target(t) for p, t in RESOLUTION_TARGETS.items()},
+)
+
+
+@dataclass
+class SlaConfig:
+    """The ``calendars:`` and ``sla:`` sections of supportctl.yaml, parsed."""
+
+    calendars: dict[str, CalendarSpec]
+    policies: dict[str, Policy]
+    default_policy: str = DEFAULT_POLICY
+    at_risk_share: float = DEFAULT_AT_RISK_SHARE
+    autoclose_after: Target = parse_target(DEFAULT_AUTOCLOSE_AFTER)
+    autoclose_calendar: str = ALWAYS_CALENDAR_NAME  # 24x7: calendar time
+    _working_calendars: dict[str, WorkingCalendar] = field(default_factory=dict, repr=False, compare=False)
+
+    def policy_for(self, plan: str | None) -> Policy:
+        """The policy a customer's plan names; the default one for no or an unknown plan."""
+        return self.policies.get(plan or "", self.policies[self.default_policy])
+
+    def calendar(self, name: str) -> WorkingCalendar:
+        if name not in self._working_calendars:
+            try:
+                self._working_calendars[name] = WorkingCalendar(self.calendars[name])
+            except KeyError:
+                raise ValueError(f"no calendar {name!r}; known: {', '.join(sorted(self.calendars))}") from None
+        return self._working_calendars[name]
+
+    def autoclose_at(self, completed_at: datetime) -> datetime:
+        """R-4.9: when a completed ticket without a customer answer closes by itself."""
+        return self.autoclose_after.deadline(self.calendar(self.autoclose_calendar), completed_at)
+
+
+_SLA_KEYS = ("default_policy", "at_risk_share", "autoclose_after", "autoclose_calendar", "policies")
+_POLICY_KEYS = ("calendar", "registration", "resolution", "categories")
+
+
+def sla_config_from_dict(cfg: dict[str, Any] | None) -> SlaConfig:
+    """Build the SLA configuration from supportctl.yaml; absent keys take the regulation's defaults.
+
+    Calendars without a ``timezone`` take the desk's top-level ``timezone``.
+    """
+    cfg = cfg or {}
+    desk_zone = cfg.get("timezone") or DEFAULT_TIMEZONE
+    calendars = _calendars_from_config(_mapping(cfg.get("calendars"), "calendars"), desk_zone)
+    sla = _mapping(cfg.get("sla"), "sla")
+    _reject_unknown(sla, _SLA_KEYS, "sla")
+    policies = {DEFAULT_POLICY: REGULATION_POLICY}
+    for name, d in _mapping(sla.get("policies"), "sla.policies").items():
+        policies[str(name)] = _policy_from_config(str(name), d)
+    config = SlaConfig(
+        calendars=calendars,
+        policies=policies,
+        default_policy=str(sla.get("default_policy") or DEFAULT_POLICY),
+        at_risk_share=_share(sla.get("at_risk_share", DEFAULT_AT_RISK_SHARE)),
+        autoclose_after=_target(sla.get("autoclose_after") or DEFAULT_AUTOCLOSE_AFTER, "sla.autoclose_after"),
+        autoclose_calendar=str(sla.get("autoclose_calendar") or ALWAYS_CALENDAR_NAME),
+    )
+    _check_references(config)
+    return config
+
+
+def _calendars_from_config(section: dict[str, Any], desk_zone: str) -> dict[str, CalendarSpec]:
+    calendars = {
+        DEFAULT_CALENDAR: CalendarSpec(),
+        ALWAYS_CALENDAR_NAME: replace(ALWAYS, timezone=desk_zone),
+    }
+    for name, d in section.items():
+        d = _mapping(d, f"calendars.{name}")
+        calendars[str(name)] = calendar_spec_from_config(str(name), {"timezone": desk_zone, **d})
+    return calendars
+
+
+def _policy_from_config(name: str, d: Any) -> Policy:
+    """A named policy; what it does not set comes from the regulation (R-6.2-6.6)."""
+    where = f"sla.policies.{name}"
+    d = _mapping(d, where)
+    _reject_unknown(d, _POLICY_KEYS, where)
+    return Policy(
+        name=name,
+        calendar=str(d.get("calendar") or DEFAULT_CALENDAR),
+        registration=_target(d.get("registration") or REGISTRATION_TARGET, f"{where}.registration"),
+        by_priority=_priority_targets(d.get("resolution"), f"{where}.resolution"),
+        by_category={
+            str(category): _target(text, f"{where}.categories.{category}")
+            for category, text in _mapping(d.get("categories"), f"{where}.categories").items()
+        },
+    )
+
+
+def _priority_targets(value: Any, where: str) -> dict[int, Target]:
+    """A mapping priority -> target over the regulation's, or one target for every priority."""
+    targets = dict(REGULATION_POLICY.by_priority)
+    if isinstance(value, str):
+        return {p: _target(value, where) for p in PRIORITIES}
+    for key, text in _mapping(value, where).items():
+        priority = str(key).lower().removeprefix("p")
+        if not priority.isdigit() or int(priority) not in PRIORITIES:
+            raise ValueError(f"{where}: unknown priority {key!r} (use 1..4)")
+        targets[int(priority)] = _target(text, f"{where}.{key}")
+    return targets
+
+
+def _check_references(config: SlaConfig) -> None:
+    if config.default_policy not in config.policies:
+        raise ValueError(f"sla.default_policy: no policy {config.default_policy!r}; "
+                         f"known: {', '.join(sorted(config.policies))}")
+    if config.autoclose_calendar not in config.calendars:
+        raise ValueError(f"sla.autoclose_calendar: no calendar {config.autoclose_calendar!r}")
+    for policy in config.policies.values():
+        if policy.calendar not in config.calendars:
+            raise ValueError(f"sla.policies.{policy.name}.calendar: no calendar {policy.calendar!r}; "
+                             f"known: {', '.join(sorted(config.calendars))}")
+
+
+def _target(value: Any, where: str) -> Target:
+    try:
+        return parse_target(str(value))
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"sla.at_risk_share: expected a share from 0 to 1 like 0.2, got {value!r}")
+    return float(value)
+
+
+def _mapping(value: Any, where: str) -> dict[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected a mapping, got {value!r}")
+    return value
+
+
+def _reject_unknown(d: dict[Any, Any], known: tuple[str, ...], where: str) -> None:
+    unknown = sorted(str(k) for k in d if k not in known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+
+
+# ---------------------------------------------------------------- tickets
+
+@dataclass(frozen=True)
+class TicketSla:
+    """Both timers of a ticket (R-6.6 registration, R-6.2-6.5 resolution)."""
+
+    policy: str
+    registration: Timer | None  # None without a receipt time
+    resolution: Timer | None  # None while the ticket has no priority
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "registration": self.registration.to_dict() if self.registration else None,
+            "resolution": self.resolution.to_dict() if self.resolution else None,
+        }
+
+
+def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSla:
+    policy = sla_config.policy_for(ticket.plan)
+    calendar = sla_config.calendar(policy.calendar)
+    registration = resolution = None
+    if ticket.received_at is not None:
+        registration = compute_timer(calendar, ticket.received_at, policy.registration, (),
+                                     ticket.registered_at, now, sla_config.at_risk_share)
+        if ticket.priority is not None:
+            resolution = compute_timer(calendar, ticket.received_at,
+                                       policy.resolution_target(ticket.priority, ticket.category),
+                                       ticket.pauses, ticket.completed_at, now, sla_config.at_risk_share)
+    return TicketSla(policy.name, registration, resolution)
+
+
+def registration_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
+    """R-6.6: when the ticket must be registered; None without a receipt time."""
+    if ticket.received_at is None:
+        return None
+    policy = sla_config.policy_for(ticket.plan)
+    return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, policy.registration)
+
+
+def resolution_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
+    """R-6.2-6.5: the resolution deadline assuming no further pauses; None without priority or receipt."""
+    if ticket.received_at is None or ticket.priority is None:
+        return None
+    policy = sla_config.policy_for(ticket.plan)
+    target = policy.resolution_target(ticket.priority, ticket.category)
+    return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target, ticket.pauses)
