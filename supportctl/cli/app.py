@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl import __version__
-from supportctl.cli import common, customers, desk, tickets, views
+from supportctl.cli import common, customers, desk, sla, tickets, views
 
 app = typer.Typer(
     name="supportctl",
@@ -39,7 +39,7 @@ def main_options(
     common.STATE.actor = actor
 
 
-for module in (desk, tickets, views):
+for module in (desk, tickets, views, sla):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
 app.add_typer(customers.app, name="customer")

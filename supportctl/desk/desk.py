@@ -223,7 +223,8 @@ class Desk:
         """The next free ID of this clone's station; call under the desk lock."""
         return self.allocate_ids(1)[0]
 
-    def allocate_ids(self, count: int) -> list[str]:
+    def allocate_ids(self, count: int, reserved: frozenset[str] = frozenset()) -> list[str]:
+        """``count`` free IDs, skipping ``reserved`` ones (say, IDs an import brings); under the lock."""
         station, _ = self.ensure_station()
         counter = self.state_dir / f"seq-{station}"
         try:
@@ -235,7 +236,8 @@ class Desk:
         while len(allocated) < count:
             number += 1
             candidate = ids.format_id(station, number)
-            if not self.ticket_path(candidate).exists() and not self.journal_path(candidate).exists():
+            if candidate not in reserved and not self.ticket_path(candidate).exists() \
+                    and not self.journal_path(candidate).exists():
                 allocated.append(candidate)
         write_atomic(counter, f"{number}\n")
         return allocated

@@ -29,9 +29,9 @@ _TEXTS = {
     "received": {"ru": "Заявка получена ({channel}).", "en": "Ticket received ({channel})."},
     "registered": {"ru": "Передано в ТП. Приоритет {priority}.",
                    "en": "Registered. Priority {priority}."},
-    "registered_assigned": {"ru": "Передано в ТП. Приоритет {priority}. Назначен ответственный {assignee}.",
-                            "en": "Registered. Priority {priority}. Assignee: {assignee}."},
-    "assigned": {"ru": "Назначен ответственный {assignee}.", "en": "Assignee: {assignee}."},
+    "registered_assigned": {"ru": "Передано в ТП. Приоритет {priority}. Назначен ответственный {assignee}",
+                            "en": "Registered. Priority {priority}. Assignee: {assignee}"},
+    "assigned": {"ru": "Назначен ответственный {assignee}", "en": "Assignee: {assignee}"},
     "priority": {"ru": "Приоритет изменён с {old} на {new}: {reason}",
                  "en": "Priority changed from {old} to {new}: {reason}"},
     "hold": {"ru": "Ожидание: {reason}.", "en": "On hold: {reason}."},
@@ -39,6 +39,8 @@ _TEXTS = {
     "completed": {"ru": "Заявка завершена.", "en": "Ticket completed."},
     "closed": {"ru": "Заявка закрыта.", "en": "Ticket closed."},
     "closed_rated": {"ru": "Заявка закрыта. Оценка: {rating}.", "en": "Ticket closed. Rating: {rating}."},
+    "autoclosed": {"ru": "Заказчик не ответил в течение {after} после завершения: заявка считается закрытой",
+                   "en": "No answer from the customer within {after} of completion: the ticket is considered closed"},
     "reopened": {"ru": "Заявка возвращена в работу: {reason}", "en": "Ticket reopened: {reason}"},
     "linked": {"ru": "Связана с заявкой {other}.", "en": "Linked to ticket {other}."},
     "split": {"ru": "Новая проблема выделена в заявку {other}.", "en": "New problem split into ticket {other}."},
@@ -49,7 +51,9 @@ _TEXTS = {
 
 def text(key: str, lang: str = "ru", **values: object) -> str:
     template = _TEXTS[key].get(lang) or _TEXTS[key]["ru"]
-    return template.format(**values)
+    line = template.format(**values)
+    # a name may end with its own full stop ("Рудаков А."): one stop, not two
+    return line if line.endswith((".", "!", "?", ":")) else line + "."
 
 
 def hold_reason_text(reason: str, lang: str = "ru") -> str:

@@ -72,7 +72,8 @@ def import_tickets(ctx: Ctx, items: list[Parsed], progress: Callable[[int], None
         if clash:
             raise Refused(f"the desk already has ticket {clash[0]}" + (f" and {len(clash) - 1} more" if clash[1:] else ""),
                           "nothing was imported; drop the id field to have new IDs allocated")
-        fresh = iter(desk.allocate_ids(sum(1 for p in items if not p.ticket.id)))
+        given = frozenset(p.ticket.id for p in items if p.ticket.id)
+        fresh = iter(desk.allocate_ids(sum(1 for p in items if not p.ticket.id), reserved=given))
         for p in items:
             t = p.ticket
             t.id = t.id or next(fresh)

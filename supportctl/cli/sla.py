@@ -1,0 +1,109 @@
+"""SLA commands: sla, overdue, eta, autoclose."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+
+app = typer.Typer()
+
+
+def _when(iso_text: str | None) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso_text).strftime("%d.%m.%Y %H:%M") if iso_text else "—"
+
+
+@command(app, "sla")
+def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOption) -> None:
+    """Both SLA timers of a ticket: target, elapsed, remaining, deadline, state, pauses (R-6)."""
+    from supportctl.domain.values import format_minutes
+    from supportctl.services.views import sla_of
+
+    ctx = context()
+    ticket = ctx.desk.load_ticket(ticket_id)
+    data = sla_of(ctx.desk, ticket, ctx.now).to_dict()
+    if as_json:
+        print_json({"id": ticket.id, **data})
+        return
+    typer.echo(f"{ticket.id}  policy {data['policy']}")
+    for name, rule in (("registration", "R-6.6"), ("resolution", "R-6.2..6.5")):
+        t = data[name]
+        if t is None:
+            typer.echo(f"{name:13} — (no priority yet)")
+            continue
+        typer.echo(f"{name:13} {t['state']:9} target {t['target']:>4} ({rule})  elapsed {format_minutes(t['elapsed_minutes'])}"
+                   f"  remaining {format_minutes(t['remaining_minutes'])}  deadline {_when(t['deadline'])}")
+        for p in t["pauses"]:
+            typer.echo(f"{'':13} paused {_when(p['start'])} → {_when(p['end']) if p['end'] else 'now'} ({p['reason']})")
+
+
+@command(app, "overdue")
+def overdue(
+    within: Optional[str] = typer.Option(None, "--within", help="Also list tickets due within this much "
+                                         "working time, e.g. 2h."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Breached tickets, most urgent first. Exit 1 when any is breached (for cron and monitoring)."""
+    from datetime import timedelta
+
+    from supportctl.domain.values import format_minutes, iso, parse_minutes
+    from supportctl.services.sla_watch import overdue as find_overdue
+
+    ctx = context()
+    window = timedelta(minutes=parse_minutes(within)) if within else None
+    breached, soon = find_overdue(ctx, window)
+    rows = [{
+        "id": w.ticket.id, "state": w.timer.state, "timer": w.which, "priority": w.ticket.priority,
+        "deadline": iso(w.timer.deadline, ctx.desk.tz),
+        "remaining_minutes": int(w.timer.remaining.total_seconds() // 60),
+        "org": w.ticket.org, "assignee": w.ticket.assignee, "subject": w.ticket.subject,
+    } for w in breached + soon]
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table([{"id": r["id"], "state": r["state"], "timer": r["timer"], "p": r["priority"] or "",
+                      "deadline": _when(r["deadline"]), "remaining": format_minutes(r["remaining_minutes"]),
+                      "org": r["org"] or "", "assignee": r["assignee"] or "", "subject": r["subject"][:40]}
+                     for r in rows])
+    else:
+        typer.echo("no ticket is overdue", err=True)
+    if breached:
+        raise typer.Exit(1)
+
+
+@command(app, "eta")
+def eta(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    when: str = typer.Argument(..., metavar="DATE", help="Expected resolution, YYYY-MM-DD[THH:MM]."),
+    text: str = typer.Option(..., "--text", help="The problem and why it takes longer (R-6.7)."),
+) -> None:
+    """Record the expected resolution date; the customer is told (R-6.7)."""
+    from supportctl.services import tickets
+
+    change = tickets.set_eta(context(), ticket_id, when, text)
+    typer.echo(f"{change.ticket.id}: expected resolution {_when(change.ticket.eta.date.isoformat())}")
+
+
+@command(app, "autoclose")
+def autoclose(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be closed."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Close completed tickets the customer has not answered in time (R-4.9); safe from cron."""
+    from supportctl.services.sla_watch import autoclose as run_autoclose
+
+    ctx = context()
+    closed = run_autoclose(ctx, dry_run)
+    if as_json:
+        from supportctl.domain.values import iso
+
+        print_json([{"id": t.id, "completed_at": iso(t.completed_at, ctx.desk.tz), "closed": not dry_run}
+                    for t in closed])
+        return
+    verb = "would close" if dry_run else "closed"
+    for t in closed:
+        typer.echo(f"{t.id}: {verb} (completed {_when(t.completed_at.isoformat())})")

@@ -1,0 +1,82 @@
+"""Watching the deadlines: overdue tickets (R-6.2–6.6) and auto-closing completed ones (R-4.9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from supportctl.domain import lifecycle, messages
+from supportctl.domain.sla import Timer, TicketSla
+from supportctl.domain.ticket import Ticket
+from supportctl.errors import Refused
+from supportctl.services import tickets as ticket_service
+from supportctl.services.context import Ctx
+from supportctl.services.query import Filters, find
+from supportctl.services.views import sla_of
+
+ACTIVE = ["new", "open", "waiting"]
+
+
+@dataclass
+class Watched:
+    ticket: Ticket
+    which: str  # "registration" (R-6.6) or "resolution" (R-6.2–6.5)
+    timer: Timer
+
+
+def running_timer(sla: TicketSla) -> tuple[str, Timer] | None:
+    """The clock that matters now: registration until registered, then resolution."""
+    if sla.resolution is not None:
+        return "resolution", sla.resolution
+    if sla.registration is not None:
+        return "registration", sla.registration
+    return None
+
+
+def overdue(ctx: Ctx, within: timedelta | None = None) -> tuple[list[Watched], list[Watched]]:
+    """Breached tickets, and (with ``within``) those due within that much working time; most urgent first."""
+    breached: list[Watched] = []
+    soon: list[Watched] = []
+    tickets, _damaged = find(ctx.desk, Filters(status=ACTIVE))
+    for t in tickets:
+        found = running_timer(sla_of(ctx.desk, t, ctx.now))
+        if found is None:
+            continue
+        watched = Watched(t, *found)
+        if watched.timer.state == "breached":
+            breached.append(watched)
+        elif within is not None and watched.timer.state != "paused" and watched.timer.remaining <= within:
+            soon.append(watched)
+    key = lambda w: (w.timer.remaining, w.ticket.priority or 0)  # noqa: E731
+    return sorted(breached, key=key), sorted(soon, key=key)
+
+
+def due_for_autoclose(ctx: Ctx) -> list[Ticket]:
+    tickets, _damaged = find(ctx.desk, Filters(status=["completed"]))
+    return [t for t in tickets if t.completed_at and ctx.desk.sla.autoclose_at(t.completed_at) <= ctx.now]
+
+
+def autoclose(ctx: Ctx, dry_run: bool = False) -> list[Ticket]:
+    """R-4.9: close completed tickets the customer has not answered within `autoclose_after`.
+
+    Each ticket is re-read under the desk lock, so a reply or reopen that
+    came in meanwhile wins; running it twice closes nothing twice.
+    """
+    candidates = due_for_autoclose(ctx)
+    if dry_run:
+        return candidates
+    after = str(ctx.desk.sla.autoclose_after)
+    closed: list[Ticket] = []
+
+    def close_if_still_due(t: Ticket):
+        if t.status != "completed" or not t.completed_at or ctx.desk.sla.autoclose_at(t.completed_at) > ctx.now:
+            raise Refused(f"{t.id} changed meanwhile")
+        return lifecycle.close(t, None, ctx.now, ctx.actor, ctx.lang,
+                               why=messages.text("autoclosed", ctx.lang, after=after))
+
+    for t in candidates:
+        try:
+            closed.append(ticket_service.mutate(ctx, t.id, close_if_still_due, "autoclosed").ticket)
+        except Refused:
+            continue
+    return closed
