@@ -133,7 +133,7 @@ def list_tickets(
         return
     rows = [{
         "id": v["id"], "p": v["priority"] or "", "status": v["status"], "sla": v["sla_state"] or "",
-        "due": _short(v["due"]), "org": v["org"] or "", "subject": v["subject"][:50],
+        "due": _short(v["due"] or v["registration_due"]), "org": v["org"] or "", "subject": v["subject"][:50],
         "assignee": v["assignee"] or "", "verified": "" if v["verified"] else "unverified",
     } for v in views]
     if fmt == "csv":

@@ -29,8 +29,9 @@ _TEXTS = {
     "received": {"ru": "Заявка получена ({channel}).", "en": "Ticket received ({channel})."},
     "registered": {"ru": "Передано в ТП. Приоритет {priority}.",
                    "en": "Registered. Priority {priority}."},
-    "registered_assigned": {"ru": "Передано в ТП. Приоритет {priority}. Назначен ответственный {assignee}",
-                            "en": "Registered. Priority {priority}. Assignee: {assignee}"},
+    # the wording of the regulation's journal form (Appendix 1); the priority has its own column
+    "registered_assigned": {"ru": "Передано в ТП. Назначен ответственный {assignee}",
+                            "en": "Registered. Assignee: {assignee}"},
     "assigned": {"ru": "Назначен ответственный {assignee}", "en": "Assignee: {assignee}"},
     "priority": {"ru": "Приоритет изменён с {old} на {new}: {reason}",
                  "en": "Priority changed from {old} to {new}: {reason}"},

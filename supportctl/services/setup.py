@@ -30,9 +30,11 @@ def init_desk(root: Path) -> Desk:
     for template, name in _TEMPLATES.items():
         target = root / name
         text = (data / template).read_text(encoding="utf-8")
-        if target.exists():  # a repo's own .gitignore/.gitattributes: add our lines once
+        if target.exists():  # a repo's own .gitignore/.gitattributes: add the rules it lacks
             existing = target.read_text(encoding="utf-8")
-            if text.strip() in existing:
+            have = {line.strip() for line in existing.splitlines()}
+            rules = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+            if all(rule in have for rule in rules):
                 continue
             text = existing.rstrip("\n") + "\n\n" + text
         write_atomic(target, text)
