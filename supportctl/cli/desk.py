@@ -43,6 +43,7 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
     """Import tickets from JSON Lines; all or nothing."""
     import sys
 
+    from supportctl.errors import InvalidValue
     from supportctl.services.importer import import_tickets, parse_lines
 
     if str(file) == "-":
@@ -51,7 +52,7 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
         try:
             lines, source = file.read_text(encoding="utf-8").splitlines(), str(file)
         except UnicodeDecodeError:
-            raise typer.BadParameter(f"{file} is not UTF-8") from None
+            raise InvalidValue(f"{file} is not UTF-8 text", "convert it to UTF-8") from None
     items = parse_lines(lines, source)
     ctx = context()
     if sys.stderr.isatty() and len(items) > 100:
