@@ -35,8 +35,8 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
         if t is None:
             typer.echo(f"{name:13} — (no priority yet)")
             continue
-        typer.echo(f"{name:13} {t['state']:9} target {t['target']:>4} ({rule})  elapsed {format_minutes(t['elapsed_minutes'])}"
-                   f"  remaining {format_minutes(t['remaining_minutes'])}  deadline {_when(t['deadline'])}")
+        typer.echo(f"{name:13} {t['state']:9} target {t['target']:<4} elapsed {format_minutes(t['elapsed_minutes']):<8}"
+                   f" remaining {format_minutes(t['remaining_minutes']):<8} deadline {_when(t['deadline'])}  ({rule})")
         for p in t["pauses"]:
             typer.echo(f"{'':13} paused {_when(p['start'])} → {_when(p['end']) if p['end'] else 'now'} ({p['reason']})")
 
