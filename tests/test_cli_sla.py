@@ -95,3 +95,12 @@ def test_a_reopened_ticket_is_not_autoclosed_R_4_8(cli):
     cli("reopen", tid, "--reason", "не помогло", now="2025-12-01T18:30:00+03:00")
     assert cli("autoclose", now="2025-12-03T12:00:00+03:00").stdout == ""
     assert json.loads(cli("show", tid, "--json").stdout)["status"] == "open"
+
+
+def test_register_warns_when_the_deadline_year_has_no_decree_data_yet(cli):
+    tid = cli("new", "--subject", "x", "--text", "y", now="2028-03-01T10:00:00+03:00").stdout.strip()
+    r = cli("register", tid, "-p", "4", now="2028-03-01T10:00:00+03:00")
+    assert r.exit_code == 0
+    assert "is due in 2028, whose transferred days off are not known yet" in r.stderr
+    tid = cli("new", "--subject", "x", "--text", "y").stdout.strip()
+    assert cli("register", tid, "-p", "4").stderr == ""

@@ -13,9 +13,10 @@ from supportctl.cli.common import command, context, read_text
 app = typer.Typer()
 
 
-def _done(change, what: str) -> None:
-    for line in change.notes:
-        typer.echo(f"supportctl: {line}", err=True)
+def _done(change, what: str, warning: str | None = None) -> None:
+    for line in [*change.notes, warning]:
+        if line:
+            typer.echo(f"supportctl: {line}", err=True)
     typer.echo(f"{change.ticket.id}: {what}")
 
 
@@ -75,11 +76,12 @@ def register(
     """Register a new ticket: set its priority and deadline; the customer is told (R-6.6)."""
     from supportctl.domain.values import parse_priority
     from supportctl.services import tickets
+    from supportctl.services.deadlines import calendar_warning
 
     ctx = context()
     change = tickets.register(ctx, ticket_id, parse_priority(priority), assignee)
     due = change.ticket.due.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M") if change.ticket.due else "—"
-    _done(change, f"registered, priority {change.ticket.priority}, due {due}")
+    _done(change, f"registered, priority {change.ticket.priority}, due {due}", calendar_warning(ctx.desk, change.ticket))
 
 
 @command(app, "assign")
@@ -100,9 +102,11 @@ def priority(
     """Change the priority; the deadline is recomputed from the receipt (R-6.1)."""
     from supportctl.domain.values import parse_priority
     from supportctl.services import tickets
+    from supportctl.services.deadlines import calendar_warning
 
-    change = tickets.change_priority(context(), ticket_id, parse_priority(new_priority), reason)
-    _done(change, f"priority {change.ticket.priority}")
+    ctx = context()
+    change = tickets.change_priority(ctx, ticket_id, parse_priority(new_priority), reason)
+    _done(change, f"priority {change.ticket.priority}", calendar_warning(ctx.desk, change.ticket))
 
 
 @command(app, "note")

@@ -12,3 +12,15 @@ def refresh(desk: Desk, ticket: Ticket) -> None:
 
     ticket.registration_due = registration_due(ticket, desk.sla)
     ticket.due = resolution_due(ticket, desk.sla) if ticket.priority is not None else None
+
+
+def calendar_warning(desk: Desk, ticket: Ticket) -> str | None:
+    """A deadline in a year whose transfers of days off are not decreed yet may move (CALENDAR.md)."""
+    if ticket.due is None:
+        return None
+    calendar = desk.sla.calendar(desk.sla.policy_for(ticket.plan).calendar)
+    year = ticket.due.astimezone(desk.tz).year
+    if calendar.transfers_known(year):
+        return None
+    return (f"warning: {ticket.id} is due in {year}, whose transferred days off are not known yet; "
+            "add them as extra_holidays/extra_workdays when they are decreed")
