@@ -32,11 +32,15 @@ def main_options(
                                                  "else the nearest parent holding supportctl.yaml."),
     actor: Optional[str] = typer.Option(None, "--as", metavar="NAME",
                                         help="Who acts; default: SUPPORTCTL_USER, git user.name, login."),
+    commit: Optional[bool] = typer.Option(None, "--commit/--no-commit",
+                                          help="Commit the files the command changes to git; "
+                                               "default: git.autocommit in supportctl.yaml."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     common.STATE.desk_path = desk_path
     common.STATE.actor = actor
+    common.STATE.commit = commit
 
 
 for module in (desk, tickets, views, sla):

@@ -25,6 +25,7 @@ class Invocation:
 
     desk_path: str | None = None
     actor: str | None = None
+    commit: bool | None = None  # --commit/--no-commit; None: git.autocommit of supportctl.yaml
 
 
 STATE = Invocation()
@@ -57,7 +58,13 @@ def handle_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            from supportctl.gitops.autocommit import Watch
+
+            watch = Watch(STATE.commit, STATE.actor)
+            with watch:
+                result = fn(*args, **kwargs)
+            watch.commit()
+            return result
         except SupportError as exc:
             fail(str(exc), exc.exit_code)
         except BrokenPipeError:

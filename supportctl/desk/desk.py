@@ -133,7 +133,7 @@ class Desk:
 
     def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
         path = self.ticket_path(ticket.id)
-        write_atomic(path, yamlio.dumps(ticket_to_file(ticket, self.tz)), durable=durable)
+        write_atomic(path, yamlio.dumps_spaced(ticket_to_file(ticket, self.tz)), durable=durable)
         return path
 
     def ticket_ids(self) -> list[str]:

@@ -9,6 +9,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Lists that collect the paths written while they are active (auto-commit commits exactly those).
+_recorders: list[list[Path]] = []
+
+
+def record_written(path: Path) -> None:
+    """Note a file this process wrote (done by the writers below; call it for any other write)."""
+    for written in _recorders:
+        written.append(Path(os.path.abspath(path)))
+
+
+@contextmanager
+def recording_writes() -> Iterator[list[Path]]:
+    """Collect every path written inside the block, in order (duplicates included)."""
+    written: list[Path] = []
+    _recorders.append(written)
+    try:
+        yield written
+    finally:
+        _recorders.remove(written)
+
 
 def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None:
     """Temp file in the same folder, fsync, rename over the target, fsync the folder.
@@ -34,6 +54,7 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
         raise
     if durable:
         _fsync_dir(path.parent)
+    record_written(path)
 
 
 def append_line(path: Path, line: str) -> None:
@@ -48,6 +69,7 @@ def append_line(path: Path, line: str) -> None:
         f.write(line.encode("utf-8") + b"\n")
         f.flush()
         os.fsync(f.fileno())
+    record_written(path)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -37,3 +37,20 @@ def load(path: Path) -> Any:
 def dumps(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
                      default_flow_style=False, width=100)
+
+
+def dumps_spaced(mapping: dict[str, Any]) -> str:
+    """A mapping with a blank line between its top-level keys.
+
+    git's merge conflicts on changes to adjacent lines; with an unchanged line
+    between any two fields, two clones that change different fields merge cleanly.
+    The dumper indents every continuation line and never writes block scalars,
+    so a line at column 0 that is not a list item starts a top-level key.
+    """
+    lines = dumps(mapping).split("\n")
+    out = lines[:1]
+    for line in lines[1:]:
+        if line and not line[0].isspace() and not line.startswith("-"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from supportctl.desk.files import record_written
 from supportctl.domain import attachments, lifecycle
 from supportctl.domain.customers import match
 from supportctl.domain.journal import Entry
@@ -134,6 +135,7 @@ def _store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
             n += 1
             name = f"{stem}-{n}.{ext}" if dot else f"{name}-{n}"
         shutil.copyfile(path, folder / name)
+        record_written(folder / name)
         names.append(name)
     return names
 
