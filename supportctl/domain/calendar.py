@@ -90,6 +90,7 @@ PREHOLIDAY_CUT_MINUTES = 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 _MICROSECOND = timedelta(microseconds=1)
+_ZERO = timedelta(0)
 _US_PER_SECOND = 1_000_000
 _US_PER_MINUTE = 60 * _US_PER_SECOND
 _US_PER_DAY = 86_400 * _US_PER_SECOND
@@ -333,7 +334,7 @@ class WorkingCalendar:
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``."""
-        if duration < timedelta(0):
+        if duration < _ZERO:
             raise ValueError(f"cannot add a negative working time {duration}")
         at = self._to_us(start)
         if not duration:
@@ -345,7 +346,7 @@ class WorkingCalendar:
         """Working time from ``a`` to ``b``; zero if ``b`` is not after ``a``."""
         a_us, b_us = self._to_us(a), self._to_us(b)
         if b_us <= a_us:
-            return timedelta(0)
+            return _ZERO
         self._cover(a_us)
         self._cover(b_us)
         return timedelta(microseconds=self._worked_until(b_us) - self._worked_until(a_us))

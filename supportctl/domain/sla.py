@@ -64,21 +64,26 @@ class Target:
 
     amount: int
     unit: str  # "m", "h" or "d"
+    _hours_or_minutes: timedelta | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        minutes = _MINUTES_PER_UNIT.get(self.unit)
+        object.__setattr__(self, "_hours_or_minutes", timedelta(minutes=self.amount * minutes) if minutes else None)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
 
     def working_duration(self, calendar: WorkingCalendar, start: datetime) -> timedelta:
         """The working time this target grants a clock started at ``start``."""
-        if self.unit == "d":
+        if self._hours_or_minutes is None:
             return calendar.days_duration(start, self.amount)
-        return timedelta(minutes=self.amount * _MINUTES_PER_UNIT[self.unit])
+        return self._hours_or_minutes
 
     def deadline(self, calendar: WorkingCalendar, start: datetime) -> datetime:
         """The deadline of a clock started at ``start`` that never pauses."""
-        if self.unit == "d":
+        if self._hours_or_minutes is None:
             return calendar.add_days(start, self.amount)
-        return calendar.add(start, timedelta(minutes=self.amount * _MINUTES_PER_UNIT[self.unit]))
+        return calendar.add(start, self._hours_or_minutes)
 
 
 def parse_target(text: str) -> Target:
@@ -157,7 +162,7 @@ def compute_timer(
 def deadline_of(calendar: WorkingCalendar, start: datetime, target: Target,
                 pauses: list[Pause] | tuple[Pause, ...] = ()) -> datetime:
     """The deadline of a clock started at ``start``; open pauses count as ended at their start."""
-    spans = _pause_spans(pauses, open_until=None)
+    spans = _pause_spans(pauses, open_until=None) if pauses else []
     if not spans:
         return target.deadline(calendar, start)
     duration = target.working_duration(calendar, start)
