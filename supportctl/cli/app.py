@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl import __version__
-from supportctl.cli import common, customers, desk, sla, tickets, views
+from supportctl.cli import common, customers, desk, reports, sla, tickets, views
 
 app = typer.Typer(
     name="supportctl",
@@ -47,6 +47,7 @@ for module in (desk, tickets, views, sla):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
 app.add_typer(customers.app, name="customer")
+app.add_typer(reports.app, name="report")
 
 
 def main() -> None:

@@ -1,0 +1,97 @@
+"""`supportctl report …`: journal, sla, workload, time, csat, customer ORG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from supportctl.cli.common import command, context
+
+app = typer.Typer(help="Reports: the register (A-1), SLA compliance, workload, time, ratings, one customer.",
+                  no_args_is_help=True)
+
+FROM = typer.Option(None, "--from", metavar="DATE", help="First day, YYYY-MM-DD in the desk's zone; "
+                    "default: the 1st of the current month.")
+TO = typer.Option(None, "--to", metavar="DATE", help="Last day (inclusive); default: the end of the "
+                  "current month, or today when only --from is given.")
+ALL = typer.Option(False, "--all", help="The whole history instead of a period.")
+ORG = typer.Option(None, "--org", help="Only this organisation.")
+ASSIGNEE = typer.Option(None, "--assignee", help="Only this specialist.")
+FORMAT = typer.Option("table", "--format", "-f", help="table, markdown, csv (UTF-8 with BOM), json or html.")
+LANG = typer.Option(None, "--lang", help="ru or en; default: the desk's language (ru).")
+OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+
+
+def _run(name: str, first: str | None, last: str | None, all_time: bool, org: str | None,
+         assignee: str | None, fmt: str, lang: str | None, output: Path | None, **options) -> None:
+    from supportctl.errors import InvalidValue
+    from supportctl.reports.period import Scope, period_from_options
+    from supportctl.reports.render import FORMATS, render
+    from supportctl.services import reporting
+
+    if fmt not in FORMATS:
+        raise InvalidValue(f"invalid --format {fmt!r}", "use " + ", ".join(FORMATS))
+    if lang not in (None, "ru", "en"):
+        raise InvalidValue(f"invalid --lang {lang!r}", "use ru or en")
+    ctx = context()
+    period = period_from_options(first, last, ctx.now, ctx.desk.tz, all_time=all_time)
+    scope = Scope(period, org=org, assignee=assignee, lang=lang or ctx.lang)
+    report, warnings = reporting.build(ctx, name, scope, **options)
+    for warning in warnings:
+        typer.echo(f"supportctl: warning: {warning}", err=True)
+    text = render(report, fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+
+
+@command(app, "journal")
+def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+            org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+            lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+    """The register of tickets received in the period, in the form of Appendix 1 (A-1)."""
+    _run("journal", first, last, all_time, org, assignee, fmt, lang, output)
+
+
+@command(app, "sla")
+def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+        org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+        lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+    """SLA compliance of the tickets received in the period: by week, priority and customer (R-6)."""
+    _run("sla", first, last, all_time, org, assignee, fmt, lang, output)
+
+
+@command(app, "workload")
+def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+             org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+    """Per assignee: open, waiting, at risk and breached now; received and completed in the period."""
+    _run("workload", first, last, all_time, org, assignee, fmt, lang, output)
+
+
+@command(app, "time")
+def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+                   org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+                   lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+    """Time accounted in the period per customer/contract and per specialist (R-5.2)."""
+    _run("time", first, last, all_time, org, assignee, fmt, lang, output)
+
+
+@command(app, "csat")
+def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+         org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+         lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+    """Ratings 1-5 of the tickets closed in the period (A-2): per customer and per assignee."""
+    _run("csat", first, last, all_time, org, assignee, fmt, lang, output)
+
+
+@command(app, "customer")
+def customer(customer_org: str = typer.Argument(..., metavar="ORG"),
+             first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+             assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+    """One customer's tickets, statuses and correspondence (IS-4), fit to send to that customer."""
+    _run("customer", first, last, all_time, customer_org, assignee, fmt, lang, output)

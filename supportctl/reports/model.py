@@ -1,0 +1,100 @@
+"""What a report is before it is rendered: titled sections of typed columns, an optional chart.
+
+Rows hold raw values (numbers, datetimes, None); the column's kind says how a
+person sees them, and the column's key is the JSON field, so every format
+shows the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+from supportctl.domain.journal import Entry
+from supportctl.domain.ticket import Ticket
+from supportctl.reports.period import Period, Scope
+
+# kinds of column values
+TEXT = "text"  # a string; may hold several lines
+INT = "int"
+PCT = "pct"  # a percentage 0..100 (float) or None when there is nothing to count
+HOURS = "hours"  # minutes (int), shown as hours with one decimal
+MINUTES = "minutes"  # minutes (int), shown as 1h30m
+DATETIME = "datetime"  # an aware datetime, shown as DD.MM.YY HH:MM in the desk's zone
+NUMBER = "number"  # a float, shown with two decimals
+NUMERIC_KINDS = (INT, PCT, HOURS, MINUTES, NUMBER)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    heading: tuple[str, str]  # (Russian, English)
+    kind: str = TEXT
+
+    def title(self, lang: str) -> str:
+        return pick(self.heading, lang)
+
+
+@dataclass
+class Section:
+    key: str  # the field of the JSON "sections" object
+    title: tuple[str, str] | None  # None: the report's only section, under the report's title
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    empty: tuple[str, str] = ("Нет данных за период.", "Nothing in the period.")
+    json_only: list[Column] = field(default_factory=list)  # fields JSON adds to each row
+
+
+@dataclass
+class Chart:
+    """Bars of percentages per label (the HTML SLA report: compliance per week)."""
+
+    title: tuple[str, str]
+    labels: list[str]
+    series: list[tuple[tuple[str, str], list[float | None]]]
+
+
+@dataclass
+class Report:
+    name: str  # journal, sla, workload, time, csat, customer
+    title: tuple[str, str]
+    scope: Scope
+    generated_at: datetime
+    sections: list[Section]
+    chart: Chart | None = None
+    about: list[tuple[str, str]] = field(default_factory=list)  # extra header lines (ru, en)
+    extra: dict[str, Any] = field(default_factory=dict)  # further top-level JSON fields
+
+    @property
+    def lang(self) -> str:
+        return self.scope.lang
+
+    def text(self, pair: tuple[str, str]) -> str:
+        return pick(pair, self.lang)
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+class Source(Protocol):
+    """What reports read of a desk (services.reporting.DeskSource); reading never changes it."""
+
+    tz: tzinfo
+    now: datetime
+
+    @property
+    def sla(self): ...  # domain.sla.SlaConfig
+
+    def tickets(self, scope: Scope, received_in: Period | None = None) -> list[Ticket]:
+        """Tickets of the scope's org and assignee, received in ``received_in`` when given."""
+
+    def journal(self, ticket_id: str) -> list[Entry]:
+        """The ticket's journal in time order."""
+
+    def customers(self) -> list: ...  # domain.customers.Customer

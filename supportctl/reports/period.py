@@ -1,0 +1,109 @@
+"""The period and filters every report takes: --from/--to in the desk's zone, --org, --assignee."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from supportctl.domain.values import parse_date
+from supportctl.errors import InvalidValue
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days ``first``..``last`` in the desk's zone, as the half-open instants [start, end)."""
+
+    first: date | None  # None: since the beginning
+    last: date | None  # None: up to now
+    tz: tzinfo
+
+    @property
+    def start(self) -> datetime | None:
+        return datetime.combine(self.first, time(0), tzinfo=self.tz) if self.first else None
+
+    @property
+    def end(self) -> datetime | None:
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=self.tz) if self.last else None
+
+    def contains(self, at: datetime | None) -> bool:
+        if at is None:
+            return False
+        return (self.first is None or at >= self.start) and (self.last is None or at < self.end)
+
+    def may_overlap(self, first: datetime | None, last: datetime | None) -> bool:
+        """Whether an activity from ``first`` (None: unknown) to ``last`` (None: still going) can touch it."""
+        if self.last is not None and first is not None and first >= self.end:
+            return False
+        return not (self.first is not None and last is not None and last < self.start)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"from": self.first.isoformat() if self.first else None,
+                "to": self.last.isoformat() if self.last else None}
+
+    def label(self) -> str:
+        """'01.11.2026 – 30.11.2026'; an open side is '…'."""
+        def day(d: date | None) -> str:
+            return d.strftime("%d.%m.%Y") if d else "…"
+
+        return f"{day(self.first)} – {day(self.last)}"
+
+
+def period_from_options(first: str | None, last: str | None, now: datetime, tz: tzinfo,
+                        *, all_time: bool = False) -> Period:
+    """--from/--to as dates in the desk's zone; by default the current month of ``now``.
+
+    Only --from: up to today. Only --to: from the first day of that month.
+    --all: the whole history (and neither --from nor --to may be given).
+    """
+    if all_time:
+        if first or last:
+            raise InvalidValue("--all cannot be combined with --from/--to", "give one or the other")
+        return Period(None, None, tz)
+    today = now.astimezone(tz).date()
+    start = parse_date(first) if first else None
+    end = parse_date(last) if last else None
+    if start is None and end is None:
+        start = today.replace(day=1)
+        end = _month_end(today)
+    elif end is None:
+        end = max(today, start)
+    elif start is None:
+        start = end.replace(day=1)
+    if start > end:
+        raise InvalidValue(f"--from {start.isoformat()} is after --to {end.isoformat()}",
+                           "give the first day, then the last day of the period")
+    return Period(start, end, tz)
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one run of a report looks at."""
+
+    period: Period
+    org: str | None = None
+    assignee: str | None = None
+    lang: str = "ru"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"period": self.period.to_dict(), "org": self.org, "assignee": self.assignee}
+
+
+def weeks_of(period: Period, days: list[date]) -> list[tuple[date, date]]:
+    """ISO weeks (Monday..Sunday) from the first to the last of ``days`` within the period, in order."""
+    if period.first and period.last:
+        lo, hi = period.first, period.last
+    elif days:
+        lo, hi = min(days), max(days)
+    else:
+        return []
+    monday = lo - timedelta(days=lo.weekday())
+    weeks = []
+    while monday <= hi:
+        weeks.append((monday, monday + timedelta(days=6)))
+        monday += timedelta(days=7)
+    return weeks

@@ -1,0 +1,239 @@
+"""Rendering a report: table (terminal), markdown, csv (UTF-8 with BOM for Excel), json, html.
+
+Every format shows the same rows; human formats format the values by column
+kind, JSON keeps them raw (see the README for the fields).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from datetime import datetime
+from typing import Any
+
+from supportctl.domain.values import format_minutes, iso
+from supportctl.errors import InvalidValue
+from supportctl.reports.model import (
+    DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, Chart, Column, Report, Section, pick,
+)
+
+FORMATS = ("table", "markdown", "csv", "json", "html")
+BOM = "\ufeff"  # lets Excel read the CSV as UTF-8 (Cyrillic)
+
+
+def render(report: Report, fmt: str) -> str:
+    try:
+        renderer = _RENDERERS[fmt]
+    except KeyError:
+        raise InvalidValue(f"invalid --format {fmt!r}", "use " + ", ".join(FORMATS)) from None
+    return renderer(report)
+
+
+# ---------------------------------------------------------------- values
+
+def cell(value: Any, column: Column, report: Report) -> str:
+    """A value as a person reads it."""
+    if value is None or value == "":
+        return "—" if column.kind in NUMERIC_KINDS else ""
+    kind = column.kind
+    if kind == PCT:
+        return f"{value:.1f}%"
+    if kind == HOURS:
+        return f"{value / 60:.1f}"
+    if kind == MINUTES:
+        return format_minutes(value)
+    if kind == NUMBER:
+        return f"{value:.2f}"
+    if kind == DATETIME:
+        return value.astimezone(report.scope.period.tz).strftime("%d.%m.%y %H:%M")
+    if kind == INT:
+        return str(int(value))
+    return str(value)
+
+
+def json_value(value: Any, report: Report) -> Any:
+    if isinstance(value, datetime):
+        return iso(value, report.scope.period.tz)
+    return value
+
+
+def header_lines(report: Report) -> list[str]:
+    lang, scope = report.lang, report.scope
+    lines = [f"{pick(('Период', 'Period'), lang)}: {scope.period.label()}"]
+    if scope.org:
+        lines.append(f"{pick(('Организация', 'Organisation'), lang)}: {scope.org}")
+    if scope.assignee:
+        lines.append(f"{pick(('Ответственный', 'Assignee'), lang)}: {scope.assignee}")
+    lines += [report.text(line) for line in report.about]
+    generated = report.generated_at.astimezone(scope.period.tz).strftime("%d.%m.%Y %H:%M")
+    lines.append(f"{pick(('Сформирован', 'Generated'), lang)}: {generated}")
+    return lines
+
+
+def _formatted(section: Section, report: Report) -> list[list[str]]:
+    return [[cell(row.get(c.key), c, report) for c in section.columns] for row in section.rows]
+
+
+# ---------------------------------------------------------------- formats
+
+def to_table(report: Report) -> str:
+    from tabulate import tabulate
+
+    out = [report.text(report.title), *header_lines(report)]
+    for section in report.sections:
+        out.append("")
+        if section.title:
+            title = report.text(section.title)
+            out += [title, "=" * len(title)]
+        rows = _formatted(section, report)
+        if not rows:
+            out.append(report.text(section.empty))
+            continue
+        multiline = any("\n" in v for row in rows for v in row)
+        out.append(tabulate(
+            rows, headers=[c.title(report.lang) for c in section.columns],
+            tablefmt="grid" if multiline else "simple", disable_numparse=True,
+            colalign=["right" if c.kind in NUMERIC_KINDS else "left" for c in section.columns],
+        ))
+    return "\n".join(out) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def to_markdown(report: Report) -> str:
+    out = [f"# {report.text(report.title)}", ""]
+    out += [f"- {_md_cell(line)}" for line in header_lines(report)]
+    for section in report.sections:
+        out.append("")
+        if section.title:
+            out += [f"## {report.text(section.title)}", ""]
+        rows = _formatted(section, report)
+        if not rows:
+            out.append(report.text(section.empty))
+            continue
+        out.append("| " + " | ".join(_md_cell(c.title(report.lang)) for c in section.columns) + " |")
+        out.append("|" + "|".join("---:" if c.kind in NUMERIC_KINDS else "---" for c in section.columns) + "|")
+        out += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    """One table per section; with several sections each is preceded by its title and a blank line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    several = len(report.sections) > 1
+    for n, section in enumerate(report.sections):
+        if several:
+            if n:
+                writer.writerow([])
+            writer.writerow([report.text(section.title or report.title)])
+        writer.writerow([c.title(report.lang) for c in section.columns])
+        writer.writerows(_formatted(section, report))
+    return BOM + buffer.getvalue()
+
+
+def to_json(report: Report) -> str:
+    data: dict[str, Any] = {
+        "report": report.name,
+        "title": report.text(report.title),
+        "lang": report.lang,
+        "generated_at": iso(report.generated_at, report.scope.period.tz),
+        **report.scope.to_dict(),
+        **{k: json_value(v, report) for k, v in report.extra.items()},
+        "sections": {
+            s.key: [{c.key: json_value(row.get(c.key), report) for c in (*s.json_only, *s.columns)}
+                    for row in s.rows]
+            for s in report.sections
+        },
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2em;color:#222;font-size:14px}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em}
+.meta{color:#555;margin:0 0 1em;padding:0;list-style:none}
+table{border-collapse:collapse;margin:.5em 0}
+th,td{border:1px solid #bbb;padding:4px 8px;vertical-align:top;text-align:left;white-space:pre-line}
+th{background:#eef1f5}tr:nth-child(even) td{background:#fafafa}
+td.num,th.num{text-align:right;white-space:nowrap}
+.empty{color:#777;font-style:italic}
+svg text{font-family:inherit;font-size:11px;fill:#333}
+@media print{body{margin:0}}
+""".strip()
+
+_SERIES_COLOURS = ("#3c78b4", "#e08a2c", "#5a9e4b")
+
+
+def to_html(report: Report) -> str:
+    e = html.escape
+    lang = report.lang
+    title = report.text(report.title)
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{e(lang)}">',
+        f'<head><meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head>',
+        "<body>",
+        f"<h1>{e(title)}</h1>",
+        '<ul class="meta">' + "".join(f"<li>{e(line)}</li>" for line in header_lines(report)) + "</ul>",
+    ]
+    if report.chart and report.chart.labels:
+        out.append(svg_bar_chart(report.chart, lang))
+    for section in report.sections:
+        if section.title:
+            out.append(f"<h2>{e(report.text(section.title))}</h2>")
+        rows = _formatted(section, report)
+        if not rows:
+            out.append(f'<p class="empty">{e(report.text(section.empty))}</p>')
+            continue
+        classes = [' class="num"' if c.kind in NUMERIC_KINDS else "" for c in section.columns]
+        out.append("<table><thead><tr>" + "".join(
+            f"<th{cls}>{e(c.title(lang))}</th>" for c, cls in zip(section.columns, classes)) + "</tr></thead><tbody>")
+        out += ["<tr>" + "".join(f"<td{cls}>{e(v)}</td>" for v, cls in zip(row, classes)) + "</tr>"
+                for row in rows]
+        out.append("</tbody></table>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def svg_bar_chart(chart: Chart, lang: str) -> str:
+    """Grouped bars of percentages (0..100) per label; a missing value draws no bar."""
+    e = html.escape
+    bar, gap, left, top, plot_h = 18, 14, 44, 40, 160
+    group = bar * len(chart.series) + gap
+    width = left + group * len(chart.labels) + 20
+    height = top + plot_h + 46
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{e(pick(chart.title, lang))}</title>',
+             f'<text x="{left}" y="14" style="font-weight:bold">{e(pick(chart.title, lang))}</text>']
+    for n, (name, _values) in enumerate(chart.series):
+        x = left + n * 190
+        parts.append(f'<rect x="{x}" y="22" width="10" height="10" fill="{_SERIES_COLOURS[n % 3]}"/>'
+                     f'<text x="{x + 14}" y="31">{e(pick(name, lang))}</text>')
+    for pct in (0, 25, 50, 75, 100):
+        y = top + plot_h - pct * plot_h / 100
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>')
+    for i, label in enumerate(chart.labels):
+        x0 = left + i * group + gap / 2
+        for n, (name, values) in enumerate(chart.series):
+            value = values[i]
+            x = x0 + n * bar
+            if value is None:
+                parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle">—</text>')
+                continue
+            h = value * plot_h / 100
+            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
+                         f'fill="{_SERIES_COLOURS[n % 3]}"><title>{e(label)}: {e(pick(name, lang))} '
+                         f'{value:.1f}%</title></rect>')
+        parts.append(f'<text x="{x0 + bar * len(chart.series) / 2:.1f}" y="{top + plot_h + 16}" '
+                     f'text-anchor="middle">{e(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_RENDERERS = {"table": to_table, "markdown": to_markdown, "csv": to_csv, "json": to_json, "html": to_html}

@@ -1,0 +1,213 @@
+"""`report sla`: SLA compliance of the tickets received in the period (R-6.2-6.6).
+
+Every figure comes from ``domain.sla.ticket_sla`` — the function behind `sla ID` —
+so the report agrees with it ticket by ticket. For each timer:
+
+- in time: ``met``; late: ``missed`` (stopped after the deadline) or ``breached``
+  (still running past it); the percentage is in time / (in time + late), so a
+  ticket whose deadline has not come yet counts for neither.
+- registration time (R-6.6): the working time from receipt to registration;
+  resolution time (R-6.2-6.5): from receipt to completion, pauses excluded.
+  Median and 90th percentile (nearest rank) over the tickets that got there.
+- paused: the working time the resolution clock stood still (R-7.9, R-4.8).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from supportctl.domain.sla import TicketSla, Timer, ticket_sla
+from supportctl.domain.ticket import Ticket
+from supportctl.reports.model import (
+    DATETIME, HOURS, INT, PCT, TEXT, Chart, Column, Report, Section, Source, percent, pick,
+)
+from supportctl.reports.period import Scope, weeks_of
+
+TITLE = ("Соблюдение сроков (SLA)", "SLA compliance")
+IN_TIME, LATE = ("met",), ("missed", "breached")
+_MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One ticket's SLA outcome, as the report counts it."""
+
+    ticket: Ticket
+    sla: TicketSla
+    paused_minutes: int
+
+    @property
+    def registration(self) -> Timer | None:
+        return self.sla.registration
+
+    @property
+    def resolution(self) -> Timer | None:
+        return self.sla.resolution
+
+    def to_dict(self) -> dict:
+        reg, res = self.registration, self.resolution
+        return {
+            "id": self.ticket.id,
+            "org": self.ticket.org,
+            "priority": self.ticket.priority,
+            "registration_state": reg.state if reg else None,
+            "registration_minutes": minutes(reg.elapsed) if reg else None,
+            "resolution_state": res.state if res else None,
+            "resolution_minutes": minutes(res.elapsed) if res else None,
+            "paused_minutes": self.paused_minutes,
+        }
+
+
+def minutes(duration: timedelta) -> int:
+    """Whole minutes, truncated, as `sla ID` shows them."""
+    return int(duration / _MINUTE)
+
+
+def figures_of(ticket: Ticket, source: Source) -> Figures:
+    config = source.sla
+    sla = ticket_sla(ticket, config, source.now)
+    paused = 0
+    res = sla.resolution
+    if res is not None and ticket.pauses:
+        calendar = config.calendar(config.policies[sla.policy].calendar)
+        horizon = min(source.now, res.stopped_at) if res.stopped_at else source.now
+        paused = minutes(calendar.between(res.started_at, horizon) - res.elapsed)
+    return Figures(ticket, sla, paused)
+
+
+COLUMNS = [
+    Column("received", ("Поступило", "Received"), INT),
+    Column("registered_in_time", ("Рег. в срок", "Reg. in time"), INT),
+    Column("registered_late", ("Рег. поздно", "Reg. late"), INT),
+    Column("registered_pct", ("Рег. %", "Reg. %"), PCT),
+    Column("resolved_in_time", ("Реш. в срок", "Res. in time"), INT),
+    Column("resolved_late", ("Реш. поздно", "Res. late"), INT),
+    Column("resolved_pct", ("Реш. %", "Res. %"), PCT),
+    Column("registration_median_minutes", ("Рег. медиана, ч", "Reg. median, h"), HOURS),
+    Column("registration_p90_minutes", ("Рег. 90%, ч", "Reg. p90, h"), HOURS),
+    Column("resolution_median_minutes", ("Реш. медиана, ч", "Res. median, h"), HOURS),
+    Column("resolution_p90_minutes", ("Реш. 90%, ч", "Res. p90, h"), HOURS),
+    Column("paused_minutes", ("Пауза, ч", "Paused, h"), HOURS),
+]
+
+BREACH_COLUMNS = [
+    Column("id", ("Заявка", "Ticket")),
+    Column("org", ("Организация", "Organisation")),
+    Column("priority", ("Приоритет", "Priority"), INT),
+    Column("assignee", ("Ответственный", "Assignee")),
+    Column("timer", ("Срок", "Deadline of")),
+    Column("deadline", ("Крайний срок", "Deadline"), DATETIME),
+    Column("stopped_at", ("Выполнено", "Done at"), DATETIME),
+    Column("state", ("Нарушение", "Breach")),
+    Column("over_minutes", ("Превышение, раб. ч", "Over by, work h"), HOURS),
+]
+TIMER_NAMES = {"registration": ("регистрация (R-6.6)", "registration (R-6.6)"),
+               "resolution": ("решение (R-6.2–6.5)", "resolution (R-6.2–6.5)")}
+STATE_NAMES = {"missed": ("выполнено с опозданием", "done late"), "breached": ("просрочено", "overdue")}
+
+
+def summarise(items: list[Figures]) -> dict:
+    """The figures of one group of tickets (see the module docstring)."""
+    reg = [f.registration for f in items if f.registration]
+    res = [f.resolution for f in items if f.resolution]
+    reg_in, reg_late = _count(reg, IN_TIME), _count(reg, LATE)
+    res_in, res_late = _count(res, IN_TIME), _count(res, LATE)
+    reg_times = sorted(minutes(t.elapsed) for t in reg if t.stopped_at is not None)
+    res_times = sorted(minutes(t.elapsed) for t in res if t.stopped_at is not None)
+    return {
+        "received": len(items),
+        "registered_in_time": reg_in,
+        "registered_late": reg_late,
+        "registered_pct": percent(reg_in, reg_in + reg_late),
+        "resolved_in_time": res_in,
+        "resolved_late": res_late,
+        "resolved_pct": percent(res_in, res_in + res_late),
+        "registration_median_minutes": median(reg_times),
+        "registration_p90_minutes": nearest_rank(reg_times, 90),
+        "resolution_median_minutes": median(res_times),
+        "resolution_p90_minutes": nearest_rank(res_times, 90),
+        "paused_minutes": sum(f.paused_minutes for f in items),
+    }
+
+
+def _count(timers: list[Timer], states: tuple[str, ...]) -> int:
+    return sum(1 for t in timers if t.state in states)
+
+
+def median(values: list[int]) -> int | None:
+    return round(statistics.median(values)) if values else None
+
+
+def nearest_rank(sorted_values: list[int], pct: int) -> int | None:
+    """The smallest value with at least ``pct``% of the values at or below it."""
+    if not sorted_values:
+        return None
+    return sorted_values[max(0, math.ceil(pct / 100 * len(sorted_values)) - 1)]
+
+
+def breaches(items: list[Figures]) -> list[dict]:
+    rows = []
+    for f in items:
+        for name in ("registration", "resolution"):
+            timer: Timer | None = getattr(f, name)
+            if timer is None or timer.state not in LATE:
+                continue
+            rows.append({"id": f.ticket.id, "org": f.ticket.org, "priority": f.ticket.priority,
+                         "assignee": f.ticket.assignee, "timer_code": name, "timer": TIMER_NAMES[name],
+                         "deadline": timer.deadline, "stopped_at": timer.stopped_at,
+                         "state_code": timer.state, "state": STATE_NAMES[timer.state],
+                         "over_minutes": minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0})
+    rows.sort(key=lambda r: (r["deadline"], r["id"]))
+    return rows
+
+
+def build(source: Source, scope: Scope) -> Report:
+    lang, tz = scope.lang, source.tz
+    items = [figures_of(t, source) for t in source.tickets(scope, received_in=scope.period)]
+    by_week: dict[date, list[Figures]] = defaultdict(list)
+    by_priority: dict[int | None, list[Figures]] = defaultdict(list)
+    by_org: dict[str, list[Figures]] = defaultdict(list)
+    for f in items:
+        if f.ticket.received_at is not None:
+            day = f.ticket.received_at.astimezone(tz).date()
+            by_week[day - timedelta(days=day.weekday())].append(f)
+        by_priority[f.ticket.priority].append(f)
+        by_org[f.ticket.org or ""].append(f)
+
+    weeks = weeks_of(scope.period, list(by_week))
+    week_rows = [{"week": f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
+                  "days": f"{monday:%d.%m}–{sunday:%d.%m}", **summarise(by_week.get(monday, []))}
+                 for monday, sunday in weeks]
+    priority_rows = [{"priority": p, **summarise(by_priority[p])}
+                     for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
+    org_rows = [{"org": org or None, **summarise(by_org[org])} for org in sorted(by_org, key=str.casefold)]
+    breach_rows = breaches(items)
+    for row in breach_rows:
+        row["timer"], row["state"] = pick(row["timer"], lang), pick(row["state"], lang)
+
+    sections = [
+        Section("total", ("Итого за период", "Period total"), COLUMNS, [summarise(items)]),
+        Section("by_week", ("По неделям", "By week"),
+                [Column("week", ("Неделя", "Week")), Column("days", ("Дни", "Days")), *COLUMNS], week_rows),
+        Section("by_priority", ("По приоритетам", "By priority"),
+                [Column("priority", ("Приоритет", "Priority"), INT), *COLUMNS], priority_rows),
+        Section("by_customer", ("По заказчикам", "By customer"),
+                [Column("org", ("Организация", "Organisation"), TEXT), *COLUMNS], org_rows),
+        Section("breaches", ("Нарушения сроков", "Breaches"), BREACH_COLUMNS, breach_rows,
+                empty=("Нарушений нет.", "No breaches."),
+                json_only=[Column("timer_code", ("", "")), Column("state_code", ("", ""))]),
+    ]
+    chart = Chart(("Соблюдение сроков по неделям", "SLA compliance per week"),
+                  [row["days"].split("–")[0] for row in week_rows],
+                  [(("регистрация в срок, %", "registered in time, %"), [r["registered_pct"] for r in week_rows]),
+                   (("решение в срок, %", "resolved in time, %"), [r["resolved_pct"] for r in week_rows])])
+    about = [("Рег. — регистрация (3 раб. ч, R-6.6), Реш. — решение (R-6.2–6.5); % = в срок / (в срок + поздно); "
+              "поздно — выполнено после срока или просрочено; ч — рабочие часы (R-5.1); 90% — 90-й процентиль.",
+              "Reg. — registration (3 working h, R-6.6), Res. — resolution (R-6.2–6.5); % = in time / "
+              "(in time + late); late — done after the deadline or overdue; h — working hours (R-5.1).")]
+    return Report("sla", TITLE, scope, source.now, sections, chart=chart, about=about,
+                  extra={"tickets": [f.to_dict() for f in items]})

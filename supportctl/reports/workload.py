@@ -1,0 +1,59 @@
+"""`report workload`: per assignee, the tickets in hand now and the work of the period.
+
+Open, waiting, at risk and breached are as of now (the SLA state of `list`:
+resolution once registered, else registration); received and completed count
+the tickets received / completed in the period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from supportctl.domain.sla import ticket_sla
+from supportctl.domain.ticket import Ticket
+from supportctl.reports.model import INT, TEXT, Column, Report, Section, Source
+from supportctl.reports.period import Scope
+
+TITLE = ("Загрузка специалистов", "Workload")
+UNASSIGNED = ("— не назначен —", "— unassigned —")
+
+COUNTS = [
+    Column("open", ("Открыто", "Open"), INT),
+    Column("waiting", ("Ожидание", "Waiting"), INT),
+    Column("at_risk", ("Под угрозой", "At risk"), INT),
+    Column("breached", ("Просрочено", "Breached"), INT),
+    Column("received", ("Поступило за период", "Received in period"), INT),
+    Column("completed", ("Завершено за период", "Completed in period"), INT),
+]
+
+
+def _counts(tickets: list[Ticket], source: Source, scope: Scope) -> dict[str, int]:
+    row = dict.fromkeys((c.key for c in COUNTS), 0)
+    for t in tickets:
+        if t.is_open:
+            row["waiting" if t.status == "waiting" else "open"] += 1
+            sla = ticket_sla(t, source.sla, source.now)
+            timer = sla.resolution or sla.registration
+            if timer is not None and timer.state in ("at_risk", "breached"):
+                row[timer.state] += 1
+        row["received"] += scope.period.contains(t.received_at)
+        row["completed"] += t.status in ("completed", "closed") and scope.period.contains(t.completed_at)
+    return row
+
+
+def build(source: Source, scope: Scope) -> Report:
+    by_assignee: dict[str, list[Ticket]] = defaultdict(list)
+    for t in source.tickets(scope):
+        if t.is_open or scope.period.contains(t.received_at) or scope.period.contains(t.completed_at):
+            by_assignee[t.assignee or ""].append(t)
+    names = sorted((n for n in by_assignee if n), key=str.casefold) + ([""] if "" in by_assignee else [])
+    rows = [{"assignee": name or None, "assignee_label": name or UNASSIGNED[scope.lang == "en"],
+             **_counts(by_assignee[name], source, scope)} for name in names]
+    total = {c.key: sum(r[c.key] for r in rows) for c in COUNTS}
+    sections = [
+        Section("by_assignee", ("По специалистам", "By assignee"),
+                [Column("assignee_label", ("Ответственный", "Assignee"), TEXT), *COUNTS], rows,
+                json_only=[Column("assignee", ("", ""))]),
+        Section("total", ("Итого", "Total"), COUNTS, [total]),
+    ]
+    return Report("workload", TITLE, scope, source.now, sections)

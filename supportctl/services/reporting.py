@@ -1,0 +1,55 @@
+"""Reading a desk for the reports, and building one; nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from supportctl.desk.desk import Desk
+from supportctl.domain.journal import Entry, in_time_order
+from supportctl.domain.ticket import Ticket
+from supportctl.reports.model import Report
+from supportctl.reports.period import Period, Scope
+from supportctl.services.context import Ctx
+from supportctl.services.query import Filters, find
+
+REPORTS = ("journal", "sla", "workload", "time", "csat", "customer")
+_MODULES = {"sla": "sla_compliance", "time": "time_accounting"}  # report name -> module of supportctl.reports, where they differ
+
+
+class DeskSource:
+    """The desk as reports read it; unreadable files become warnings, not failures."""
+
+    def __init__(self, desk: Desk, now: datetime):
+        self.desk = desk
+        self.now = now
+        self.tz = desk.tz
+        self.warnings: list[str] = []
+
+    @property
+    def sla(self):
+        return self.desk.sla
+
+    def tickets(self, scope: Scope, received_in: Period | None = None) -> list[Ticket]:
+        filters = Filters(org=scope.org, assignee=scope.assignee)
+        if received_in is not None:
+            filters.since = received_in.start
+            filters.until = received_in.end - timedelta(microseconds=1) if received_in.end else None
+        tickets, damaged = find(self.desk, filters)
+        self.warnings += [f"skipped {d}" for d in damaged]
+        return tickets
+
+    def journal(self, ticket_id: str) -> list[Entry]:
+        entries, problems = self.desk.read_journal(ticket_id)
+        self.warnings += [str(p) for p in problems]
+        return in_time_order(entries)
+
+    def customers(self):
+        return self.desk.customers()
+
+
+def build(ctx: Ctx, name: str, scope: Scope, **options) -> tuple[Report, list[str]]:
+    """The report ``name`` of the desk as of ``ctx.now``, and the warnings met while reading."""
+    module = import_module(f"supportctl.reports.{_MODULES.get(name, name)}")
+    source = DeskSource(ctx.desk, ctx.now)
+    return module.build(source, scope, **options), source.warnings
