@@ -29,7 +29,7 @@ Rules
 - ``add(start, d)`` is the earliest instant by which ``d`` of working time has
   passed since ``start``. So a result on the boundary between two periods is
   the closing time of the earlier one: Friday 18:00, never Monday 09:00; and
-  ``add(start, 0)`` is ``start`` itself.
+  ``add(start, 0)`` and ``add_days(start, 0)`` are ``start`` itself.
 - ``add_days(start, n)``: n working days end at the same wall-clock time on
   the n-th working day after the clock start's date (Mon 10:00 + 5 = next
   Mon 10:00), counted in working time and then added as above. Hence: Mon
@@ -92,7 +92,6 @@ _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 _MICROSECOND = timedelta(microseconds=1)
 _ZERO = timedelta(0)
 _US_PER_SECOND = 1_000_000
-_US_PER_MINUTE = 60 * _US_PER_SECOND
 _US_PER_DAY = 86_400 * _US_PER_SECOND
 _LAST_YEAR = 9998  # datetime stops at 9999; keep a year of margin for zone offsets
 

@@ -267,7 +267,8 @@ class SlaConfig:
     at_risk_share: float = DEFAULT_AT_RISK_SHARE
     autoclose_after: Target = parse_target(DEFAULT_AUTOCLOSE_AFTER)
     autoclose_calendar: str = ALWAYS_CALENDAR_NAME  # 24x7: calendar time
-    _working_calendars: dict[str, WorkingCalendar] = field(default_factory=dict, repr=False, compare=False)
+    _working_calendars: dict[str, WorkingCalendar] = field(default_factory=dict, init=False, repr=False,
+                                                           compare=False)
 
     def policy_for(self, plan: str | None) -> Policy:
         """The policy a customer's plan names; the default one for no or an unknown plan."""
