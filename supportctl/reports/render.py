@@ -101,7 +101,8 @@ def to_table(report: Report) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """One table cell: HTML-escaped (cells break lines with <br>), pipes and backslashes escaped."""
+    return html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
 
 
 def to_markdown(report: Report) -> str:
