@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl import __version__
-from supportctl.cli import common, customers, desk, reports, sla, tickets, views
+from supportctl.cli import common, customers, desk, reports, sla, team, tickets, views
 
 app = typer.Typer(
     name="supportctl",
@@ -43,7 +43,7 @@ def main_options(
     common.STATE.commit = commit
 
 
-for module in (desk, tickets, views, sla):
+for module in (desk, tickets, views, sla, team):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
 app.add_typer(customers.app, name="customer")

@@ -27,12 +27,14 @@ def check(as_json: bool = JsonOption) -> None:
     """Validate the whole desk; name every problem with its file. Exit 1 when any."""
     from supportctl.services.check import check_desk
 
-    problems = check_desk(desk())
+    found = check_desk(desk())
+    problems = [p for p in found if not p.note]
     if as_json:
-        print_json([{"path": str(p.path), "problem": p.message} for p in problems])
+        print_json([{"path": str(p.path), "problem": p.message} | ({"note": True} if p.note else {})
+                    for p in found])
     else:
-        for p in problems:
-            typer.echo(str(p))
+        for p in found:
+            typer.echo(f"{p.path}: note: {p.message}" if p.note else str(p))
         typer.echo(f"{len(problems)} problem(s)" if problems else "the desk is consistent", err=bool(problems))
     if problems:
         raise typer.Exit(1)

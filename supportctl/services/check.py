@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from supportctl.errors import SupportError
 class Problem:
     path: Path
     message: str
+    note: bool = False  # a remark that does not make the desk inconsistent (exit 0)
+    fields: tuple[str, ...] = ()  # of a ticket file's merge conflict
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -33,15 +36,17 @@ def check_desk(desk: Desk) -> list[Problem]:
     except SupportError as exc:
         problems.append(Problem(desk.root, str(exc)))
     ticket_ids = set(desk.ticket_ids())
-    seen: dict[str, Path] = {}
+    seen: dict[tuple[str, int], Path] = {}
     for item in desk.iter_tickets():
         if isinstance(item, DamagedFile):
-            problems += _conflict_markers(item.path) or [Problem(item.path, item.message)]
+            problems += ticket_conflicts(item.path) or [Problem(item.path, item.message)]
             continue
         path = desk.ticket_path(item.id)
-        if item.id in seen:
-            problems.append(Problem(path, f"the ID {item.id} is used twice (also {seen[item.id]})"))
-        seen[item.id] = path
+        problems += ticket_conflicts(path)
+        number = ids.split_id(item.id)  # T-42 and T-0042 are one ID
+        if number in seen:
+            problems.append(Problem(path, f"the ID {item.id} is used twice (also {seen[number]})"))
+        seen[number] = path
         if item.status not in STATUSES:
             problems.append(Problem(path, f"unknown status {item.status!r}"))
         if item.priority is not None and item.priority not in (1, 2, 3, 4):
@@ -72,12 +77,91 @@ def _check_journals(desk: Desk, ticket_ids: set[str]) -> list[Problem]:
             continue
         if stem not in ticket_ids:
             problems.append(Problem(path, f"journal of {stem}, but there is no ticket {stem}"))
-        _, broken = desk.read_journal(stem)
+        entries, broken = desk.read_journal(stem)
         problems += [Problem(p.path, f"line {p.line}: {p.message}") for p in broken]
+        problems += _journal_story(path, stem, entries)
     for ticket_id in ticket_ids:
         if not desk.journal_path(ticket_id).exists():
             problems.append(Problem(desk.journal_path(ticket_id), f"ticket {ticket_id} has no journal"))
     return problems
+
+
+def _journal_story(path: Path, ticket_id: str, entries: list) -> list[Problem]:
+    """Two tickets merged under one ID, and entries a merge put out of time order."""
+    problems: list[Problem] = []
+    received = [e for e in entries if e.kind == "received"]
+    if len(received) > 1:
+        who = "; ".join(f"{e.by} at {e.at.isoformat(timespec='minutes')}" for e in received)
+        problems.append(Problem(path, f"the ID {ticket_id} is used twice: its journal records "
+                                      f"{len(received)} receipts ({who}); give one ticket a new ID "
+                                      "(see README, 'Working as a team')"))
+    if any(b.at < a.at for a, b in zip(entries, entries[1:])):
+        problems.append(Problem(path, "entries are out of time order (a merge appended them so); "
+                                      "they are shown in time order", note=True))
+    return problems
+
+
+def ticket_conflicts(path: Path) -> list[Problem]:
+    """Merge-conflict regions in a ticket file, each named by the fields it holds."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    if b"<<<<<<<" not in data and b"=======" not in data:
+        return []
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    problems: list[Problem] = []
+    field = None  # the top-level key of the line above
+    region: list[int] = []
+    sides: list[list[str]] = [[], []]
+    for n, line in enumerate(lines, 1):
+        if line.startswith("<<<<<<<"):
+            region, sides, in_base = [n], [[], []], False
+            start_field, labels = field, [line[8:].strip() or "ours", "theirs"]
+            continue
+        if region:
+            if line.startswith("|||||||"):  # diff3 style: the common ancestor follows, not shown
+                in_base = True
+            elif line.startswith("=======") and len(region) == 1:
+                region.append(n)
+                in_base = False
+            elif line.startswith(">>>>>>>"):
+                labels[1] = line[8:].strip() or "theirs"
+                problems.append(_conflict_problem(path, region[0], start_field, sides, labels))
+                region = []
+            elif not in_base:
+                sides[len(region) - 1].append(line)
+            continue
+        if (m := _KEY.match(line)):
+            field = m.group(1)
+    if region:
+        problems.append(Problem(path, f"line {region[0]}: unfinished merge-conflict region; resolve it "
+                                      "(see README, 'Working as a team')"))
+    return problems or _conflict_markers(path)
+
+
+_KEY = re.compile(r"^([A-Za-z_][\w]*):")
+
+
+def _conflict_problem(path: Path, line: int, field_above: str | None, sides: list[list[str]],
+                      labels: list[str]) -> Problem:
+    fields: list[str] = []
+    for side in sides:
+        if side and not _KEY.match(side[0]) and field_above and field_above not in fields:
+            fields.append(field_above)  # the region starts inside the field above it
+        for text in side:
+            if (m := _KEY.match(text)) and m.group(1) not in fields:
+                fields.append(m.group(1))
+    named = ", ".join(fields) or "?"
+
+    def shown(text: str, limit: int) -> str:
+        return text if len(text) <= limit else text[:limit - 3] + "..."
+
+    versions = " vs ".join(f"{shown(label, 40)}: {shown(' / '.join(x.strip() for x in side if x.strip()), 60)!r}"
+                           for label, side in zip(labels, sides))
+    return Problem(path, f"line {line}: leftover merge-conflict marker: field {named} changed on both sides: {versions}; "
+                         "keep one version, delete the marker lines (see README, 'Working as a team')",
+                   fields=tuple(fields))
 
 
 def _stray_files(desk: Desk) -> list[Problem]:
