@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl import __version__
-from supportctl.cli import common, customers, desk, reports, sla, team, tickets, views
+from supportctl.cli import common, customers, desk, mail, reports, sla, team, tickets, views
 
 app = typer.Typer(
     name="supportctl",
@@ -48,6 +48,7 @@ for module in (desk, tickets, views, sla, team):
         app.registered_commands.append(info)
 app.add_typer(customers.app, name="customer")
 app.add_typer(reports.app, name="report")
+app.add_typer(mail.app, name="mail")
 
 
 def main() -> None:

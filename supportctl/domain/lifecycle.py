@@ -182,6 +182,15 @@ def reopen(ticket: Ticket, reason: str, at: datetime, by: str, lang: str = "ru")
     return [Entry(at, by, "reopened", messages.text("reopened", lang, reason=reason))]
 
 
+def reopen_closed(ticket: Ticket, reason: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
+    """The customer writes about a closed ticket and the desk's policy reopens it (mail.closed_followup:
+    reopen): the close is undone, then it reopens as from completed."""
+    if ticket.status != "closed":
+        raise Refused(f"cannot reopen {ticket.id} as closed: it is {ticket.status}")
+    ticket.status, ticket.closed_at, ticket.rating = "completed", None, None
+    return reopen(ticket, reason, at, by, lang)
+
+
 def link(ticket: Ticket, other: str, at: datetime, by: str, lang: str = "ru",
          key: str = "linked") -> list[Entry]:
     check_action(ticket, "link")

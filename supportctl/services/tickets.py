@@ -34,6 +34,7 @@ class NewTicket:
     related: list[str] = field(default_factory=list)
     attachments: list[Path] = field(default_factory=list)
     message_id: str | None = None
+    notice: dict = field(default_factory=dict)  # extra details for the acknowledgement (mail intake)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         for other in new.related:
             _link_back(ctx, other, ticket.id)
     if ticket.channel == "email":
-        notify.ticket_event(ctx, "acknowledged", ticket)
+        notify.ticket_event(ctx, "acknowledged", ticket, **new.notice)
     return Change(ticket, entries, notes)
 
 

@@ -1,0 +1,86 @@
+"""Mail commands: ingest (a file, stdin, a Maildir or an mbox), send (the outbox), outbox (what waits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+
+app = typer.Typer(help="The e-mail channel: intake of mail, notifications, the outbox.", no_args_is_help=True)
+
+
+@command(app, "ingest")
+def ingest(
+    file: Optional[str] = typer.Argument(None, metavar="[FILE|-]", help="One mail (RFC 5322); '-' or nothing: stdin."),
+    maildir: Optional[Path] = typer.Option(None, "--maildir", metavar="DIR",
+                                           help="Ingest every mail in DIR/new and move it to DIR/cur."),
+    mbox: Optional[Path] = typer.Option(None, "--mbox", metavar="FILE", help="Ingest every mail of an mbox file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Turn mail into tickets and follow-ups; idempotent (the same mail twice changes nothing)."""
+    import sys
+
+    from supportctl.errors import InvalidValue
+    from supportctl.services import mail_intake
+
+    if sum(x is not None for x in (file, maildir, mbox)) > 1:
+        raise InvalidValue("give one of FILE, --maildir or --mbox")
+    ctx = context()
+    if maildir is not None:
+        outcomes = mail_intake.ingest_maildir(ctx, maildir)
+    elif mbox is not None:
+        outcomes = mail_intake.ingest_mbox(ctx, mbox)
+    elif file in (None, "-"):
+        if file is None and sys.stdin.isatty():
+            raise InvalidValue("no mail given", "pipe a mail to `supportctl mail ingest`, or give FILE, --maildir, --mbox")
+        outcomes = [mail_intake.ingest_bytes(ctx, sys.stdin.buffer.read(), "stdin")]
+    else:
+        path = Path(file)
+        outcomes = [mail_intake.ingest_bytes(ctx, path.read_bytes(), path.name)]
+    if as_json:
+        print_json([o.to_dict() for o in outcomes])
+    else:
+        for outcome in outcomes:
+            typer.echo(str(outcome))
+
+
+@command(app, "send")
+def send(as_json: bool = JsonOption) -> None:
+    """Deliver the mails waiting in outbox/ over SMTP; exit 1 when some could not be delivered."""
+    from supportctl.services import notify
+
+    report = notify.send_queued(context())
+    if as_json:
+        print_json({"sent": [q.to_dict() for q in report.sent],
+                    "failed": [{**q.to_dict(), "error": e} for q, e in report.failed],
+                    "waiting": [{**q.to_dict(), "error": e} for q, e in report.waiting]})
+    else:
+        for q, error in report.failed:
+            typer.echo(f"supportctl: {q.path.name} refused for good, moved to outbox/failed/: {error}", err=True)
+        for q, error in report.waiting:
+            typer.echo(f"supportctl: {q.path.name} not delivered, stays in the outbox: {error}", err=True)
+        typer.echo(f"sent {len(report.sent)}, failed {len(report.failed)}, waiting {len(report.waiting)}")
+    if report.failed or report.waiting:
+        raise typer.Exit(1)
+
+
+@command(app, "outbox")
+def outbox(as_json: bool = JsonOption) -> None:
+    """List the mails waiting in outbox/ to be delivered."""
+    from supportctl.services import notify
+
+    ctx = context()
+    queued = notify.outbox(ctx.desk).list()
+    if as_json:
+        print_json([q.to_dict() for q in queued])
+        return
+    if not queued:
+        typer.echo("the outbox is empty")
+        return
+    rows = [{"file": q.path.name, "queued": q.queued_at.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M"),
+             "ticket": q.ticket_id or "", "event": q.event, "to": q.to, "subject": q.subject[:60],
+             "attempts": q.attempts, "last error": (q.last_error or "")[:60]} for q in queued]
+    print_table(rows)
