@@ -10,7 +10,7 @@ from __future__ import annotations
 from supportctl.domain.customers import find_customer
 from supportctl.domain.messages import status_name
 from supportctl.errors import NotFound
-from supportctl.reports.model import DATETIME, INT, TEXT, Column, Report, Section, Source
+from supportctl.reports.model import DATETIME, INT, TEXT, Column, Report, Section, Source, by_arrival
 from supportctl.reports.period import Period, Scope
 
 TITLE = ("Обращения Заказчика", "Customer's tickets")
@@ -48,8 +48,7 @@ def build(source: Source, scope: Scope) -> Report:
     known = find_customer(source.customers(), org=scope.org)
     org = known.org if known else scope.org
     scope = Scope(scope.period, org=org, assignee=scope.assignee, lang=scope.lang)
-    tickets = sorted(source.tickets(scope, received_in=scope.period),
-                     key=lambda t: (t.received_at.timestamp() if t.received_at else 0, t.id))
+    tickets = by_arrival(source.tickets(scope, received_in=scope.period))
     if known is None and not tickets and not source.tickets(Scope(Period(None, None, source.tz), org=org)):
         raise NotFound(f"no customer or ticket of {org!r}", "see the customers with: supportctl customer list")
     en = scope.lang == "en"

@@ -7,7 +7,7 @@ from datetime import tzinfo
 from supportctl.domain.journal import Entry
 from supportctl.domain.messages import status_name
 from supportctl.domain.ticket import Ticket
-from supportctl.reports.model import DATETIME, INT, TEXT, Column, Report, Section, Source
+from supportctl.reports.model import DATETIME, INT, TEXT, Column, Report, Section, Source, by_arrival
 from supportctl.reports.period import Scope
 
 TITLE = ("Журнал обращений", "Register of tickets")
@@ -45,8 +45,7 @@ def contacts_cell(ticket: Ticket) -> str:
 
 
 def build(source: Source, scope: Scope) -> Report:
-    tickets = sorted(source.tickets(scope, received_in=scope.period),
-                     key=lambda t: (t.received_at.timestamp() if t.received_at else 0, t.id))
+    tickets = by_arrival(source.tickets(scope, received_in=scope.period))
     rows = [{
         "id": t.id,
         "received_at": t.received_at,

@@ -78,6 +78,11 @@ def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def by_arrival(tickets: list[Ticket]) -> list[Ticket]:
+    """Tickets in the order they were received (the register's order), then by ID."""
+    return sorted(tickets, key=lambda t: (t.received_at.timestamp() if t.received_at else 0, t.id))
+
+
 def percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 

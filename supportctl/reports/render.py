@@ -206,7 +206,7 @@ def svg_bar_chart(chart: Chart, lang: str) -> str:
     e = html.escape
     bar, gap, left, top, plot_h = 18, 14, 44, 40, 160
     group = bar * len(chart.series) + gap
-    width = left + group * len(chart.labels) + 20
+    width = max(420, left + group * len(chart.labels) + 20)  # at least the legend's width
     height = top + plot_h + 46
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}"><title>{e(pick(chart.title, lang))}</title>',

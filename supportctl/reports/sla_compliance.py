@@ -23,21 +23,26 @@ from datetime import date, timedelta
 from supportctl.domain.sla import TicketSla, Timer, ticket_sla
 from supportctl.domain.ticket import Ticket
 from supportctl.reports.model import (
-    DATETIME, HOURS, INT, PCT, TEXT, Chart, Column, Report, Section, Source, percent, pick,
+    DATETIME, HOURS, INT, PCT, TEXT, Chart, Column, Report, Section, Source, by_arrival, percent, pick,
 )
 from supportctl.reports.period import Scope, weeks_of
 
 TITLE = ("Соблюдение сроков (SLA)", "SLA compliance")
-IN_TIME, LATE = ("met",), ("missed", "breached")
+LATE = ("missed", "breached")
+STOPPED = ("met", "missed")  # the states of a timer that has stopped
 _MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class Figures:
-    """One ticket's SLA outcome, as the report counts it."""
+    """One ticket's SLA outcome as the report counts it: each timer's state and elapsed minutes."""
 
     ticket: Ticket
     sla: TicketSla
+    registration_state: str | None
+    registration_minutes: int | None
+    resolution_state: str | None
+    resolution_minutes: int | None
     paused_minutes: int
 
     @property
@@ -49,15 +54,14 @@ class Figures:
         return self.sla.resolution
 
     def to_dict(self) -> dict:
-        reg, res = self.registration, self.resolution
         return {
             "id": self.ticket.id,
             "org": self.ticket.org,
             "priority": self.ticket.priority,
-            "registration_state": reg.state if reg else None,
-            "registration_minutes": minutes(reg.elapsed) if reg else None,
-            "resolution_state": res.state if res else None,
-            "resolution_minutes": minutes(res.elapsed) if res else None,
+            "registration_state": self.registration_state,
+            "registration_minutes": self.registration_minutes,
+            "resolution_state": self.resolution_state,
+            "resolution_minutes": self.resolution_minutes,
             "paused_minutes": self.paused_minutes,
         }
 
@@ -70,13 +74,15 @@ def minutes(duration: timedelta) -> int:
 def figures_of(ticket: Ticket, source: Source) -> Figures:
     config = source.sla
     sla = ticket_sla(ticket, config, source.now)
+    reg, res = sla.registration, sla.resolution
     paused = 0
-    res = sla.resolution
     if res is not None and ticket.pauses:
         calendar = config.calendar(config.policies[sla.policy].calendar)
         horizon = min(source.now, res.stopped_at) if res.stopped_at else source.now
         paused = minutes(calendar.between(res.started_at, horizon) - res.elapsed)
-    return Figures(ticket, sla, paused)
+    return Figures(ticket, sla,
+                   reg.state if reg else None, minutes(reg.elapsed) if reg else None,
+                   res.state if res else None, minutes(res.elapsed) if res else None, paused)
 
 
 COLUMNS = [
@@ -112,12 +118,27 @@ STATE_NAMES = {"missed": ("выполнено с опозданием", "done la
 
 def summarise(items: list[Figures]) -> dict:
     """The figures of one group of tickets (see the module docstring)."""
-    reg = [f.registration for f in items if f.registration]
-    res = [f.resolution for f in items if f.resolution]
-    reg_in, reg_late = _count(reg, IN_TIME), _count(reg, LATE)
-    res_in, res_late = _count(res, IN_TIME), _count(res, LATE)
-    reg_times = sorted(minutes(t.elapsed) for t in reg if t.stopped_at is not None)
-    res_times = sorted(minutes(t.elapsed) for t in res if t.stopped_at is not None)
+    reg_in = reg_late = res_in = res_late = paused = 0
+    reg_times: list[int] = []
+    res_times: list[int] = []
+    for f in items:
+        state = f.registration_state
+        if state == "met":
+            reg_in += 1
+        elif state in LATE:
+            reg_late += 1
+        if state in STOPPED:
+            reg_times.append(f.registration_minutes)
+        state = f.resolution_state
+        if state == "met":
+            res_in += 1
+        elif state in LATE:
+            res_late += 1
+        if state in STOPPED:
+            res_times.append(f.resolution_minutes)
+        paused += f.paused_minutes
+    reg_times.sort()
+    res_times.sort()
     return {
         "received": len(items),
         "registered_in_time": reg_in,
@@ -130,12 +151,8 @@ def summarise(items: list[Figures]) -> dict:
         "registration_p90_minutes": nearest_rank(reg_times, 90),
         "resolution_median_minutes": median(res_times),
         "resolution_p90_minutes": nearest_rank(res_times, 90),
-        "paused_minutes": sum(f.paused_minutes for f in items),
+        "paused_minutes": paused,
     }
-
-
-def _count(timers: list[Timer], states: tuple[str, ...]) -> int:
-    return sum(1 for t in timers if t.state in states)
 
 
 def median(values: list[int]) -> int | None:
@@ -167,7 +184,7 @@ def breaches(items: list[Figures]) -> list[dict]:
 
 def build(source: Source, scope: Scope) -> Report:
     lang, tz = scope.lang, source.tz
-    items = [figures_of(t, source) for t in source.tickets(scope, received_in=scope.period)]
+    items = [figures_of(t, source) for t in by_arrival(source.tickets(scope, received_in=scope.period))]
     by_week: dict[date, list[Figures]] = defaultdict(list)
     by_priority: dict[int | None, list[Figures]] = defaultdict(list)
     by_org: dict[str, list[Figures]] = defaultdict(list)
