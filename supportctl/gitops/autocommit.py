@@ -100,7 +100,7 @@ class Watch:
             with desk.lock():
                 return commit_paths(git, paths, message, actor, clock.now().isoformat())
         except GitError as exc:
-            raise GitError(f"the change is made but not committed: {exc.message}",
+            raise GitError(f"{message.splitlines()[0]}: done, but not committed: {exc.message}",
                            exc.hint or "commit the desk's files with git") from None
 
     def _enabled(self, root: Path) -> bool:
@@ -186,7 +186,7 @@ def commit_paths(git: Git, paths: list[str], message: str, actor: str, when: str
     """
     busy = in_progress(git)
     if busy:
-        raise GitError(f"not committed: a {busy} is in progress in this clone",
+        raise GitError(f"a {busy} is in progress in this clone",
                        "finish it (see README, 'Working as a team'), then commit the desk's files")
     head = git.head()
     git_name, git_email = git.config("user.name"), git.config("user.email")

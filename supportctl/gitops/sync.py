@@ -44,7 +44,7 @@ def sync(desk: Desk) -> SyncReport:
     if busy:
         raise Refused(f"a {busy} is in progress in this clone", "finish it (git status tells how), then sync")
     upstream = _upstream(git)
-    dirty = git.out("status", "--porcelain", "--untracked-files=no")
+    dirty = git.run("status", "--porcelain", "--untracked-files=no").stdout.rstrip("\n")
     if dirty:
         files = ", ".join(line[3:] for line in dirty.splitlines()[:5])
         raise Refused(f"uncommitted changes: {files}",
