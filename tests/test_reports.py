@@ -355,3 +355,15 @@ def test_reports_do_not_change_the_desk(sample):
     assert run(desk, "customer", ROMASHKA).exit_code == 0
     after = {p: p.read_bytes() for p in desk.root.rglob("*") if p.is_file() and ".supportctl" not in p.parts}
     assert after == before
+
+
+def test_weeks_of_a_period_and_of_the_whole_history():
+    from zoneinfo import ZoneInfo
+
+    from supportctl.reports.period import Period, weeks_of
+
+    tz = ZoneInfo("Europe/Moscow")
+    november = weeks_of(Period(date(2026, 11, 1), date(2026, 11, 30), tz), [])
+    assert november[0] == (date(2026, 10, 26), date(2026, 11, 1)) and len(november) == 6
+    assert weeks_of(Period(None, None, tz), [date(2016, 11, 21), date(2026, 11, 25), date(2026, 11, 26)]) == [
+        (date(2016, 11, 21), date(2016, 11, 27)), (date(2026, 11, 23), date(2026, 11, 29))]

@@ -94,16 +94,14 @@ class Scope:
 
 
 def weeks_of(period: Period, days: list[date]) -> list[tuple[date, date]]:
-    """ISO weeks (Monday..Sunday) from the first to the last of ``days`` within the period, in order."""
+    """ISO weeks (Monday, Sunday) in order: every week of a bounded period; of the whole history
+    (--all) only the weeks of ``days``, so years of sparse history do not make pages of empty weeks."""
     if period.first and period.last:
-        lo, hi = period.first, period.last
-    elif days:
-        lo, hi = min(days), max(days)
+        monday, last = period.first - timedelta(days=period.first.weekday()), period.last
+        mondays = []
+        while monday <= last:
+            mondays.append(monday)
+            monday += timedelta(days=7)
     else:
-        return []
-    monday = lo - timedelta(days=lo.weekday())
-    weeks = []
-    while monday <= hi:
-        weeks.append((monday, monday + timedelta(days=6)))
-        monday += timedelta(days=7)
-    return weeks
+        mondays = sorted({d - timedelta(days=d.weekday()) for d in days})
+    return [(m, m + timedelta(days=6)) for m in mondays]
