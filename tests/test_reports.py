@@ -239,12 +239,12 @@ def test_time_per_customer_contract_and_specialist(sample):
     data = report_json(desk, "time")
     by_org = {r["org"]: r for r in data["sections"]["by_customer"]}
     # A: reply 45 + completion 30; C: reply 10 -> 30, completion without text 0
-    assert by_org[ROMASHKA] == {"org": ROMASHKA, "contract": "ГК-0373-001", "tickets": 2, "answers": 3,
+    assert by_org[ROMASHKA] == {"org": ROMASHKA, "contract": "ГК-0373-001", "tickets": 2, "entries": 3,
                                 "minutes": 105, "hours": 1.75}
     assert by_org[LUTIK]["minutes"] == 90  # D's November reply, though D came in October
     by_person = {r["assignee"]: r["minutes"] for r in data["sections"]["by_assignee"]}
     assert by_person == {"Рудаков А.": 165, "Петров С.": 30}
-    assert data["sections"]["total"] == [{"tickets": 3, "answers": 4, "minutes": 195, "hours": 3.25}]
+    assert data["sections"]["total"] == [{"tickets": 3, "entries": 4, "minutes": 195, "hours": 3.25}]
     october = report_json(desk, "time", "--from", "2026-10-01", "--to", "2026-10-31")
     assert october["sections"]["total"][0]["minutes"] == 0
     only = report_json(desk, "time", "--assignee", "петров с.")
@@ -367,3 +367,13 @@ def test_weeks_of_a_period_and_of_the_whole_history():
     assert november[0] == (date(2026, 10, 26), date(2026, 11, 1)) and len(november) == 6
     assert weeks_of(Period(None, None, tz), [date(2016, 11, 21), date(2026, 11, 25), date(2026, 11, 26)]) == [
         (date(2016, 11, 21), date(2016, 11, 27)), (date(2026, 11, 23), date(2026, 11, 29))]
+
+
+def test_a_damaged_ticket_file_is_a_warning_not_a_failure(tmp_path):
+    desk = init_desk(tmp_path / "desk")
+    new(desk, "2026-11-24T10:00:00+03:00", "Тема", "Текст", ROMASHKA, Contact("Иванов"))
+    (desk.tickets_dir / "T-0099.yaml").write_text("id: [broken", encoding="utf-8")
+    result = run(desk, "sla", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["sections"]["total"][0]["received"] == 1
+    assert "warning: skipped" in result.stderr and "T-0099" in result.stderr

@@ -49,7 +49,7 @@ def work_in_period(source: Source, scope: Scope) -> list[Work]:
 
 TOTALS = [
     Column("tickets", ("Заявок", "Tickets"), INT),
-    Column("answers", ("Записей", "Entries"), INT),
+    Column("entries", ("Записей", "Entries"), INT),
     Column("minutes", ("Минут", "Minutes"), INT),
     Column("hours", ("Часов", "Hours"), NUMBER),
 ]
@@ -57,7 +57,7 @@ TOTALS = [
 
 def _totals(items: list[Work]) -> dict:
     minutes = sum(w.minutes for w in items)
-    return {"tickets": len({w.ticket.id for w in items}), "answers": len(items), "minutes": minutes,
+    return {"tickets": len({w.ticket.id for w in items}), "entries": len(items), "minutes": minutes,
             "hours": round(minutes / 60, 2)}
 
 
