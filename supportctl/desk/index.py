@@ -1,0 +1,314 @@
+"""The ticket index: every ticket file, parsed once, in `.supportctl/index.sqlite`.
+
+`list`, `overdue` and the reports read every ticket; parsing 100,000 YAML
+files takes a minute. The index keeps each ticket as parsed data, keyed by
+its file's size, modification time (ns) and inode, so a run parses only the
+files that changed since the last one and answers the rest from the index.
+
+- Never authoritative: every run stats every ticket file, and any file whose
+  key differs (a hand edit, a `git pull`, a checkout, another command) is
+  re-read. A file modified within the last RACY_NS is not trusted to its key
+  (a same-size edit in the same clock tick would keep it) and is re-read on
+  the next run as well. Files gone from `tickets/` leave the index.
+- Deletable at any time, rebuilt automatically; a damaged or foreign index
+  file is dropped and rebuilt; an index that cannot be written (read-only
+  clone, full disk) falls back to reading the files.
+- A damaged ticket file is indexed as its error message, so it is reported
+  like before without being re-parsed until it changes.
+- A rebuild of many files parses them on all cores (fork), in chunks that go
+  straight into the index, so memory stays flat.
+- Queries narrow by status, arrival time, organisation and assignee in SQL
+  before any ticket is built; callers still apply their own filters.
+- Shows and mutations never use the index: they read the file under the lock.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import sqlite3
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from supportctl import __version__
+from supportctl.desk.desk import DamagedFile, Desk
+from supportctl.domain import ids
+from supportctl.domain.codec import ticket_from_dict, ticket_to_dict
+from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
+from supportctl.errors import DeskDamaged, NotFound
+
+INDEX_FILE = "index.sqlite"
+# Bump when what a row holds changes; a different supportctl version rebuilds too.
+FORMAT = f"2/schema{SCHEMA_VERSION}/{__version__}"
+RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
+PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
+CHUNK = 500
+
+_SCHEMA = """
+CREATE TABLE tickets (
+    id TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    status TEXT,          -- NULL for a damaged file
+    received REAL,        -- epoch seconds
+    org_key TEXT,         -- casefolded
+    assignee_key TEXT,    -- casefolded
+    data BLOB,            -- marshal of codec.ticket_to_dict
+    error TEXT            -- why the file is damaged (no semicolons in this schema: run statement by statement)
+);
+CREATE INDEX tickets_status ON tickets(status);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+Key = tuple[int, int, int]  # size, mtime_ns, inode
+
+
+@dataclass
+class Where:
+    """What the index narrows by before building tickets: a superset of what the caller keeps."""
+
+    statuses: Collection[str] | None = None
+    received_since: datetime | None = None
+    received_until: datetime | None = None
+    org: str | None = None
+    assignee: str | None = None
+
+    def sql(self) -> tuple[str, list]:
+        clauses, args = [], []
+        if self.statuses:
+            statuses = sorted(set(self.statuses))
+            clauses.append(f"status IN ({','.join('?' * len(statuses))})")
+            args += statuses
+        if self.received_since is not None:
+            clauses.append("received >= ?")
+            args.append(self.received_since.timestamp() - 1)
+        if self.received_until is not None:
+            clauses.append("received <= ?")
+            args.append(self.received_until.timestamp() + 1)
+        if self.org:
+            clauses.append("org_key = ?")
+            args.append(self.org.casefold())
+        if self.assignee:
+            clauses.append("assignee_key = ?")
+            args.append(self.assignee.casefold())
+        if not clauses:
+            return "", []
+        # damaged files are always reported, whatever the filter
+        return f"WHERE error IS NOT NULL OR ({' AND '.join(clauses)})", args
+
+
+class TicketIndex:
+    def __init__(self, desk: Desk):
+        self.desk = desk
+        self.path = desk.state_dir / INDEX_FILE
+
+    def tickets(self, where: Where | None = None) -> Iterator[Ticket | DamagedFile]:
+        """The tickets (and damaged files) in ID order, brought up to date with the files first."""
+        where = where or Where()
+        try:
+            db = self._sync()
+        except (sqlite3.Error, OSError):
+            yield from self._from_files()
+            return
+        try:
+            clause, args = where.sql()
+            rows = db.execute(f"SELECT id, data, error FROM tickets {clause} ORDER BY id", args)
+            for ticket_id, data, error in rows:
+                if error is not None:
+                    yield DamagedFile(self.desk.tickets_dir / f"{ticket_id}.yaml", error)
+                else:
+                    yield ticket_from_dict(marshal.loads(data))
+        finally:
+            db.close()
+
+    def rebuild(self) -> int:
+        """Drop the index and parse every file again; the number of tickets indexed."""
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        db = self._sync()
+        try:
+            return db.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        finally:
+            db.close()
+
+    # -- keeping it up to date ------------------------------------------
+
+    def _sync(self) -> sqlite3.Connection:
+        db = self._open()
+        try:
+            with _no_gc():
+                on_disk = self._stat_files()
+                known: dict[str, Key] = {
+                    row[0]: (row[1], row[2], row[3])
+                    for row in db.execute("SELECT id, size, mtime_ns, ino FROM tickets")
+                }
+                gone = [(i,) for i in known.keys() - on_disk.keys()]
+                stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
+                if gone or stale:
+                    self._update(db, gone, stale)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        self.desk.state_dir.mkdir(exist_ok=True)
+        for attempt in (1, 2):
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                if self._format(db) != FORMAT:
+                    self._create(db)
+                return db
+            except sqlite3.DatabaseError:
+                db.close()
+                if attempt == 2:
+                    raise
+                # not a database, or one of another shape: it is derived, start again
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _format(db: sqlite3.Connection) -> str | None:
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        except sqlite3.OperationalError:  # no such table: a new file
+            return None
+        return row[0] if row else None
+
+    @staticmethod
+    def _create(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DROP TABLE IF EXISTS tickets")
+            db.execute("DROP TABLE IF EXISTS meta")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _stat_files(self) -> dict[str, Key]:
+        folder = f"{self.desk.tickets_dir}/"
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return {}
+        match = ids.ID_RE.match
+        stat = os.stat
+        keys: dict[str, Key] = {}
+        for name in names:
+            if name.endswith(".yaml") and match(name[:-5]):
+                try:
+                    st = stat(folder + name)
+                except FileNotFoundError:  # deleted since the listing
+                    continue
+                keys[name[:-5]] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        return keys
+
+    def _update(self, db: sqlite3.Connection, gone: list[tuple[str]], stale: list[str]) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM tickets WHERE id = ?", gone)
+            for rows in _parse_all(self.desk, stale):
+                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?)",
+                               [r for r in rows if len(r) > 1])
+                db.executemany("DELETE FROM tickets WHERE id = ?", [r for r in rows if len(r) == 1])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _from_files(self) -> Iterator[Ticket | DamagedFile]:
+        for ticket_id in self.desk.ticket_ids():
+            try:
+                yield self.desk.load_ticket(ticket_id)
+            except DeskDamaged as exc:
+                yield DamagedFile(self.desk.ticket_path(ticket_id), str(exc))
+            except NotFound:  # deleted since the listing
+                continue
+
+
+# -- parsing, possibly in worker processes --------------------------------
+
+_DESK: Desk | None = None  # the desk a forked worker parses for
+
+
+def _parse_all(desk: Desk, stale: list[str]) -> Iterator[list[tuple]]:
+    """Index rows for the files of ``stale``, a chunk at a time."""
+    chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(stale) >= PARALLEL_FROM and cores > 1:
+        pool = _pool(desk, cores)
+        if pool is not None:
+            with pool:
+                yield from pool.imap_unordered(_parse_chunk, chunks)
+            return
+    for chunk in chunks:
+        yield [_parse_one(desk, ticket_id) for ticket_id in chunk]
+
+
+def _pool(desk: Desk, cores: int):
+    global _DESK
+    try:
+        import multiprocessing
+
+        _DESK = desk
+        return multiprocessing.get_context("fork").Pool(cores)
+    except (OSError, ValueError, ImportError):  # no fork, no semaphores: parse here
+        return None
+
+
+def _parse_chunk(chunk: list[str]) -> list[tuple]:
+    assert _DESK is not None
+    with _no_gc():
+        return [_parse_one(_DESK, ticket_id) for ticket_id in chunk]
+
+
+def _parse_one(desk: Desk, ticket_id: str) -> tuple:
+    """One row, or just ``(id,)`` for a file gone meanwhile; the key comes from the open file, so it never claims newer content than was read."""
+    path = desk.tickets_dir / f"{ticket_id}.yaml"
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            raw = f.read()
+    except FileNotFoundError:  # deleted since the listing: not a ticket any more
+        return (ticket_id,)
+    key = (st.st_size, st.st_mtime_ns if time.time_ns() - st.st_mtime_ns > RACY_NS else -1, st.st_ino)
+    try:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DeskDamaged(f"{path}: not UTF-8 text", "restore the file with git") from None
+        ticket = desk.parse_ticket_text(text, path)
+        data = ticket_to_dict(ticket, desk.tz)
+    except DeskDamaged as exc:
+        return (ticket_id, *key, None, None, None, None, None, str(exc))
+    return (ticket_id, *key, ticket.status,
+            ticket.received_at.timestamp() if ticket.received_at else None,
+            ticket.org.casefold() if ticket.org else None,
+            ticket.assignee.casefold() if ticket.assignee else None,
+            marshal.dumps(data), None)
+
+
+@contextmanager
+def _no_gc():
+    """Bulk building of many small objects: the cyclic collector only slows it (nothing here cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
