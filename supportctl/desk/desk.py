@@ -143,13 +143,17 @@ class Desk:
             return []
         return sorted(n[:-5] for n in names if n.endswith(".yaml") and ids.ID_RE.match(n[:-5]))
 
-    def iter_tickets(self) -> Iterator[Ticket | DamagedFile]:
-        """Every ticket; a damaged file is yielded as such so the others still list."""
-        for ticket_id in self.ticket_ids():
-            try:
-                yield self.load_ticket(ticket_id)
-            except (DeskDamaged, NotFound) as exc:
-                yield DamagedFile(self.ticket_path(ticket_id), str(exc))
+    def iter_tickets(self, where=None) -> Iterator[Ticket | DamagedFile]:
+        """Every ticket in ID order; a damaged file is yielded as such so the others still list.
+
+        Served from the ticket index (desk/index.py), which re-reads every file
+        changed since the last run. ``where`` (an ``index.Where``) narrows the
+        tickets before they are built; it may let through more than it names,
+        never fewer, so callers still apply their own filters.
+        """
+        from supportctl.desk.index import TicketIndex
+
+        return TicketIndex(self).tickets(where)
 
     # -- journal ---------------------------------------------------------
 

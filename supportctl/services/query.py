@@ -45,7 +45,11 @@ def queue_order(t: Ticket) -> tuple:
 def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]:
     tickets: list[Ticket] = []
     damaged: list[DamagedFile] = []
-    for item in desk.iter_tickets():
+    from supportctl.desk.index import Where
+
+    narrow = Where(statuses=filters.status, received_since=filters.since, received_until=filters.until,
+                   org=filters.org, assignee=filters.assignee)
+    for item in desk.iter_tickets(narrow):
         if isinstance(item, DamagedFile):
             damaged.append(item)
         elif filters.accepts(item):
