@@ -51,6 +51,15 @@ Rules
 Working intervals are built lazily, a local year at a time, into sorted
 arrays of epoch microseconds with the cumulative working time before each
 interval; every operation is a bisection, O(log n).
+
+The cumulative working time is an odometer that runs only in working time:
+``reading(at)`` is the working microseconds from a fixed origin of the
+calendar (the start of the first year it built) to the epoch microsecond
+``at``, negative before that origin. Readings never change as more years are
+covered, so a caller doing many operations on the same instants (the SLA
+timers) converts each instant once and works on integers:
+``between(a, b) == reading(b) - reading(a)`` and ``add(a, d)`` is
+``instant_at(reading(a) + d)``.
 """
 
 from __future__ import annotations
@@ -304,6 +313,7 @@ class WorkingCalendar:
         self.zone = ZoneInfo(spec.timezone)
         self._year_intervals: dict[int, list[_Interval]] = {}
         self._first_year = self._last_year = 0
+        self._origin_year = 0  # the odometer reads 0 at the start of the first year built
         self._covered_from = self._covered_until = 0  # epoch µs of the covered local years
         # per working interval, sorted
         self._starts: list[int] = []
@@ -320,30 +330,30 @@ class WorkingCalendar:
     # ------------------------------------------------------------ public API
 
     def is_working(self, t: datetime) -> bool:
-        at = self._to_us(t)
+        at = self.to_us(t)
         self._cover(at)
         i = bisect_right(self._starts, at) - 1
         return i >= 0 and at < self._ends[i]
 
     def next_opening(self, t: datetime) -> datetime:
         """``t`` itself (in the calendar's zone) if working, else the next opening."""
-        at = self._to_us(t)
+        at = self.to_us(t)
         self._cover(at)
-        return self._from_us(self._opening_at_or_after(at))
+        return self.from_us(self._opening_at_or_after(at))
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``."""
         if duration < _ZERO:
             raise ValueError(f"cannot add a negative working time {duration}")
-        at = self._to_us(start)
+        at = self.to_us(start)
         if not duration:
             return start.astimezone(self.zone)
         self._cover(at)
-        return self._from_us(self._instant_when_worked(self._worked_until(at) + duration // _MICROSECOND))
+        return self.from_us(self._instant_when_worked(self._worked_until(at) + duration // _MICROSECOND))
 
     def between(self, a: datetime, b: datetime) -> timedelta:
         """Working time from ``a`` to ``b``; zero if ``b`` is not after ``a``."""
-        a_us, b_us = self._to_us(a), self._to_us(b)
+        a_us, b_us = self.to_us(a), self.to_us(b)
         if b_us <= a_us:
             return _ZERO
         self._cover(a_us)
@@ -352,14 +362,14 @@ class WorkingCalendar:
 
     def add_days(self, start: datetime, n: int) -> datetime:
         """``start`` plus ``n`` working days."""
-        at = self._to_us(start)
+        at = self.to_us(start)
         if n == 0:
             return start.astimezone(self.zone)
-        return self._from_us(self._instant_when_worked(self._worked_after_days(at, n)[1]))
+        return self.from_us(self._instant_when_worked(self._worked_after_days(at, n)[1]))
 
     def days_duration(self, start: datetime, n: int) -> timedelta:
         """The working time from the clock start to ``add_days(start, n)``."""
-        worked_at_start, worked_at_end = self._worked_after_days(self._to_us(start), n)
+        worked_at_start, worked_at_end = self._worked_after_days(self.to_us(start), n)
         return timedelta(microseconds=worked_at_end - worked_at_start)
 
     def transfers_known(self, year: int) -> bool:
@@ -379,6 +389,38 @@ class WorkingCalendar:
         if periods and spec.preholiday_short and self._is_preholiday(day):
             return _shortened(periods, PREHOLIDAY_CUT_MINUTES)
         return periods
+
+    # ------------------------------------------------------------ the odometer (module docstring)
+
+    def reading(self, at: int) -> int:
+        """The odometer at the epoch microsecond ``at``."""
+        if not self._covered_from <= at < self._covered_until:
+            self._cover(at)
+        return self._worked_until(at)
+
+    def opening(self, at: int) -> int:
+        """``at`` if working, else the next opening; epoch microseconds."""
+        if not self._covered_from <= at < self._covered_until:
+            self._cover(at)
+        return self._opening_at_or_after(at)
+
+    def instant_at(self, reading: int) -> int:
+        """The earliest epoch microsecond at which the odometer shows ``reading``.
+
+        ``reading`` must lie after the reading at some instant already used.
+        """
+        return self._instant_when_worked(reading)
+
+    def reading_after_days(self, clock_start: int, n: int) -> int:
+        """The reading ``n`` working days after a clock start (a working instant, see ``opening``)."""
+        if n < 0:
+            raise ValueError(f"cannot add a negative number of working days {n}")
+        i = bisect_right(self._starts, clock_start) - 1
+        day = self._day_index[i]
+        time_of_day = self._wall_starts[i] + clock_start - self._starts[i] - self._day_wall_midnight[day]
+        while day + n >= len(self._day_wall_midnight):
+            self._extend_forward()
+        return self._worked_at_wall_time(day + n, time_of_day)
 
     # ------------------------------------------------------------ day rules
 
@@ -454,10 +496,11 @@ class WorkingCalendar:
         """Make sure the arrays cover the local year of ``at``."""
         if self._covered_from <= at < self._covered_until:
             return
-        year = self._from_us(at).year
+        year = self.from_us(at).year
         if year > _LAST_YEAR:
-            raise ValueError(f"{self._from_us(at)} is past the last year a calendar can cover")
+            raise ValueError(f"{self.from_us(at)} is past the last year a calendar can cover")
         if not self._year_intervals:
+            self._origin_year = year
             self._cover_years(year, year)
         else:
             self._cover_years(min(year, self._first_year), max(year, self._last_year))
@@ -486,7 +529,8 @@ class WorkingCalendar:
         self._wall_starts = [i.start + i.utc_offset for i in intervals]
         self._worked_before, self._worked_after, self._day_index = [], [], []
         self._day_wall_midnight, self._day_first_interval, self._day_stop_interval = [], [], []
-        worked = 0
+        worked = -sum(i.end - i.start for year in range(self._first_year, self._origin_year)
+                      for i in self._year_intervals[year])
         for index, interval in enumerate(intervals):
             if not self._day_wall_midnight or self._day_wall_midnight[-1] != _wall_midnight(interval.ordinal):
                 self._day_wall_midnight.append(_wall_midnight(interval.ordinal))
@@ -501,14 +545,14 @@ class WorkingCalendar:
     # ------------------------------------------------------------ arithmetic on the arrays
 
     def _worked_until(self, at: int) -> int:
-        """Working µs from the start of the covered range to ``at`` (covered)."""
+        """The odometer reading at ``at`` (covered)."""
         i = bisect_right(self._starts, at) - 1
         if i < 0:
-            return 0
+            return self._worked_before[0] if self._worked_before else 0
         return min(self._worked_before[i] + at - self._starts[i], self._worked_after[i])
 
     def _instant_when_worked(self, worked: int) -> int:
-        """The earliest instant by which ``worked`` µs (> 0) have been worked since the range start."""
+        """The earliest instant at which the odometer reads ``worked`` (after the first opening covered)."""
         while not self._worked_after or worked > self._worked_after[-1]:
             self._extend_forward()
         i = bisect_left(self._worked_after, worked)
@@ -524,20 +568,13 @@ class WorkingCalendar:
         return self._starts[i + 1]
 
     def _worked_after_days(self, at: int, n: int) -> tuple[int, int]:
-        """Worked µs (since the range start) at the clock start and ``n`` working days later."""
-        if n < 0:
-            raise ValueError(f"cannot add a negative number of working days {n}")
+        """Odometer readings at the clock start and ``n`` working days later."""
         self._cover(at)
         clock_start = self._opening_at_or_after(at)
-        i = bisect_right(self._starts, clock_start) - 1
-        day = self._day_index[i]
-        time_of_day = self._wall_starts[i] + clock_start - self._starts[i] - self._day_wall_midnight[day]
-        while day + n >= len(self._day_wall_midnight):
-            self._extend_forward()
-        return self._worked_before[i] + clock_start - self._starts[i], self._worked_at_wall_time(day + n, time_of_day)
+        return self._worked_until(clock_start), self.reading_after_days(clock_start, n)
 
     def _worked_at_wall_time(self, day: int, time_of_day: int) -> int:
-        """Worked µs (since the range start) at a wall-clock time of a working day."""
+        """The odometer reading at a wall-clock time of a working day."""
         wall = self._day_wall_midnight[day] + time_of_day
         first = self._day_first_interval[day]
         worked = self._worked_before[first]
@@ -552,13 +589,15 @@ class WorkingCalendar:
 
     # ------------------------------------------------------------ conversions
 
-    def _to_us(self, t: datetime) -> int:
+    def to_us(self, t: datetime) -> int:
+        """An aware datetime as epoch microseconds."""
         try:
             return (t - _EPOCH) // _MICROSECOND
         except TypeError:
             raise ValueError(f"instant {t!r} must be a timezone-aware datetime") from None
 
-    def _from_us(self, at: int) -> datetime:
+    def from_us(self, at: int) -> datetime:
+        """Epoch microseconds as a datetime in the calendar's zone."""
         seconds, micro = divmod(at, _US_PER_SECOND)
         t = datetime.fromtimestamp(seconds, self.zone)
         return t.replace(microsecond=micro) if micro else t
