@@ -26,7 +26,7 @@ class _Text(HTMLParser):
         if tag in _SKIP:
             self.skip += 1
         elif tag == "br":
-            self.newline()
+            self.newline(force=True)
         elif tag == "blockquote":
             self.newline()
             self.quote += 1
@@ -57,6 +57,8 @@ class _Text(HTMLParser):
         elif tag in _BLOCKS:
             self.pre -= tag == "pre" and self.pre > 0
             self.newline()
+            if tag == "p":
+                self.lines.append("> " * self.quote if self.quote else "")
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -67,11 +69,13 @@ class _Text(HTMLParser):
             self.link_text.append(data)
         self.current.append(data)
 
-    def newline(self) -> None:
+    def newline(self, force: bool = False) -> None:
+        """End the current line; an empty one only for an explicit <br>, so nested blocks add no gaps."""
         line = "".join(self.current)
         line = line if self.pre else line.strip()
-        self.lines.append("> " * self.quote + line if line else ("" if not self.quote else ">"))
         self.current = []
+        if line or force:
+            self.lines.append("> " * self.quote + line if line else (">" if self.quote else ""))
 
     def text(self) -> str:
         self.newline()

@@ -1,7 +1,7 @@
 """The outbox: every outgoing mail is written here first, and leaves only once a server took it.
 
-``<desk>/outbox/<stamp>-<ticket>-<event>-<random>.eml``, in the order they
-were queued. A mail the server refused for good (5xx) moves to
+``<desk>/outbox/<sequence>-<stamp>-<ticket>-<event>-<random>.eml``; sorted by name
+they are in the order they were queued. A mail the server refused for good (5xx) moves to
 ``outbox/failed/`` so the queue does not retry it forever; delivery attempts
 and the last error are kept per clone in ``.supportctl/outbox.json``.
 """
@@ -54,12 +54,20 @@ class Outbox:
         self.state_file = state_file
 
     def put(self, msg: EmailMessage, ticket_id: str | None, event: str, now: datetime) -> Path:
+        """Queue ``msg`` after everything already waiting (the name starts with a sequence number)."""
         stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        parts = [stamp, ticket_id or "desk", re.sub(r"[^a-z0-9_-]", "", event.lower()) or "mail",
-                 secrets.token_hex(3)]
-        path = self.folder / ("-".join(parts) + ".eml")
-        write_atomic(path, msg.as_bytes(policy=policy.SMTP))
+        with exclusive_lock(self._lock_path):
+            last = max((int(p.name.split("-", 1)[0]) for p in self.paths() if p.name.split("-", 1)[0].isdigit()),
+                       default=0)
+            parts = [f"{last + 1:06d}", stamp, ticket_id or "desk",
+                     re.sub(r"[^a-z0-9_]", "", event.lower()) or "mail", secrets.token_hex(3)]
+            path = self.folder / ("-".join(parts) + ".eml")
+            write_atomic(path, msg.as_bytes(policy=policy.SMTP))
         return path
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.state_file.with_name("outbox.lock")
 
     def paths(self) -> list[Path]:
         try:
@@ -74,7 +82,7 @@ class Outbox:
     def send(self, smtp, sender: str, paths: list[Path] | None = None) -> SendReport:
         """Deliver the given (default: all) queued mails in order over one connection."""
         # Two `mail send` (or a notification and a cron run) must not both send one file.
-        with exclusive_lock(self.state_file.with_name("outbox.lock")):
+        with exclusive_lock(self._lock_path):
             return self._send_locked(smtp, sender, paths)
 
     def _send_locked(self, smtp, sender: str, paths: list[Path] | None) -> SendReport:
@@ -116,7 +124,8 @@ class Outbox:
         except (OSError, ValueError, IndexError):
             to = subject = event = ""
             ticket = None
-        stamp = path.name.split("-", 1)[0]
+        fields = path.name.split("-")
+        stamp = fields[1] if len(fields) > 1 else ""
         try:
             queued = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
         except ValueError:

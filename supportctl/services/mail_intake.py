@@ -262,14 +262,15 @@ class Intake:
                 return self._refuse(mail, source, found.reason or mail_text("unknown_sender", lang,
                                                                               sender=mail.sender))
         saved, refused = self._prepare_attachments(mail)
-        notice: dict = {"from_mail": True}
+        notice: dict = {"from_mail": True, "sender_name": mail.sender_name}
         if refused:
             notice["refused_attachments"] = refused
         if previous:
             notice["previous"] = previous
         new = tickets.NewTicket(
             subject=subject or _first_lines(mail.text, 1, 120) or "—", text=mail.text,
-            contact=Contact(name=mail.sender_name or None, email=mail.sender), channel="email",
+            # by mail the address identifies the contact; a display name proves nothing
+            contact=Contact(email=mail.sender), channel="email",
             received_at=received_at, related=[previous] if previous else [], attachments=saved,
             message_id=mail.message_id, notice=notice)
         try:
@@ -285,7 +286,12 @@ class Intake:
             entries.append(Entry(ctx.now, ctx.actor, "attachment",
                                  mail_text("attachments_refused", lang, list="; ".join(refused)),
                                  data={"refused": refused}))
-        self._journal_entries(ticket.id, entries)
+        with ctx.desk.lock():
+            if not ticket.contact.name and mail.sender_name:
+                ticket = ctx.desk.load_ticket(ticket.id)
+                ticket.contact.name = mail.sender_name
+                ctx.desk.save_ticket(ticket)
+            ctx.desk.append_journal(ticket.id, entries)
         self.known.add(ticket, self.settings.tag)
         detail = "; ".join(x for x in ("unverified sender" if not ticket.verified else "",
                                        _refused_detail(refused)) if x)

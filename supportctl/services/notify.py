@@ -101,11 +101,11 @@ def send(ctx: Ctx, out) -> Sent:
     path = box.put(msg, out.ticket_id, out.event, ctx.now)
     if settings.smtp is None:
         return Sent(path, out.message_id, False)
-    report = box.send(settings.smtp, settings.sender.addr_spec, [path])
-    if report.sent:
+    report = box.send(settings.smtp, settings.sender.addr_spec)  # the whole queue, oldest first
+    if not path.exists() and not (box.failed_folder / path.name).exists():
         return Sent(None, out.message_id, True)
-    problems = report.waiting or report.failed
-    return Sent(path if path.exists() else None, out.message_id, False, problems[0][1] if problems else None)
+    problems = [error for queued, error in report.waiting + report.failed if queued.path.name == path.name]
+    return Sent(path if path.exists() else None, out.message_id, False, problems[0] if problems else None)
 
 
 def outbox(desk):
@@ -203,7 +203,7 @@ def _ticket_values(ctx: Ctx, ticket: Ticket, settings, details: dict) -> dict:
         **_common_values(ctx, settings),
         "id": ticket.id,
         "subject": strip_tag(ticket.subject, settings.tag),
-        "contact_name": ticket.contact.name or _mail_text("dear", lang),
+        "contact_name": ticket.contact.name or details.get("sender_name") or _mail_text("dear", lang),
         "org": ticket.org or "",
         "priority": ticket.priority or "—",
         "priority_text": _mail_text(f"priority_{ticket.priority}", lang) if ticket.priority else "",
