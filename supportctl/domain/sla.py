@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from supportctl.domain.calendar import (
@@ -54,6 +55,8 @@ RESOLUTION_TARGETS = {1: "4h", 2: "8h", 3: "5d", 4: "10d"}  # R-6.2 .. R-6.5
 
 _TARGET_RE = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
 _MINUTES_PER_UNIT = {"m": 1, "h": 60}
+_US_PER_MINUTE = 60_000_000
+_MICROSECOND = timedelta(microseconds=1)
 
 
 # ---------------------------------------------------------------- targets
@@ -65,19 +68,29 @@ class Target:
     amount: int
     unit: str  # "m", "h" or "d"
     _hours_or_minutes: timedelta | None = field(init=False, repr=False, compare=False)
+    _us: int | None = field(init=False, repr=False, compare=False)  # the same in microseconds
+    _text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         minutes = _MINUTES_PER_UNIT.get(self.unit)
         object.__setattr__(self, "_hours_or_minutes", timedelta(minutes=self.amount * minutes) if minutes else None)
+        object.__setattr__(self, "_us", self.amount * minutes * _US_PER_MINUTE if minutes else None)
+        object.__setattr__(self, "_text", f"{self.amount}{self.unit}")
 
     def __str__(self) -> str:
-        return f"{self.amount}{self.unit}"
+        return self._text
 
     def working_duration(self, calendar: WorkingCalendar, start: datetime) -> timedelta:
         """The working time this target grants a clock started at ``start``."""
         if self._hours_or_minutes is None:
             return calendar.days_duration(start, self.amount)
         return self._hours_or_minutes
+
+    def working_us(self, calendar: WorkingCalendar, clock_start: int, start_reading: int) -> int:
+        """``working_duration`` in microseconds, for a clock start and its odometer reading."""
+        if self._us is None:
+            return calendar.reading_after_days(clock_start, self.amount) - start_reading
+        return self._us
 
     def deadline(self, calendar: WorkingCalendar, start: datetime) -> datetime:
         """The deadline of a clock started at ``start`` that never pauses."""
@@ -95,31 +108,93 @@ def parse_target(text: str) -> Target:
 
 
 # ---------------------------------------------------------------- timers
+#
+# The timers are computed on the calendar's odometer (epoch microseconds and
+# working-time readings, see ``supportctl.domain.calendar``): each instant of
+# a ticket is converted once, every step is integer arithmetic or a bisection.
+# Lists of 100,000 tickets read little more than the state, so the datetime
+# and timedelta fields of a Timer are built only when read.
 
-@dataclass(frozen=True)
 class Timer:
-    """One SLA clock of a ticket; instants in the calendar's zone."""
+    """One SLA clock of a ticket; instants in the calendar's zone. Immutable."""
 
-    target: str
-    target_duration: timedelta  # the target as working time
-    started_at: datetime  # when the clock started counting: receipt, or the next opening after it
-    deadline: datetime
-    elapsed: timedelta  # working time counted so far, pauses excluded
-    remaining: timedelta  # target_duration - elapsed; negative once breached
-    state: str
-    stopped_at: datetime | None
-    pauses: tuple[Pause, ...]
+    __slots__ = ("_calendar", "_target", "_state", "_duration", "_started", "_deadline", "_elapsed",
+                 "_stopped_at", "_pauses")
+
+    def __init__(self, calendar: WorkingCalendar, target: Target, state: str, duration: int, started: int,
+                 deadline: int, elapsed: int, stopped_at: datetime | None, pauses) -> None:
+        self._calendar = calendar
+        self._target = target
+        self._state = state
+        self._duration, self._started, self._deadline, self._elapsed = duration, started, deadline, elapsed
+        self._stopped_at = stopped_at
+        self._pauses = pauses
+
+    @property
+    def target(self) -> str:
+        return str(self._target)
+
+    @property
+    def target_duration(self) -> timedelta:
+        """The target as working time."""
+        return timedelta(microseconds=self._duration)
+
+    @property
+    def started_at(self) -> datetime:
+        """When the clock started counting: receipt, or the next opening after it."""
+        return self._calendar.from_us(self._started)
+
+    @property
+    def deadline(self) -> datetime:
+        return self._calendar.from_us(self._deadline)
+
+    @property
+    def elapsed(self) -> timedelta:
+        """Working time counted so far, pauses excluded."""
+        return timedelta(microseconds=self._elapsed)
+
+    @property
+    def remaining(self) -> timedelta:
+        """``target_duration - elapsed``; negative once breached."""
+        return timedelta(microseconds=self._duration - self._elapsed)
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def stopped_at(self) -> datetime | None:
+        return self._stopped_at.astimezone(self._calendar.zone) if self._stopped_at else None
+
+    @property
+    def pauses(self) -> tuple[Pause, ...]:
+        return tuple(_in_zone(p, self._calendar.zone) for p in self._pauses)
+
+    _FIELDS = ("target", "target_duration", "started_at", "deadline", "elapsed", "remaining", "state",
+               "stopped_at", "pauses")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return self._values() == other._values() if isinstance(other, Timer) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"Timer({', '.join(f'{name}={value!r}' for name, value in zip(self._FIELDS, self._values()))})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
-            "target_minutes": _minutes(self.target_duration),
+            "target_minutes": _minutes(self._duration),
             "started_at": self.started_at.isoformat(),
             "deadline": self.deadline.isoformat(),
-            "elapsed_minutes": _minutes(self.elapsed),
-            "remaining_minutes": _minutes(self.remaining),
-            "state": self.state,
-            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "elapsed_minutes": _minutes(self._elapsed),
+            "remaining_minutes": _minutes(self._duration - self._elapsed),
+            "state": self._state,
+            "stopped_at": self.stopped_at.isoformat() if self._stopped_at else None,
             "pauses": [
                 {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None, "reason": p.reason}
                 for p in self.pauses
@@ -138,43 +213,62 @@ def compute_timer(
 ) -> Timer:
     """The timer of a clock started at ``start`` (rules: module docstring)."""
     target = parse_target(target) if isinstance(target, str) else target
-    zone = calendar.zone
-    clock_start = calendar.next_opening(start)
-    duration = target.working_duration(calendar, start)
-    spans = _pause_spans(pauses, open_until=now)
-    deadline = _deadline_with_pauses(calendar, clock_start, duration, spans)
-    horizon = min(now, stopped_at) if stopped_at else now
-    elapsed = _worked_outside_pauses(calendar, clock_start, horizon, spans)
-    remaining = duration - elapsed
-    return Timer(
-        target=str(target),
-        target_duration=duration,
-        started_at=clock_start,
-        deadline=deadline,
-        elapsed=elapsed,
-        remaining=remaining,
-        state=_state(deadline, remaining, duration, pauses, stopped_at, now, at_risk_share),
-        stopped_at=stopped_at.astimezone(zone) if stopped_at else None,
-        pauses=tuple(_in_zone(p, zone) for p in pauses),
-    )
+    clock_start = calendar.opening(calendar.to_us(start))
+    return _run(calendar, clock_start, calendar.reading(clock_start), target, pauses, stopped_at,
+                now, calendar.to_us(now), at_risk_share)
+
+
+def _run(calendar: WorkingCalendar, clock_start: int, start_reading: int, target: Target, pauses,
+         stopped_at: datetime | None, now: datetime, now_us: int, at_risk_share: float) -> Timer:
+    """``compute_timer`` on the odometer: the clock start and its reading, ``now`` in microseconds."""
+    duration = target.working_us(calendar, clock_start, start_reading)
+    spans = _pause_spans(calendar, pauses, open_until=now_us) if pauses else None
+    if spans:
+        deadline = _deadline_with_pauses(calendar, clock_start, duration, spans)
+    else:
+        deadline = calendar.instant_at(start_reading + duration)
+    stopped = None if stopped_at is None else calendar.to_us(stopped_at)
+    horizon = now_us if stopped is None or now_us < stopped else stopped
+    elapsed = calendar.reading(horizon) - start_reading if horizon > clock_start else 0
+    if spans:
+        elapsed -= _paused_work(calendar, clock_start, horizon, spans)
+    if stopped is not None:
+        state = "met" if stopped <= deadline else "missed"
+    elif now_us > deadline:
+        state = "breached"
+    elif pauses and any(p.end is None and p.start <= now for p in pauses):
+        state = "paused"
+    elif duration - elapsed < _at_risk_below(duration, at_risk_share):
+        state = "at_risk"
+    else:
+        state = "on_track"
+    return Timer(calendar, target, state, duration, clock_start, deadline, elapsed, stopped_at, pauses)
 
 
 def deadline_of(calendar: WorkingCalendar, start: datetime, target: Target,
                 pauses: list[Pause] | tuple[Pause, ...] = ()) -> datetime:
     """The deadline of a clock started at ``start``; open pauses count as ended at their start."""
-    spans = _pause_spans(pauses, open_until=None) if pauses else []
+    spans = _pause_spans(calendar, pauses, open_until=None) if pauses else None
     if not spans:
         return target.deadline(calendar, start)
-    duration = target.working_duration(calendar, start)
-    return _deadline_with_pauses(calendar, calendar.next_opening(start), duration, spans)
+    clock_start = calendar.opening(calendar.to_us(start))
+    duration = target.working_us(calendar, clock_start, calendar.reading(clock_start))
+    return calendar.from_us(_deadline_with_pauses(calendar, clock_start, duration, spans))
 
 
-def _pause_spans(pauses, open_until: datetime | None) -> list[tuple[datetime, datetime]]:
-    """Pauses as sorted, merged, non-empty (start, end) spans; an open one ends at ``open_until``."""
-    spans = sorted(
-        (p.start, p.end if p.end is not None else max(p.start, open_until or p.start)) for p in pauses
-    )
-    merged: list[tuple[datetime, datetime]] = []
+def _pause_spans(calendar: WorkingCalendar, pauses, open_until: int | None) -> list[tuple[int, int]]:
+    """Pauses as sorted, merged, non-empty (start, end) spans in epoch microseconds;
+    an open one ends at ``open_until``."""
+    to_us = calendar.to_us
+    spans = []
+    for p in pauses:
+        start = to_us(p.start)
+        if p.end is not None:
+            spans.append((start, to_us(p.end)))
+        else:
+            spans.append((start, start if open_until is None or open_until < start else open_until))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
@@ -183,49 +277,45 @@ def _pause_spans(pauses, open_until: datetime | None) -> list[tuple[datetime, da
     return merged
 
 
-def _deadline_with_pauses(calendar: WorkingCalendar, clock_start: datetime, duration: timedelta,
-                          spans: list[tuple[datetime, datetime]]) -> datetime:
+def _deadline_with_pauses(calendar: WorkingCalendar, clock_start: int, duration: int,
+                          spans: list[tuple[int, int]]) -> int:
+    """Where the working time outside ``spans`` since ``clock_start`` reaches ``duration`` (> 0)."""
     counting_from, left = clock_start, duration
     for pause_start, pause_end in spans:
         if pause_end <= counting_from:
             continue
         if pause_start > counting_from:
-            worked = calendar.between(counting_from, pause_start)
+            worked = calendar.reading(pause_start) - calendar.reading(counting_from)
             if worked >= left:
                 break
             left -= worked
         counting_from = max(counting_from, pause_end)
-    return calendar.add(counting_from, left)
+    return calendar.instant_at(calendar.reading(counting_from) + left)
 
 
-def _worked_outside_pauses(calendar: WorkingCalendar, clock_start: datetime, horizon: datetime,
-                           spans: list[tuple[datetime, datetime]]) -> timedelta:
-    worked = calendar.between(clock_start, horizon)
+def _paused_work(calendar: WorkingCalendar, clock_start: int, horizon: int, spans: list[tuple[int, int]]) -> int:
+    """The working time in ``spans`` between ``clock_start`` and ``horizon``."""
+    paused = 0
     for pause_start, pause_end in spans:
-        worked -= calendar.between(max(pause_start, clock_start), min(pause_end, horizon))
-    return worked
+        start, end = max(pause_start, clock_start), min(pause_end, horizon)
+        if end > start:
+            paused += calendar.reading(end) - calendar.reading(start)
+    return paused
 
 
-def _state(deadline: datetime, remaining: timedelta, duration: timedelta, pauses, stopped_at: datetime | None,
-           now: datetime, at_risk_share: float) -> str:
-    if stopped_at is not None:
-        return "met" if stopped_at <= deadline else "missed"
-    if now > deadline:
-        return "breached"
-    if any(p.end is None and p.start <= now for p in pauses):
-        return "paused"
-    if remaining < duration * at_risk_share:
-        return "at_risk"
-    return "on_track"
+@lru_cache(maxsize=1024)
+def _at_risk_below(duration: int, at_risk_share: float) -> int:
+    """The remaining microseconds below which a timer is at risk (timedelta's rounding of the share)."""
+    return timedelta(microseconds=duration) * at_risk_share // _MICROSECOND
 
 
 def _in_zone(pause: Pause, zone) -> Pause:
     return Pause(pause.start.astimezone(zone), pause.end.astimezone(zone) if pause.end else None, pause.reason)
 
 
-def _minutes(duration: timedelta) -> int:
-    """Whole minutes, truncated toward zero."""
-    return int(duration / timedelta(minutes=1))
+def _minutes(duration: int) -> int:
+    """Microseconds as whole minutes, truncated toward zero (as ``int(timedelta / minute)``)."""
+    return int(duration / _US_PER_MINUTE)
 
 
 # ---------------------------------------------------------------- policies and configuration
@@ -269,6 +359,9 @@ class SlaConfig:
     autoclose_calendar: str = ALWAYS_CALENDAR_NAME  # 24x7: calendar time
     _working_calendars: dict[str, WorkingCalendar] = field(default_factory=dict, init=False, repr=False,
                                                            compare=False)
+    _terms: dict[tuple, tuple[Policy, WorkingCalendar, Target | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _now: tuple[datetime | None, int] = field(default=(None, 0), init=False, repr=False, compare=False)
 
     def policy_for(self, plan: str | None) -> Policy:
         """The policy a customer's plan names; the default one for no or an unknown plan."""
@@ -281,6 +374,23 @@ class SlaConfig:
             except KeyError:
                 raise ValueError(f"no calendar {name!r}; known: {', '.join(sorted(self.calendars))}") from None
         return self._working_calendars[name]
+
+    def terms(self, plan: str | None, priority: int | None,
+              category: str | None) -> tuple[Policy, WorkingCalendar, Target | None]:
+        """The policy, its calendar and the resolution target (None without priority) of a ticket."""
+        key = (plan, priority, category)
+        terms = self._terms.get(key)
+        if terms is None:
+            policy = self.policy_for(plan)
+            target = None if priority is None else policy.resolution_target(priority, category)
+            terms = self._terms[key] = (policy, self.calendar(policy.calendar), target)
+        return terms
+
+    def epoch_us(self, now: datetime, calendar: WorkingCalendar) -> int:
+        """``now`` in epoch microseconds; remembered, as a listing passes the same ``now`` for every ticket."""
+        if now is not self._now[0]:
+            self._now = (now, calendar.to_us(now))
+        return self._now[1]
 
     def autoclose_at(self, completed_at: datetime) -> datetime:
         """R-4.9: when a completed ticket without a customer answer closes by itself."""
@@ -415,16 +525,19 @@ class TicketSla:
 
 
 def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSla:
-    policy = sla_config.policy_for(ticket.plan)
-    calendar = sla_config.calendar(policy.calendar)
-    registration = resolution = None
-    if ticket.received_at is not None:
-        registration = compute_timer(calendar, ticket.received_at, policy.registration, (),
-                                     ticket.registered_at, now, sla_config.at_risk_share)
-        if ticket.priority is not None:
-            resolution = compute_timer(calendar, ticket.received_at,
-                                       policy.resolution_target(ticket.priority, ticket.category),
-                                       ticket.pauses, ticket.completed_at, now, sla_config.at_risk_share)
+    if ticket.received_at is None:
+        return TicketSla(sla_config.policy_for(ticket.plan).name, None, None)
+    policy, calendar, resolution_target = sla_config.terms(ticket.plan, ticket.priority, ticket.category)
+    now_us = sla_config.epoch_us(now, calendar)
+    share = sla_config.at_risk_share
+    clock_start = calendar.opening(calendar.to_us(ticket.received_at))  # both timers start at receipt
+    start_reading = calendar.reading(clock_start)
+    registration = _run(calendar, clock_start, start_reading, policy.registration, (), ticket.registered_at,
+                        now, now_us, share)
+    resolution = None
+    if resolution_target is not None:
+        resolution = _run(calendar, clock_start, start_reading, resolution_target, ticket.pauses,
+                          ticket.completed_at, now, now_us, share)
     return TicketSla(policy.name, registration, resolution)
 
 
