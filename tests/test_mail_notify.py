@@ -134,3 +134,12 @@ def test_a_broken_desk_template_is_named(desk, cli):
     (folder / "acknowledged.txt").write_text("Здравствуйте, ${nobody}!", encoding="utf-8")
     result = cli("new", "--subject", "x", "--email", "smirnova@barrier.ru", "--text", "y")
     assert result.exit_code == 2 and "acknowledged.txt: unknown placeholder ${nobody}" in result.stderr
+
+
+def test_a_display_name_looking_like_an_encoded_word_still_composes():
+    from datetime import datetime, timezone
+
+    settings = mail_settings(DeskConfig({"mail": {"from": "support@desk.example"}}))
+    msg = compose(settings, Outgoing(to_addr="a@b.ru", to_name="=?wind\x08wsн1251?B?yOz/?=", subject="=?x?Q?y?= тема",
+                                     body="т", message_id="<x@desk.example>"), datetime(2025, 12, 1, tzinfo=timezone.utc))
+    assert msg.as_bytes().isascii() and msg["To"].addresses[0].addr_spec == "a@b.ru"

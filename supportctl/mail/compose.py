@@ -22,7 +22,8 @@ MAX_REFERENCES = 10  # RFC 5322 allows trimming the middle of a long chain
 def header_safe(value: object, limit: int = 300) -> str:
     """One line: no CR, LF or other control characters (no header injection), trimmed."""
     text = re.sub(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+", " ", str(value or ""))
-    text = " ".join(text.split())
+    # a literal "=?...?=" is read as an encoded word by clients (and trips the stdlib's folding)
+    text = " ".join(text.replace("=?", "= ?").split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
@@ -73,4 +74,8 @@ def compose(settings: MailSettings, out: Outgoing, now: datetime) -> EmailMessag
     if out.event:
         msg["X-Supportctl-Event"] = header_safe(out.event, 40)
     msg.set_content(out.body, charset="utf-8", cte="base64")
+    try:
+        msg.as_bytes()
+    except (UnicodeError, ValueError):  # a display name the stdlib cannot fold: the address alone
+        msg.replace_header("To", Address(username=user, domain=domain))
     return msg

@@ -22,7 +22,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from supportctl.mail.htmltext import html_to_text
 
-_MSGID = re.compile(r"<[^<>\s]+>")
+_MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")  # RFC 5322 msg-id: printable ASCII only
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", re.I)
 _CHARSET_ALIASES = {"win-1251": "cp1251", "windows1251": "cp1251", "cp-1251": "cp1251", "x-cp1251": "cp1251",
