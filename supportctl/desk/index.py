@@ -44,7 +44,7 @@ from supportctl.errors import DeskDamaged, NotFound
 
 INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes; a different supportctl version rebuilds too.
-FORMAT = f"2/schema{SCHEMA_VERSION}/{__version__}"
+FORMAT = f"3/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -52,9 +52,6 @@ CHUNK = 500
 _SCHEMA = """
 CREATE TABLE tickets (
     id TEXT NOT NULL UNIQUE,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    ino INTEGER NOT NULL,
     status TEXT,          -- NULL for a damaged file
     received REAL,        -- epoch seconds
     org_key TEXT,         -- casefolded
@@ -63,8 +60,10 @@ CREATE TABLE tickets (
     error TEXT            -- why the file is damaged (no semicolons in this schema: run statement by statement)
 );
 CREATE INDEX tickets_status ON tickets(status);
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value);
 """
+# meta 'keys': marshal of {id: (size, mtime_ns, inode)} of every indexed file, written in
+# the same transaction as the rows: one blob loads 4x faster than 100,000 rows.
 
 Key = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -143,12 +142,9 @@ class TicketIndex:
         db = self._open()
         try:
             with _no_gc():
-                on_disk = self._stat_files()
-                known: dict[str, Key] = {
-                    row[0]: (row[1], row[2], row[3])
-                    for row in db.execute("SELECT id, size, mtime_ns, ino FROM tickets")
-                }
-                gone = [(i,) for i in known.keys() - on_disk.keys()]
+                known = self._keys(db)
+                on_disk = self._stat_files(known)
+                gone = known.keys() - on_disk.keys()
                 stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
                 if gone or stale:
                     self._update(db, gone, stale)
@@ -156,6 +152,11 @@ class TicketIndex:
             db.close()
             raise
         return db
+
+    @staticmethod
+    def _keys(db: sqlite3.Connection) -> dict[str, Key]:
+        row = db.execute("SELECT value FROM meta WHERE key = 'keys'").fetchone()
+        return marshal.loads(row[0]) if row else {}
 
     def _open(self) -> sqlite3.Connection:
         self.desk.state_dir.mkdir(exist_ok=True)
@@ -199,7 +200,8 @@ class TicketIndex:
             db.execute("ROLLBACK")
             raise
 
-    def _stat_files(self) -> dict[str, Key]:
+    def _stat_files(self, known: dict[str, Key]) -> dict[str, Key]:
+        """The key of every ticket file (the hot loop of every run: 100,000 stats)."""
         folder = f"{self.desk.tickets_dir}/"
         try:
             names = os.listdir(folder)
@@ -209,22 +211,33 @@ class TicketIndex:
         stat = os.stat
         keys: dict[str, Key] = {}
         for name in names:
-            if name.endswith(".yaml") and match(name[:-5]):
-                try:
-                    st = stat(folder + name)
-                except FileNotFoundError:  # deleted since the listing
-                    continue
-                keys[name[:-5]] = (st.st_size, st.st_mtime_ns, st.st_ino)
+            ticket_id = name[:-5]
+            if name[-5:] != ".yaml" or (ticket_id not in known and not match(ticket_id)):
+                continue
+            try:
+                st = stat(folder + name)
+            except FileNotFoundError:  # deleted since the listing
+                continue
+            keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino)
         return keys
 
-    def _update(self, db: sqlite3.Connection, gone: list[tuple[str]], stale: list[str]) -> None:
+    def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str]) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("DELETE FROM tickets WHERE id = ?", gone)
+            keys = self._keys(db)  # as committed by now, another run may have added to it
+            for ticket_id in gone:
+                keys.pop(ticket_id, None)
+            db.executemany("DELETE FROM tickets WHERE id = ?", [(i,) for i in gone])
             for rows in _parse_all(self.desk, stale):
-                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?)",
-                               [r for r in rows if len(r) > 1])
-                db.executemany("DELETE FROM tickets WHERE id = ?", [r for r in rows if len(r) == 1])
+                for ticket_id, key, row in rows:
+                    if row is None:  # deleted while we read
+                        keys.pop(ticket_id, None)
+                    else:
+                        keys[ticket_id] = key
+                db.executemany("DELETE FROM tickets WHERE id = ?", [(r[0],) for r in rows if r[2] is None])
+                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?)",
+                               [r[2] for r in rows if r[2] is not None])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('keys', ?)", (marshal.dumps(keys),))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -276,16 +289,20 @@ def _parse_chunk(chunk: list[str]) -> list[tuple]:
         return [_parse_one(_DESK, ticket_id) for ticket_id in chunk]
 
 
-def _parse_one(desk: Desk, ticket_id: str) -> tuple:
-    """One row, or just ``(id,)`` for a file gone meanwhile; the key comes from the open file, so it never claims newer content than was read."""
+def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | None]:
+    """(id, key, row), or (id, None, None) for a file gone meanwhile.
+
+    The key comes from the open file, so it never claims newer content than was read.
+    """
     path = desk.tickets_dir / f"{ticket_id}.yaml"
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             raw = f.read()
-    except FileNotFoundError:  # deleted since the listing: not a ticket any more
-        return (ticket_id,)
-    key = (st.st_size, st.st_mtime_ns if time.time_ns() - st.st_mtime_ns > RACY_NS else -1, st.st_ino)
+    except FileNotFoundError:
+        return ticket_id, None, None
+    racy = time.time_ns() - st.st_mtime_ns < RACY_NS
+    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino)
     try:
         try:
             text = raw.decode("utf-8")
@@ -294,12 +311,12 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple:
         ticket = desk.parse_ticket_text(text, path)
         data = ticket_to_dict(ticket, desk.tz)
     except DeskDamaged as exc:
-        return (ticket_id, *key, None, None, None, None, None, str(exc))
-    return (ticket_id, *key, ticket.status,
-            ticket.received_at.timestamp() if ticket.received_at else None,
-            ticket.org.casefold() if ticket.org else None,
-            ticket.assignee.casefold() if ticket.assignee else None,
-            marshal.dumps(data), None)
+        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc))
+    return ticket_id, key, (ticket_id, ticket.status,
+                            ticket.received_at.timestamp() if ticket.received_at else None,
+                            ticket.org.casefold() if ticket.org else None,
+                            ticket.assignee.casefold() if ticket.assignee else None,
+                            marshal.dumps(data), None)
 
 
 @contextmanager
