@@ -7,7 +7,9 @@ from typing import Optional
 import typer
 
 from supportctl import __version__
-from supportctl.cli import common, customers, desk, mail, reports, sla, team, tickets, views
+from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
+
+coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
 app = typer.Typer(
     name="supportctl",
