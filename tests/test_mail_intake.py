@@ -223,3 +223,33 @@ def test_auto_replies_are_rate_limited_per_sender(desk, cli):
     assert any(e["data"].get("limited") for e in journal(desk, "T-0003") if e["kind"] == "mail")
     ingest(desk, mail(subject="Вопрос 4", mid="<q4@barrier.ru>"), now="2025-12-01T11:30:00+03:00")
     assert len(outbox(desk)) == 3
+
+
+def test_mangled_mail_never_crashes_the_intake(mdesk):
+    """Deterministic byte-level mangling of real-looking mail: every one gets an outcome, none an internal error."""
+    import random
+
+    from mailkit import auto_reply, bounce
+
+    intake = mail_intake.Intake(Ctx(Desk(mdesk.root), datetime.fromisoformat(NOW), "robot"))
+    seeds = [mail(subject="RE: [Заявка#T-0001] Отчёт"), bounce("a@b.ru"), auto_reply("smirnova@barrier.ru"),
+             with_attachments(("a.png", "image/png", PNG))]
+    inserts = [b"\r\n", b"=?", b"?=", b"--B\r\n", b"\x00", b":", b"<", b">", "Тема".encode("cp1251"),
+               b"Content-Type: multipart/mixed; boundary=B\r\n"]
+    rng = random.Random(7)
+    actions = set()
+    for n in range(150):
+        raw = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 25)):
+            pos = rng.randrange(len(raw) or 1)
+            op = rng.random()
+            if op < 0.4:
+                raw[pos:pos + 1] = bytes([rng.randrange(256)])
+            elif op < 0.7:
+                del raw[pos:pos + rng.randint(1, 20)]
+            else:
+                raw[pos:pos] = rng.choice(inserts)
+        outcome = intake.ingest(bytes(raw), f"mangled-{n}")
+        assert "unexpected" not in outcome.detail, outcome
+        actions.add(outcome.action)
+    assert {"created", "rejected"} <= actions
