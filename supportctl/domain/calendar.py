@@ -337,9 +337,7 @@ class WorkingCalendar:
 
     def next_opening(self, t: datetime) -> datetime:
         """``t`` itself (in the calendar's zone) if working, else the next opening."""
-        at = self.to_us(t)
-        self._cover(at)
-        return self.from_us(self._opening_at_or_after(at))
+        return self.from_us(self.opening(self.to_us(t)))
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``."""
@@ -348,24 +346,21 @@ class WorkingCalendar:
         at = self.to_us(start)
         if not duration:
             return start.astimezone(self.zone)
-        self._cover(at)
-        return self.from_us(self._instant_when_worked(self._worked_until(at) + duration // _MICROSECOND))
+        return self.from_us(self.instant_at(self.reading(at) + duration // _MICROSECOND))
 
     def between(self, a: datetime, b: datetime) -> timedelta:
         """Working time from ``a`` to ``b``; zero if ``b`` is not after ``a``."""
         a_us, b_us = self.to_us(a), self.to_us(b)
         if b_us <= a_us:
             return _ZERO
-        self._cover(a_us)
-        self._cover(b_us)
-        return timedelta(microseconds=self._worked_until(b_us) - self._worked_until(a_us))
+        return timedelta(microseconds=self.reading(b_us) - self.reading(a_us))
 
     def add_days(self, start: datetime, n: int) -> datetime:
         """``start`` plus ``n`` working days."""
         at = self.to_us(start)
         if n == 0:
             return start.astimezone(self.zone)
-        return self.from_us(self._instant_when_worked(self._worked_after_days(at, n)[1]))
+        return self.from_us(self.instant_at(self._worked_after_days(at, n)[1]))
 
     def days_duration(self, start: datetime, n: int) -> timedelta:
         """The working time from the clock start to ``add_days(start, n)``."""
@@ -396,20 +391,32 @@ class WorkingCalendar:
         """The odometer at the epoch microsecond ``at``."""
         if not self._covered_from <= at < self._covered_until:
             self._cover(at)
-        return self._worked_until(at)
+        i = bisect_right(self._starts, at) - 1
+        if i < 0:
+            return self._worked_before[0] if self._worked_before else 0
+        reading, closing_reading = self._worked_before[i] + at - self._starts[i], self._worked_after[i]
+        return reading if reading < closing_reading else closing_reading
 
     def opening(self, at: int) -> int:
         """``at`` if working, else the next opening; epoch microseconds."""
         if not self._covered_from <= at < self._covered_until:
             self._cover(at)
-        return self._opening_at_or_after(at)
+        i = bisect_right(self._starts, at) - 1
+        if i >= 0 and at < self._ends[i]:
+            return at
+        while i + 1 >= len(self._starts):
+            self._extend_forward()
+        return self._starts[i + 1]
 
     def instant_at(self, reading: int) -> int:
         """The earliest epoch microsecond at which the odometer shows ``reading``.
 
         ``reading`` must lie after the reading at some instant already used.
         """
-        return self._instant_when_worked(reading)
+        while not self._worked_after or reading > self._worked_after[-1]:
+            self._extend_forward()
+        i = bisect_left(self._worked_after, reading)
+        return self._starts[i] + reading - self._worked_before[i]
 
     def reading_after_days(self, clock_start: int, n: int) -> int:
         """The reading ``n`` working days after a clock start (a working instant, see ``opening``)."""
@@ -544,34 +551,10 @@ class WorkingCalendar:
 
     # ------------------------------------------------------------ arithmetic on the arrays
 
-    def _worked_until(self, at: int) -> int:
-        """The odometer reading at ``at`` (covered)."""
-        i = bisect_right(self._starts, at) - 1
-        if i < 0:
-            return self._worked_before[0] if self._worked_before else 0
-        return min(self._worked_before[i] + at - self._starts[i], self._worked_after[i])
-
-    def _instant_when_worked(self, worked: int) -> int:
-        """The earliest instant at which the odometer reads ``worked`` (after the first opening covered)."""
-        while not self._worked_after or worked > self._worked_after[-1]:
-            self._extend_forward()
-        i = bisect_left(self._worked_after, worked)
-        return self._starts[i] + worked - self._worked_before[i]
-
-    def _opening_at_or_after(self, at: int) -> int:
-        """``at`` if working, else the next opening (``at`` covered)."""
-        i = bisect_right(self._starts, at) - 1
-        if i >= 0 and at < self._ends[i]:
-            return at
-        while i + 1 >= len(self._starts):
-            self._extend_forward()
-        return self._starts[i + 1]
-
     def _worked_after_days(self, at: int, n: int) -> tuple[int, int]:
         """Odometer readings at the clock start and ``n`` working days later."""
-        self._cover(at)
-        clock_start = self._opening_at_or_after(at)
-        return self._worked_until(clock_start), self.reading_after_days(clock_start, n)
+        clock_start = self.opening(at)
+        return self.reading(clock_start), self.reading_after_days(clock_start, n)
 
     def _worked_at_wall_time(self, day: int, time_of_day: int) -> int:
         """The odometer reading at a wall-clock time of a working day."""
@@ -592,9 +575,10 @@ class WorkingCalendar:
     def to_us(self, t: datetime) -> int:
         """An aware datetime as epoch microseconds."""
         try:
-            return (t - _EPOCH) // _MICROSECOND
+            since = t - _EPOCH
         except TypeError:
             raise ValueError(f"instant {t!r} must be a timezone-aware datetime") from None
+        return (since.days * 86_400 + since.seconds) * _US_PER_SECOND + since.microseconds
 
     def from_us(self, at: int) -> datetime:
         """Epoch microseconds as a datetime in the calendar's zone."""
