@@ -59,7 +59,8 @@ calendar (the start of the first year it built) to the epoch microsecond
 covered, so a caller doing many operations on the same instants (the SLA
 timers) converts each instant once and works on integers:
 ``between(a, b) == reading(b) - reading(a)`` and ``add(a, d)`` is
-``instant_at(reading(a) + d)``.
+``instant_at(reading(a) + d)`` (``start_clock``, ``reading_after_days``: the
+clock start and working days on the same scale).
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ class WorkingCalendar:
 
     def next_opening(self, t: datetime) -> datetime:
         """``t`` itself (in the calendar's zone) if working, else the next opening."""
-        return self.from_us(self.opening(self.to_us(t)))
+        return self.from_us(self.start_clock(self.to_us(t))[0])
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``."""
@@ -397,16 +398,18 @@ class WorkingCalendar:
         reading, closing_reading = self._worked_before[i] + at - self._starts[i], self._worked_after[i]
         return reading if reading < closing_reading else closing_reading
 
-    def opening(self, at: int) -> int:
-        """``at`` if working, else the next opening; epoch microseconds."""
+    def start_clock(self, at: int) -> tuple[int, int]:
+        """Where a clock started at ``at`` starts counting: ``at`` if working, else the next opening;
+        with the reading there."""
         if not self._covered_from <= at < self._covered_until:
             self._cover(at)
         i = bisect_right(self._starts, at) - 1
-        if i >= 0 and at < self._ends[i]:
-            return at
-        while i + 1 >= len(self._starts):
-            self._extend_forward()
-        return self._starts[i + 1]
+        if i < 0 or at >= self._ends[i]:
+            while i + 1 >= len(self._starts):
+                self._extend_forward()
+            i += 1
+            at = self._starts[i]
+        return at, self._worked_before[i] + at - self._starts[i]
 
     def instant_at(self, reading: int) -> int:
         """The earliest epoch microsecond at which the odometer shows ``reading``.
@@ -419,7 +422,7 @@ class WorkingCalendar:
         return self._starts[i] + reading - self._worked_before[i]
 
     def reading_after_days(self, clock_start: int, n: int) -> int:
-        """The reading ``n`` working days after a clock start (a working instant, see ``opening``)."""
+        """The reading ``n`` working days after a clock start (a working instant, see ``start_clock``)."""
         if n < 0:
             raise ValueError(f"cannot add a negative number of working days {n}")
         i = bisect_right(self._starts, clock_start) - 1
@@ -553,8 +556,8 @@ class WorkingCalendar:
 
     def _worked_after_days(self, at: int, n: int) -> tuple[int, int]:
         """Odometer readings at the clock start and ``n`` working days later."""
-        clock_start = self.opening(at)
-        return self.reading(clock_start), self.reading_after_days(clock_start, n)
+        clock_start, reading = self.start_clock(at)
+        return reading, self.reading_after_days(clock_start, n)
 
     def _worked_at_wall_time(self, day: int, time_of_day: int) -> int:
         """The odometer reading at a wall-clock time of a working day."""

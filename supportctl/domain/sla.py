@@ -213,18 +213,20 @@ def compute_timer(
 ) -> Timer:
     """The timer of a clock started at ``start`` (rules: module docstring)."""
     target = parse_target(target) if isinstance(target, str) else target
-    clock_start = calendar.opening(calendar.to_us(start))
-    return _run(calendar, clock_start, calendar.reading(clock_start), target, pauses, stopped_at,
-                now, calendar.to_us(now), at_risk_share)
+    clock_start, start_reading = calendar.start_clock(calendar.to_us(start))
+    return _run(calendar, clock_start, start_reading, target, pauses, stopped_at, now, calendar.to_us(now),
+                at_risk_share)
 
 
 def _run(calendar: WorkingCalendar, clock_start: int, start_reading: int, target: Target, pauses,
          stopped_at: datetime | None, now: datetime, now_us: int, at_risk_share: float) -> Timer:
     """``compute_timer`` on the odometer: the clock start and its reading, ``now`` in microseconds."""
-    duration = target.working_us(calendar, clock_start, start_reading)
+    duration = target._us
+    if duration is None:
+        duration = target.working_us(calendar, clock_start, start_reading)
     spans = _pause_spans(calendar, pauses, open_until=now_us) if pauses else None
     if spans:
-        deadline = _deadline_with_pauses(calendar, clock_start, duration, spans)
+        deadline = _deadline_with_pauses(calendar, clock_start, start_reading, duration, spans)
     else:
         deadline = calendar.instant_at(start_reading + duration)
     stopped = None if stopped_at is None else calendar.to_us(stopped_at)
@@ -251,9 +253,9 @@ def deadline_of(calendar: WorkingCalendar, start: datetime, target: Target,
     spans = _pause_spans(calendar, pauses, open_until=None) if pauses else None
     if not spans:
         return target.deadline(calendar, start)
-    clock_start = calendar.opening(calendar.to_us(start))
-    duration = target.working_us(calendar, clock_start, calendar.reading(clock_start))
-    return calendar.from_us(_deadline_with_pauses(calendar, clock_start, duration, spans))
+    clock_start, start_reading = calendar.start_clock(calendar.to_us(start))
+    duration = target.working_us(calendar, clock_start, start_reading)
+    return calendar.from_us(_deadline_with_pauses(calendar, clock_start, start_reading, duration, spans))
 
 
 def _pause_spans(calendar: WorkingCalendar, pauses, open_until: int | None) -> list[tuple[int, int]]:
@@ -264,9 +266,12 @@ def _pause_spans(calendar: WorkingCalendar, pauses, open_until: int | None) -> l
     for p in pauses:
         start = to_us(p.start)
         if p.end is not None:
-            spans.append((start, to_us(p.end)))
+            end = to_us(p.end)
         else:
-            spans.append((start, start if open_until is None or open_until < start else open_until))
+            end = start if open_until is None or open_until < start else open_until
+        spans.append((start, end))
+    if len(spans) == 1:
+        return spans if spans[0][1] > spans[0][0] else []
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -277,20 +282,20 @@ def _pause_spans(calendar: WorkingCalendar, pauses, open_until: int | None) -> l
     return merged
 
 
-def _deadline_with_pauses(calendar: WorkingCalendar, clock_start: int, duration: int,
+def _deadline_with_pauses(calendar: WorkingCalendar, clock_start: int, start_reading: int, duration: int,
                           spans: list[tuple[int, int]]) -> int:
     """Where the working time outside ``spans`` since ``clock_start`` reaches ``duration`` (> 0)."""
-    counting_from, left = clock_start, duration
+    counting_from, counted_reading, left = clock_start, start_reading, duration
     for pause_start, pause_end in spans:
         if pause_end <= counting_from:
             continue
         if pause_start > counting_from:
-            worked = calendar.reading(pause_start) - calendar.reading(counting_from)
+            worked = calendar.reading(pause_start) - counted_reading
             if worked >= left:
                 break
             left -= worked
-        counting_from = max(counting_from, pause_end)
-    return calendar.instant_at(calendar.reading(counting_from) + left)
+        counting_from, counted_reading = pause_end, calendar.reading(pause_end)
+    return calendar.instant_at(counted_reading + left)
 
 
 def _paused_work(calendar: WorkingCalendar, clock_start: int, horizon: int, spans: list[tuple[int, int]]) -> int:
@@ -529,8 +534,7 @@ def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSl
     policy, calendar, resolution_target = sla_config.terms(ticket.plan, ticket.priority, ticket.category)
     now_us = sla_config.epoch_us(now, calendar)
     share = sla_config.at_risk_share
-    clock_start = calendar.opening(calendar.to_us(ticket.received_at))  # both timers start at receipt
-    start_reading = calendar.reading(clock_start)
+    clock_start, start_reading = calendar.start_clock(calendar.to_us(ticket.received_at))  # both timers
     registration = _run(calendar, clock_start, start_reading, policy.registration, (), ticket.registered_at,
                         now, now_us, share)
     resolution = None
