@@ -92,8 +92,10 @@ class Desk:
     @cached_property
     def sla(self):
         """The SLA policies and calendars of supportctl.yaml (R-5.1, R-6)."""
+        from supportctl.desk.holiday_cache import install
         from supportctl.domain.sla import sla_config_from_dict
 
+        install(self.state_dir)  # holiday dates without importing `holidays` each run
         try:
             return sla_config_from_dict(self.config.raw)
         except ValueError as exc:

@@ -73,8 +73,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 Period = tuple[int, int]  # (opening, closing) in minutes after local midnight; closing may be 1440
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -190,10 +188,8 @@ def _parse_timezone(value: Any, where: str) -> str:
 def _parse_country(value: Any, where: str) -> str | None:
     if value is None:
         return None
-    try:
-        holidays.country_holidays(str(value))
-    except NotImplementedError:
-        raise ValueError(f"{where}: the holidays package has no country {value!r}") from None
+    if _cached_dates("country", str(value), 0, lambda: _known_country(str(value))) is None:
+        raise ValueError(f"{where}: the holidays package has no country {value!r}")
     return str(value)
 
 
@@ -268,25 +264,67 @@ ALWAYS = CalendarSpec(country=None, always=True)
 
 
 # ---------------------------------------------------------------- public holidays
+#
+# The `holidays` package imports all of its ~250 countries on first use: ~70 ms
+# of every process that computes a deadline. HOLIDAY_CACHE, when the desk layer
+# sets one (supportctl/desk/holiday_cache.py), keeps the date sets below per
+# (kind, country, year) across processes; without it they come from `holidays`.
+
+HOLIDAY_CACHE: Any = None  # .get(key) -> list[int] | None, .put(key, list[int]); ordinals
+
+
+def _cached_dates(kind: str, country: str, year: int, compute) -> frozenset[date] | None:
+    key = f"{kind}/{country}/{year}"
+    cache = HOLIDAY_CACHE
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return frozenset(map(date.fromordinal, hit))
+    days = compute()
+    if cache is not None and days is not None:
+        cache.put(key, sorted(d.toordinal() for d in days))
+    return days
+
+
+def _country_holidays(country: str, **kwargs):
+    import holidays
+
+    return holidays.country_holidays(country, **kwargs)
+
+
+def _known_country(country: str) -> frozenset[date] | None:
+    try:
+        _country_holidays(country)
+    except NotImplementedError:
+        return None
+    return frozenset()
+
 
 @lru_cache(maxsize=None)
 def _days_off(country: str, year: int) -> frozenset[date]:
     """Public holidays and transferred days off of a year."""
-    calendar = holidays.country_holidays(country, years=year, expand=True, observed=True)
-    return frozenset(d for d in calendar if d.year == year)
+    def compute():
+        calendar = _country_holidays(country, years=year, expand=True, observed=True)
+        return frozenset(d for d in calendar if d.year == year)
+    return _cached_dates("days_off", country, year, compute)
 
 
 @lru_cache(maxsize=None)
 def _decree_workdays(country: str, year: int) -> frozenset[date]:
     """Weekend days made working days by decree."""
-    calendar = holidays.country_holidays(country, years=year, expand=True, observed=True)
-    return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
+    def compute():
+        calendar = _country_holidays(country, years=year, expand=True, observed=True)
+        return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
+    return _cached_dates("decree_workdays", country, year, compute)
 
 
 @lru_cache(maxsize=None)
 def _public_holidays(country: str, year: int) -> frozenset[date]:
     """The holidays themselves: no observed days, no transferred days off."""
-    calendar = holidays.country_holidays(country, years=year, expand=True, observed=False)
+    return _cached_dates("public", country, year, lambda: _compute_public_holidays(country, year))
+
+
+def _compute_public_holidays(country: str, year: int) -> frozenset[date]:
+    calendar = _country_holidays(country, years=year, expand=True, observed=False)
     if not getattr(calendar, "has_substituted_holidays", False):
         return frozenset(d for d in calendar if d.year == year)
     substituted = calendar.tr(calendar.substituted_label).split("%s")[0]
