@@ -436,9 +436,10 @@ class WorkingCalendar:
         reading, closing_reading = self._worked_before[i] + at - self._starts[i], self._worked_after[i]
         return reading if reading < closing_reading else closing_reading
 
-    def start_clock(self, at: int) -> tuple[int, int]:
-        """Where a clock started at ``at`` starts counting: ``at`` if working, else the next opening;
-        with the reading there."""
+    def start_clock(self, at: int) -> tuple[int, int, int]:
+        """Where a clock started at ``at`` starts counting (``at`` if working, else the next opening),
+        the reading there, and the closing time of that working interval (the reading runs
+        one for one with the clock up to it)."""
         if not self._covered_from <= at < self._covered_until:
             self._cover(at)
         i = bisect_right(self._starts, at) - 1
@@ -447,7 +448,7 @@ class WorkingCalendar:
                 self._extend_forward()
             i += 1
             at = self._starts[i]
-        return at, self._worked_before[i] + at - self._starts[i]
+        return at, self._worked_before[i] + at - self._starts[i], self._ends[i]
 
     def instant_at(self, reading: int) -> int:
         """The earliest epoch microsecond at which the odometer shows ``reading``.
@@ -594,7 +595,7 @@ class WorkingCalendar:
 
     def _worked_after_days(self, at: int, n: int) -> tuple[int, int]:
         """Odometer readings at the clock start and ``n`` working days later."""
-        clock_start, reading = self.start_clock(at)
+        clock_start, reading, _closing = self.start_clock(at)
         return reading, self.reading_after_days(clock_start, n)
 
     def _worked_at_wall_time(self, day: int, time_of_day: int) -> int:
