@@ -25,6 +25,8 @@ working time starts at the next opening (see ``supportctl.domain.calendar``).
 - A named policy (IS-6) overrides the calendar and targets by priority and by
   category; a category target wins over a priority target. A customer's plan
   names its policy; an unknown or missing plan gets the default policy.
+- Instants are compared in real time, also inside the hour a daylight-saving
+  change repeats (01:59 before the change comes before 01:38 after it).
 """
 
 from __future__ import annotations
