@@ -7,8 +7,9 @@ printed, with the ratio to a reference measured in the same session
 (absolute times on shared machines drift by 2x from hour to hour):
 
 - start-up (`--version`, `--help`, `show ID`) against an empty two-command
-  Typer app: its `--help`, and a command taking one argument (Typer's own
-  cost of parsing an argument included, as in `show ID`);
+  Typer app: its `--help` (Typer's default help pulls in rich), its command
+  without arguments (bare Typer start-up, the strictest reference), and its
+  command taking one argument (Typer 0.29 then imports pydantic to coerce it);
 - `list --status open`, `overdue` and `report sla` against taskwarrior's
   `task overdue` over as many pending tasks (when `task` is installed).
 
@@ -151,12 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     empty.write_text(EMPTY_APP)
     ref_help = measure([sys.executable, str(empty), "--help"], a.work, env, a.runs)
     ref_arg = measure([sys.executable, str(empty), "one", "T-0001"], a.work, env, a.runs)
-    results["reference"] = {"typer_empty_help": ref_help, "typer_empty_arg": ref_arg}
+    ref_bare = measure([sys.executable, str(empty), "two"], a.work, env, a.runs)
+    results["reference"] = {"typer_empty_help": ref_help, "typer_empty_arg": ref_arg, "typer_empty_bare": ref_bare}
     print(f"{'reference: empty Typer app --help':<44} {ref_help['median']:7.3f} s {ref_help['peak_mib']:6.0f} MiB")
     print(f"{'reference: empty Typer app one ARG':<44} {ref_arg['median']:7.3f} s {ref_arg['peak_mib']:6.0f} MiB")
+    print(f"{'reference: empty Typer app two (no args)':<44} {ref_bare['median']:7.3f} s {ref_bare['peak_mib']:6.0f} MiB")
 
     def show(label: str, m: dict, ref: dict | None, ref_name: str = "") -> None:
         ratio = f"{m['median'] / ref['median']:5.2f}x {ref_name}" if ref else ""
+        if ref in (ref_help, ref_arg):
+            ratio += f", {m['median'] / ref_bare['median']:5.2f}x typer two"
         print(f"{label:<44} {m['median']:7.3f} s {m['peak_mib']:6.0f} MiB  {ratio}")
 
     for size in sizes:
