@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.desk.index import TicketIndex
