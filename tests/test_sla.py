@@ -340,3 +340,16 @@ def test_negative_durations_are_refused():
         REGULATION.add(at("2025-12-01 10:00"), -hours(1))
     with pytest.raises(ValueError, match="negative"):
         REGULATION.add_days(at("2025-12-01 10:00"), -1)
+
+
+def test_met_or_missed_compares_real_time_in_the_repeated_dst_hour_R_6_6():
+    """Registered 01:59 EDT, due 01:38 EST (the clocks went back in between): 39 minutes early, met."""
+    cfg = sla_config_from_dict({"timezone": "America/New_York",
+                                "sla": {"policies": {"regulation": {"calendar": "24x7", "registration": "3h"}}}})
+    utc = timezone.utc
+    t = Ticket(id="T-0001", received_at=datetime(2025, 11, 2, 3, 38, tzinfo=utc),
+               registered_at=datetime(2025, 11, 2, 5, 59, tzinfo=utc))
+    reg = ticket_sla(t, cfg, datetime(2025, 11, 2, 12, 0, tzinfo=utc)).registration
+    assert reg.deadline.isoformat() == "2025-11-02T01:38:00-05:00"
+    assert reg.stopped_at.isoformat() == "2025-11-02T01:59:00-04:00"
+    assert reg.state == "met"
