@@ -130,9 +130,12 @@ def test_sigkill_at_random_moments_leaves_a_consistent_desk(desk, tmp_path):
         proc.wait(timeout=30)
         proc.stdout.close()
     assert len(desk.ticket_ids()) >= 4
+    desk.recover()  # what the next command does first: roll back a command killed midway
     for tid in desk.ticket_ids():
-        desk.load_ticket(tid)  # parses: never half a YAML file
-        assert _journal(desk, tid)  # every line whole
+        ticket = desk.load_ticket(tid)  # parses: never half a YAML file
+        journal = _journal(desk, tid)  # every line whole
+        assert journal and journal[0].kind == "received"
+        assert ticket.spent_minutes == sum(e.spent_minutes for e in journal)  # no change without its entry
     leftovers = [p.name for p in desk.tickets_dir.iterdir() if p.name.endswith(".tmp")]
     # a killed atomic write may leave its temp file, never a torn ticket; check names them
     assert [p for p in check_desk(desk) if not p.path.name.endswith(".tmp")] == []
@@ -165,3 +168,39 @@ def test_the_index_survives_a_writer_killed_mid_rebuild(desk):
     proc.communicate(timeout=30)
     assert [t.id for t in TicketIndex(desk).tickets() if not isinstance(t, DamagedFile)] == desk.ticket_ids()
     assert _run(desk, "list").returncode == 0
+
+
+_KILLED_BETWEEN = textwrap.dedent("""
+    import os, sys
+    from datetime import datetime
+    from pathlib import Path
+    from supportctl.desk.desk import Desk
+    from supportctl.domain import lifecycle
+    from supportctl.domain.ticket import Ticket
+
+    desk = Desk(Path(sys.argv[1]))
+    now = datetime.fromisoformat(sys.argv[2])
+    with desk.lock():
+        t = desk.load_ticket("T-0001")
+        entries = lifecycle.reply(t, "ответ", 60, "phone", now, "bot")
+        desk.save_ticket(t)
+        desk.append_journal(t.id, entries[:0])  # the journal append never happens...
+        desk.save_ticket(Ticket(id="T-0099", subject="half made", received_at=now))
+        os._exit(9)  # ...the process dies holding the lock
+""")
+
+
+def test_a_command_killed_between_ticket_and_journal_is_rolled_back(desk, tmp_path):
+    assert _run(desk, "new", "--subject", "S", "--text", "t", "--channel", "portal").returncode == 0
+    before = desk.ticket_path("T-0001").read_bytes(), desk.journal_path("T-0001").read_bytes()
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_BETWEEN)
+    assert subprocess.run([sys.executable, str(script), str(desk.root), NOW], env=_env(desk)).returncode == 9
+    assert desk.load_ticket("T-0001").spent_minutes == 60 and desk.exists("T-0099")  # half done
+    assert _run(desk, "note", "T-0001", "дальше").returncode == 0  # the next command rolls it back first
+    assert not desk.exists("T-0099")
+    assert desk.load_ticket("T-0001").spent_minutes == 0
+    assert desk.ticket_path("T-0001").read_bytes() == before[0]
+    assert [e.kind for e in _journal(desk, "T-0001")] == ["received", "note"]
+    assert desk.journal_path("T-0001").read_bytes().startswith(before[1])
+    assert check_desk(desk) == []

@@ -80,6 +80,7 @@ class Desk:
         self.outbox_dir = root / "outbox"
         self.state_dir = root / STATE_DIR
         self.customers_path = root / "customers.yaml"
+        self._undo: dict[str, Path] | None = None  # under the lock: ticket ID → its undo record
 
     @cached_property
     def config(self) -> DeskConfig:
@@ -135,6 +136,10 @@ class Desk:
 
     def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
         path = self.ticket_path(ticket.id)
+        if self._undo is not None and durable and ticket.id not in self._undo:
+            from supportctl.desk import undo
+
+            self._undo[ticket.id] = undo.record(self, ticket.id)  # a kill before the journal is undone
         write_atomic(path, yamlio.dumps_spaced(ticket_to_file(ticket, self.tz)), durable=durable)
         return path
 
@@ -189,9 +194,30 @@ class Desk:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Every mutation holds this; each command re-reads what it changes under it."""
+        """Every mutation holds this; each command re-reads what it changes under it.
+
+        A command killed while holding it is rolled back when the lock is next
+        taken (desk/undo.py): its ticket and journal writes are all or nothing.
+        """
+        from supportctl.desk import undo
+
         with exclusive_lock(self.state_dir / "lock"):
-            yield
+            undo.roll_back_all(self)
+            self._undo = {}
+            try:
+                yield
+            finally:
+                records, self._undo = self._undo, None
+                undo.drop(records.values())
+
+    def recover(self) -> list[str]:
+        """Roll back what killed commands left half-done (any locked command does it first)."""
+        from supportctl.desk import undo
+
+        if not undo.folder(self.state_dir).is_dir():
+            return []
+        with exclusive_lock(self.state_dir / "lock"):
+            return undo.roll_back_all(self)
 
     @property
     def station_path(self) -> Path:

@@ -26,6 +26,7 @@ class Problem:
 
 
 def check_desk(desk: Desk) -> list[Problem]:
+    desk.recover()  # a command killed midway is rolled back first (desk/undo.py)
     problems: list[Problem] = []
     for name in (CONFIG_FILE, "customers.yaml"):
         problems += _conflict_markers(desk.root / name)
