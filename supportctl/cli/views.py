@@ -20,6 +20,10 @@ def _short(iso_text: str | None) -> str:
     return datetime.fromisoformat(iso_text).strftime("%d.%m.%y %H:%M")
 
 
+def _short_dt(dt, tz) -> str:
+    return dt.astimezone(tz).strftime("%d.%m.%y %H:%M") if dt else ""
+
+
 @command(app, "show")
 def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOption) -> None:
     """Show a ticket: fields, contact, SLA, links, attachments and its journal."""
@@ -101,7 +105,7 @@ def list_tickets(
     from supportctl.domain.values import parse_instant, parse_priority
     from supportctl.errors import InvalidValue
     from supportctl.services.query import Filters, find
-    from supportctl.services.views import ticket_view
+    from supportctl.services.views import sla_state, ticket_view
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
@@ -124,18 +128,17 @@ def list_tickets(
     tickets, damaged = find(ctx.desk, filters)
     for d in damaged:
         typer.echo(f"supportctl: warning: skipped {d}", err=True)
-    views = [ticket_view(ctx.desk, t, ctx.now) for t in tickets]
+    states = [sla_state(ctx.desk, t, ctx.now) for t in tickets]
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
-    if wanted:
-        views = [v for v in views if v["sla_state"] in wanted]
+    listed = [(t, state) for t, state in zip(tickets, states) if not wanted or state in wanted]
     if as_json or fmt == "json":
-        print_json(views)
+        print_json([ticket_view(ctx.desk, t, ctx.now) for t, _ in listed])
         return
     rows = [{
-        "id": v["id"], "p": v["priority"] or "", "status": v["status"], "sla": v["sla_state"] or "",
-        "due": _short(v["due"] or v["registration_due"]), "org": v["org"] or "", "subject": v["subject"][:50],
-        "assignee": v["assignee"] or "", "verified": "" if v["verified"] else "unverified",
-    } for v in views]
+        "id": t.id, "p": t.priority or "", "status": t.status, "sla": state or "",
+        "due": _short_dt(t.due or t.registration_due, tz), "org": t.org or "", "subject": t.subject[:50],
+        "assignee": t.assignee or "", "verified": "" if t.verified else "unverified",
+    } for t, state in listed]
     if fmt == "csv":
         print_csv(rows)
     else:
