@@ -203,6 +203,8 @@ def generate(root: Path, count: int, *, seed: int = 1, now: datetime, jobs: int 
     else:
         jsonl.unlink(missing_ok=True)
         desk = Desk(root)  # an existing desk provides the customers, the calendar and the zone
+        if not desk.customers():
+            desk.save_customers(make_customers(random.Random(seed)))
     jobs = jobs or os.cpu_count() or 1
     size = max(1, min(5000, count // (jobs * 4) or 1))
     chunks = [(str(root), a, min(count, a + size), count, seed, now.isoformat(), str(jsonl) if jsonl else None)

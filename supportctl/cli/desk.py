@@ -45,23 +45,26 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
     """Import tickets from JSON Lines; all or nothing."""
     import sys
 
-    from supportctl.errors import InvalidValue
-    from supportctl.services.importer import import_tickets, parse_lines
+    from supportctl.services.importer import check_lines, import_tickets
 
     if str(file) == "-":
-        lines, source = sys.stdin.read().splitlines(), "stdin"
+        source, text = "stdin", sys.stdin.read().splitlines()  # stdin can be read once only
+
+        def lines():
+            return text
     else:
-        try:
-            lines, source = file.read_text(encoding="utf-8").splitlines(), str(file)
-        except UnicodeDecodeError:
-            raise InvalidValue(f"{file} is not UTF-8 text", "convert it to UTF-8") from None
-    items = parse_lines(lines, source)
+        source = str(file)
+
+        def lines():  # a fresh pass over the file each time
+            with open(file, encoding="utf-8") as f:
+                yield from f
+    checked = check_lines(lines, source)
     ctx = context()
-    if sys.stderr.isatty() and len(items) > 100:
-        with typer.progressbar(length=len(items), label="importing", file=sys.stderr) as bar:
-            written = import_tickets(ctx, items, bar.update)
+    if sys.stderr.isatty() and checked.count > 100:
+        with typer.progressbar(length=checked.count, label="importing", file=sys.stderr) as bar:
+            written = import_tickets(ctx, lines, source, checked, bar.update)
     else:
-        written = import_tickets(ctx, items)
+        written = import_tickets(ctx, lines, source, checked)
     typer.echo(f"imported {len(written)} ticket(s)" + (f": {written[0]} … {written[-1]}" if written else ""))
 
 

@@ -1,6 +1,8 @@
 """`import`: move an existing register into the desk, JSON Lines in the shape of `show --json`.
 
-All or nothing: every line is validated before anything is written.
+All or nothing: a first pass validates every line and keeps only the IDs it
+brings; the second parses again and writes, so a 100,000-ticket register is
+never held in memory whole.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from supportctl.desk import journal as journal_file
 from supportctl.domain import ids
@@ -20,65 +22,84 @@ from supportctl.errors import InvalidValue, Refused
 from supportctl.services import deadlines
 from supportctl.services.context import Ctx
 
+Lines = Callable[[], Iterable[str]]  # opens the input afresh for each pass
+_NOT_IMPORTED = "nothing was imported; fix the line and run again"
+
 
 @dataclass
 class Parsed:
-    ticket: Ticket
+    ticket: Ticket  # id "" when the line brings none
     history: list[Entry]
 
 
-def parse_lines(lines: Iterable[str], source: str) -> list[Parsed]:
-    parsed: list[Parsed] = []
-    seen: set[str] = set()
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{source}:{n}"
-        try:
-            data = json.loads(line)
-            if not isinstance(data, dict):
-                raise TypeError("a line must be a JSON object")
-            history = [entry_from_dict(e) for e in data.get("history") or []]
-            fields = {k: v for k, v in data.items() if k not in ("history", "sla", "sla_state", "schema")}
-            given_id = fields.get("id")
-            fields["id"] = ids.validate_id(given_id) if given_id else "X-0"
-            ticket = ticket_from_dict(fields)
-        except (ValueError, KeyError, TypeError, InvalidValue) as exc:
-            raise InvalidValue(f"{where}: {exc}", "nothing was imported; fix the line and run again") from None
-        if ticket.status not in STATUSES:
-            raise InvalidValue(f"{where}: unknown status {ticket.status!r}", "nothing was imported")
-        if ticket.priority is not None and ticket.priority not in (1, 2, 3, 4):
-            raise InvalidValue(f"{where}: invalid priority {ticket.priority!r}", "nothing was imported")
-        if ticket.received_at is None:
-            raise InvalidValue(f"{where}: received_at is required", "nothing was imported")
-        if given_id:
-            if ticket.id in seen:
-                raise InvalidValue(f"{where}: ID {ticket.id} appears twice in the file", "nothing was imported")
-            seen.add(ticket.id)
-        else:
-            ticket.id = ""
-        parsed.append(Parsed(ticket, history))
-    return parsed
+@dataclass
+class Checked:
+    count: int = 0
+    given_ids: set[str] = field(default_factory=set)
 
 
-def import_tickets(ctx: Ctx, items: list[Parsed], progress: Callable[[int], None] | None = None) -> list[str]:
+def parse_line(line: str, where: str) -> Parsed:
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise TypeError("a line must be a JSON object")
+        history = [entry_from_dict(e) for e in data.get("history") or []]
+        fields = {k: v for k, v in data.items() if k not in ("history", "sla", "sla_state", "schema")}
+        given_id = fields.get("id")
+        fields["id"] = ids.validate_id(given_id) if given_id else ""
+        ticket = ticket_from_dict(fields)
+    except (ValueError, KeyError, TypeError, InvalidValue) as exc:
+        raise InvalidValue(f"{where}: {exc}", _NOT_IMPORTED) from None
+    if ticket.status not in STATUSES:
+        raise InvalidValue(f"{where}: unknown status {ticket.status!r}", _NOT_IMPORTED)
+    if ticket.priority is not None and ticket.priority not in (1, 2, 3, 4):
+        raise InvalidValue(f"{where}: invalid priority {ticket.priority!r}", _NOT_IMPORTED)
+    if ticket.received_at is None:
+        raise InvalidValue(f"{where}: received_at is required", _NOT_IMPORTED)
+    return Parsed(ticket, history)
+
+
+def _numbered(lines: Lines, source: str) -> Iterable[tuple[str, str]]:
+    try:
+        for n, line in enumerate(lines(), 1):
+            if line.strip():
+                yield line, f"{source}:{n}"
+    except UnicodeDecodeError:
+        raise InvalidValue(f"{source}: not UTF-8 text", "convert it to UTF-8; nothing was imported") from None
+
+
+def check_lines(lines: Lines, source: str) -> Checked:
+    """The first pass: every line valid, no ID twice; raises on the first bad line."""
+    checked = Checked()
+    for line, where in _numbered(lines, source):
+        ticket_id = parse_line(line, where).ticket.id
+        if ticket_id:
+            if ticket_id in checked.given_ids:
+                raise InvalidValue(f"{where}: ID {ticket_id} appears twice in the file", _NOT_IMPORTED)
+            checked.given_ids.add(ticket_id)
+        checked.count += 1
+    return checked
+
+
+def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
+                   progress: Callable[[int], None] | None = None) -> list[str]:
+    """The second pass, under the desk lock: allocate missing IDs, write tickets and journals."""
     desk = ctx.desk
     desk.tickets_dir.mkdir(exist_ok=True)
     desk.journal_dir.mkdir(exist_ok=True)
     written: list[str] = []
     with desk.lock():
-        existing = set(desk.ticket_ids())
-        clash = [p.ticket.id for p in items if p.ticket.id and p.ticket.id in existing]
+        clash = sorted(checked.given_ids & set(desk.ticket_ids()))
         if clash:
             raise Refused(f"the desk already has ticket {clash[0]}" + (f" and {len(clash) - 1} more" if clash[1:] else ""),
                           "nothing was imported; drop the id field to have new IDs allocated")
-        given = frozenset(p.ticket.id for p in items if p.ticket.id)
-        fresh = iter(desk.allocate_ids(sum(1 for p in items if not p.ticket.id), reserved=given))
-        for p in items:
-            t = p.ticket
+        fresh = iter(desk.allocate_ids(checked.count - len(checked.given_ids), reserved=frozenset(checked.given_ids)))
+        for line, where in _numbered(lines, source):
+            parsed = parse_line(line, where)
+            t = parsed.ticket
             t.id = t.id or next(fresh)
             deadlines.refresh(desk, t)
-            history = p.history or [Entry(ctx.now, ctx.actor, "imported", "Imported.")]
+            history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", "Imported.")]
             desk.save_ticket(t, durable=False)
             journal_file.write_whole(desk.journal_path(t.id), history, desk.tz, durable=False)
             written.append(t.id)
