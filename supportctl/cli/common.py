@@ -93,13 +93,12 @@ def print_json(data: Any) -> None:
 
 
 def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None) -> None:
-    from tabulate import tabulate
+    from supportctl.texttable import simple_table
 
     if not rows:
         return
     keys = list(rows[0])
-    # disable_numparse: a subject like "007" stays as typed, and 1,000 rows print 2.5x faster
-    typer.echo(tabulate([[r[k] for k in keys] for r in rows], headers=headers or keys, disable_numparse=True))
+    typer.echo(simple_table([[r[k] for k in keys] for r in rows], headers or keys))
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:

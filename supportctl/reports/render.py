@@ -79,7 +79,7 @@ def _formatted(section: Section, report: Report) -> list[list[str]]:
 # ---------------------------------------------------------------- formats
 
 def to_table(report: Report) -> str:
-    from tabulate import tabulate
+    from supportctl.texttable import simple_table
 
     out = [report.text(report.title), *header_lines(report)]
     for section in report.sections:
@@ -91,12 +91,14 @@ def to_table(report: Report) -> str:
         if not rows:
             out.append(report.text(section.empty))
             continue
-        multiline = any("\n" in v for row in rows for v in row)
-        out.append(tabulate(
-            rows, headers=[c.title(report.lang) for c in section.columns],
-            tablefmt="grid" if multiline else "simple", disable_numparse=True,
-            colalign=["right" if c.kind in NUMERIC_KINDS else "left" for c in section.columns],
-        ))
+        headers = [c.title(report.lang) for c in section.columns]
+        colalign = ["right" if c.kind in NUMERIC_KINDS else "left" for c in section.columns]
+        if any("\n" in v for row in rows for v in row):
+            from tabulate import tabulate
+
+            out.append(tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True, colalign=colalign))
+        else:
+            out.append(simple_table(rows, headers, colalign))
     return "\n".join(out) + "\n"
 
 
