@@ -197,3 +197,18 @@ def test_customer_commands_R_1_1(cli):
     r = cli("customer", "add", "X", "--contract", "1", "--from", "2026-01-01", "--to", "2025-01-01")
     assert r.exit_code == 2 and "ends" in r.stderr
     assert cli("customer", "show", "Нет такого").exit_code == 2
+
+
+def test_attachment_names_stay_unique_and_safe_R_7_6(desk, tmp_path):
+    from supportctl.services.tickets import store_attachments
+
+    files = []
+    for i, name in enumerate(("README", "README", "README", "../shot.png", "shot.png")):
+        folder = tmp_path / f"src{i}"
+        folder.mkdir()
+        path = folder / name.replace("../", "")
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([i]))
+        files.append(path)
+    names = store_attachments(desk, "T-0001", files)
+    assert names == ["README", "README-2", "README-3", "shot.png", "shot-2.png"]
+    assert sorted(p.name for p in (desk.root / "attachments" / "T-0001").iterdir()) == sorted(names)

@@ -217,7 +217,7 @@ class Intake:
         """The customer's message in the journal (R-4.6), its ID and attachments on the ticket."""
         if mail.message_id not in t.message_ids:
             t.message_ids.append(mail.message_id)
-        names = tickets._store_attachments(self.ctx.desk, t.id, saved)
+        names = tickets.store_attachments(self.ctx.desk, t.id, saved)
         t.attachments.extend(names)
         if names:
             data = {**data, "attachments": names}

@@ -94,7 +94,7 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         if new.message_id:
             ticket.message_ids.append(new.message_id)
         entries = lifecycle.receive(ticket, received, ctx.actor, ctx.lang)
-        for name in _store_attachments(desk, ticket.id, new.attachments):
+        for name in store_attachments(desk, ticket.id, new.attachments):
             ticket.attachments.append(name)
         for other in new.related:
             entries += lifecycle.link(ticket, other, ctx.now, ctx.actor, ctx.lang)
@@ -122,19 +122,20 @@ def _fill_customer(ticket: Ticket, new: NewTicket, found) -> None:
     ticket.unverified_reason = found.reason
 
 
-def _store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
+def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
+    """Copy files under attachments/<ID>/ with safe, unique names; the names stored."""
     names: list[str] = []
     if not paths:
         return names
     folder = desk.attachments_dir / ticket_id
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
-        name = attachments.safe_name(path.name)
-        stem, dot, ext = name.rpartition(".")
+        name = first = attachments.safe_name(path.name)
+        stem, dot, ext = first.rpartition(".")
         n = 1
         while (folder / name).exists():
             n += 1
-            name = f"{stem}-{n}.{ext}" if dot else f"{name}-{n}"
+            name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
         shutil.copyfile(path, folder / name)
         record_written(folder / name)
         names.append(name)
