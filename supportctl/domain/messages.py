@@ -50,9 +50,14 @@ _TEXTS = {
 }
 
 
+def pick(catalog: dict[str, dict[str, str]], key: str, lang: str = "ru", **values: object) -> str:
+    """One text of a catalog in ``lang`` (Russian when it has none), filled in."""
+    template = catalog[key].get(lang) or catalog[key]["ru"]
+    return template.format(**values)
+
+
 def text(key: str, lang: str = "ru", **values: object) -> str:
-    template = _TEXTS[key].get(lang) or _TEXTS[key]["ru"]
-    line = template.format(**values)
+    line = pick(_TEXTS, key, lang, **values)
     # a name may end with its own full stop ("Рудаков А."): one stop, not two
     return line if line.endswith((".", "!", "?", ":")) else line + "."
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from supportctl.domain.messages import pick
+
 _TEXTS = {
     # inside notifications (the customer reads them)
     "dear": {"ru": "уважаемый Заказчик", "en": "dear customer"},
@@ -51,5 +53,4 @@ _TEXTS = {
 
 
 def text(key: str, lang: str = "ru", **values: object) -> str:
-    template = _TEXTS[key].get(lang) or _TEXTS[key]["ru"]
-    return template.format(**values)
+    return pick(_TEXTS, key, lang, **values)
