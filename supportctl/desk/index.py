@@ -38,13 +38,13 @@ from pathlib import Path
 from supportctl import __version__
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
-from supportctl.domain.codec import ticket_from_dict, ticket_to_dict
+from supportctl.domain.codec import ticket_from_row, ticket_to_row
 from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
 from supportctl.errors import DeskDamaged, NotFound
 
 INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes; a different supportctl version rebuilds too.
-FORMAT = f"3/schema{SCHEMA_VERSION}/{__version__}"
+FORMAT = f"4/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -56,7 +56,7 @@ CREATE TABLE tickets (
     received REAL,        -- epoch seconds
     org_key TEXT,         -- casefolded
     assignee_key TEXT,    -- casefolded
-    data BLOB,            -- marshal of codec.ticket_to_dict
+    data BLOB,            -- marshal of codec.ticket_to_row
     error TEXT            -- why the file is damaged (no semicolons in this schema: run statement by statement)
 );
 CREATE INDEX tickets_status ON tickets(status);
@@ -122,7 +122,7 @@ class TicketIndex:
                 if error is not None:
                     yield DamagedFile(self.desk.tickets_dir / f"{ticket_id}.yaml", error)
                 else:
-                    yield ticket_from_dict(marshal.loads(data))
+                    yield ticket_from_row(marshal.loads(data))
         finally:
             db.close()
 
@@ -144,9 +144,9 @@ class TicketIndex:
             with _no_gc():
                 known = self._keys(db)
                 on_disk = self._stat_files(known)
-                gone = known.keys() - on_disk.keys()
-                stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
-                if gone or stale:
+                if on_disk != known:  # one comparison in C for the usual run where nothing changed
+                    gone = known.keys() - on_disk.keys()
+                    stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
                     self._update(db, gone, stale)
         except BaseException:
             db.close()
@@ -208,17 +208,22 @@ class TicketIndex:
         except FileNotFoundError:
             return {}
         match = ids.ID_RE.match
-        stat = os.stat
         keys: dict[str, Key] = {}
-        for name in names:
-            ticket_id = name[:-5]
-            if name[-5:] != ".yaml" or (ticket_id not in known and not match(ticket_id)):
-                continue
-            try:
-                st = stat(folder + name)
-            except FileNotFoundError:  # deleted since the listing
-                continue
-            keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        # relative to the open folder the kernel resolves one path component, not the whole path
+        folder_fd = os.open(folder, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
+        try:
+            for name in names:
+                ticket_id = name[:-5]
+                if name[-5:] != ".yaml" or (ticket_id not in known and not match(ticket_id)):
+                    continue
+                try:
+                    st = os.stat(name, dir_fd=folder_fd) if folder_fd is not None else os.stat(folder + name)
+                except FileNotFoundError:  # deleted since the listing
+                    continue
+                keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        finally:
+            if folder_fd is not None:
+                os.close(folder_fd)
         return keys
 
     def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str]) -> None:
@@ -309,7 +314,7 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
         except UnicodeDecodeError:
             raise DeskDamaged(f"{path}: not UTF-8 text", "restore the file with git") from None
         ticket = desk.parse_ticket_text(text, path)
-        data = ticket_to_dict(ticket, desk.tz)
+        data = ticket_to_row(ticket, desk.tz)
     except DeskDamaged as exc:
         return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc))
     return ticket_id, key, (ticket_id, ticket.status,

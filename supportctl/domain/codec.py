@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from supportctl.domain.journal import Entry
@@ -86,6 +86,39 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         attachments=[str(x) for x in d.get("attachments") or []],
         message_ids=[str(x) for x in d.get("message_ids") or []],
         **{k: load_instant(d.get(k)) for k in _INSTANTS},
+    )
+
+
+def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
+    """The ticket as a flat tuple in field order (the ticket index stores it): nested parts are
+    tuples, instants ISO strings as in the file, so `ticket_from_row` needs no key lookups or checks."""
+    return (
+        t.id, t.status, t.priority, t.subject, t.text, t.org,
+        (t.contact.name, t.contact.position, t.contact.phone, t.contact.email),
+        t.contract, t.plan, t.verified, t.unverified_reason, t.channel, t.category, t.product, t.assignee,
+        iso(t.received_at, tz), iso(t.registered_at, tz), iso(t.registration_due, tz), iso(t.due, tz),
+        t.hold_reason, iso(t.completed_at, tz), iso(t.closed_at, tz), t.rating, t.spent_minutes,
+        (iso(t.eta.date, tz), t.eta.text) if t.eta else None,
+        tuple((iso(p.start, tz), iso(p.end, tz), p.reason) for p in t.pauses),
+        tuple(t.related), tuple(t.attachments), tuple(t.message_ids),
+    )
+
+
+def ticket_from_row(row: tuple) -> Ticket:
+    """The ticket `ticket_to_row` made: equal to ``ticket_from_dict(ticket_to_dict(t, tz))``."""
+    (id_, status, priority, subject, text, org, contact, contract, plan, verified, unverified_reason, channel,
+     category, product, assignee, received_at, registered_at, registration_due, due, hold_reason, completed_at,
+     closed_at, rating, spent_minutes, eta, pauses, related, attachments, message_ids) = row
+    instant = datetime.fromisoformat
+    return Ticket(
+        id_, status, priority, subject, text, org, Contact(*contact), contract, plan, verified, unverified_reason,
+        channel, category, product, assignee,
+        received_at and instant(received_at), registered_at and instant(registered_at),
+        registration_due and instant(registration_due), due and instant(due), hold_reason,
+        completed_at and instant(completed_at), closed_at and instant(closed_at), rating, spent_minutes,
+        Eta(instant(eta[0]), eta[1]) if eta else None,
+        [Pause(instant(start), end and instant(end), reason) for start, end, reason in pauses],
+        list(related), list(attachments), list(message_ids),
     )
 
 
