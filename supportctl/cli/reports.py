@@ -48,7 +48,7 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
         output.write_text(text, encoding="utf-8", newline="")
 
 
-@command(app, "journal")
+@command(app, "journal", bulk=True)
 def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
             org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
@@ -56,7 +56,7 @@ def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: boo
     _run("journal", first, last, all_time, org, assignee, fmt, lang, output)
 
 
-@command(app, "sla")
+@command(app, "sla", bulk=True)
 def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
         org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
         lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
@@ -64,7 +64,7 @@ def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = 
     _run("sla", first, last, all_time, org, assignee, fmt, lang, output)
 
 
-@command(app, "workload")
+@command(app, "workload", bulk=True)
 def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
              org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
              lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
@@ -72,7 +72,7 @@ def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bo
     _run("workload", first, last, all_time, org, assignee, fmt, lang, output)
 
 
-@command(app, "time")
+@command(app, "time", bulk=True)
 def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
                    org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
                    lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
@@ -80,7 +80,7 @@ def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_ti
     _run("time", first, last, all_time, org, assignee, fmt, lang, output)
 
 
-@command(app, "csat")
+@command(app, "csat", bulk=True)
 def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
          org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
          lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
@@ -88,7 +88,7 @@ def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool =
     _run("csat", first, last, all_time, org, assignee, fmt, lang, output)
 
 
-@command(app, "customer")
+@command(app, "customer", bulk=True)
 def customer(customer_org: str = typer.Argument(..., metavar="ORG"),
              first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
              assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,

@@ -41,7 +41,7 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
             typer.echo(f"{'':13} paused {_when(p['start'])} → {_when(p['end']) if p['end'] else 'now'} ({p['reason']})")
 
 
-@command(app, "overdue")
+@command(app, "overdue", bulk=True)
 def overdue(
     within: Optional[str] = typer.Option(None, "--within", help="Also list tickets due within this much "
                                          "working time, e.g. 2h."),

@@ -85,7 +85,7 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
         typer.echo(f"{_short(e['at'])} \\ {e['text']}{spent}  ({e['by']}, {e['kind']})")
 
 
-@command(app, "list")
+@command(app, "list", bulk=True)
 def list_tickets(
     status: list[str] = typer.Option([], "--status", help="new, open, waiting, completed, closed; "
                                      "'active' = new+open+waiting. Repeatable."),

@@ -1,0 +1,35 @@
+"""Commands that read every ticket (list, overdue, the reports) run with the cyclic collector paused
+and give it back as they found it (CliRunner runs them inside this process)."""
+
+from __future__ import annotations
+
+import gc
+
+from supportctl.services import query
+
+
+def test_list_pauses_the_collector_only_while_it_runs(cli, monkeypatch):
+    cli("new", "--subject", "Сбой печати", "--text", "Не печатает", "--org", "Org")
+    seen = []
+    real_find = query.find
+    monkeypatch.setattr(query, "find", lambda *a, **k: seen.append(gc.isenabled()) or real_find(*a, **k))
+    assert gc.isenabled()
+    result = cli("list")
+    assert result.exit_code == 0 and "Сбой печати" in result.output
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_failing_bulk_command_gives_the_collector_back(cli):
+    assert cli("report", "sla", "--from", "2025-12-31", "--to", "2025-12-01").exit_code == 2
+    assert cli("list", "--status", "nonsense").exit_code == 2
+    assert gc.isenabled()
+
+
+def test_a_collector_disabled_before_stays_disabled(cli):
+    gc.disable()
+    try:
+        assert cli("overdue").exit_code == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
