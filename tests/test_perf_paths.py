@@ -1,5 +1,5 @@
-"""Commands that read every ticket (list, overdue, the reports) run with the cyclic collector paused
-and give it back as they found it (CliRunner runs them inside this process)."""
+"""The quick paths of list, overdue and the reports: the cyclic collector paused while they run
+and given back as found (CliRunner runs them inside this process); figures as the plain ways give."""
 
 from __future__ import annotations
 
@@ -33,3 +33,16 @@ def test_a_collector_disabled_before_stays_disabled(cli):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_report_median_is_statistics_median_rounded():
+    import random
+    import statistics
+
+    from supportctl.reports.sla_compliance import median
+
+    rng = random.Random(7)
+    for n in range(1, 60):
+        values = [rng.randint(0, 5000) for _ in range(n)]
+        assert median(values) == round(statistics.median(values))
+    assert median([1, 2]) == 2 and median([2, 3]) == 2 and median([]) is None  # half to even
