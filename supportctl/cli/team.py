@@ -1,4 +1,4 @@
-"""Team commands over git: history, sync."""
+"""Team commands over git: history, sync, and the merge driver for ticket files."""
 
 from __future__ import annotations
 
@@ -61,3 +61,21 @@ def sync(as_json: bool = JsonOption) -> None:
     for note in report.notes:
         typer.echo(f"supportctl: {note}", err=True)
     typer.echo(f"synced with {report.upstream}: {report.received} commit(s) in, {report.sent} out")
+
+
+@command(app, "merge-ticket", hidden=True)
+def merge_ticket(base: str = typer.Argument(..., metavar="BASE"), ours: str = typer.Argument(..., metavar="OURS"),
+                 theirs: str = typer.Argument(..., metavar="THEIRS"),
+                 path: str = typer.Argument(None, metavar="[PATH]")) -> None:
+    """git's merge driver for ticket files (%O %A %B %P): merges field by field into OURS; exit 1 on a conflict."""
+    from pathlib import Path
+
+    from supportctl.gitops.merge_driver import merge_ticket_files
+
+    outcome = merge_ticket_files(Path(base), Path(ours), Path(theirs), path)
+    if outcome.clean:
+        return
+    where = path or ours
+    if outcome.by_fields:
+        typer.echo(f"supportctl: {where}: changed on both sides: {', '.join(outcome.conflicts)}", err=True)
+    raise typer.Exit(1)

@@ -90,6 +90,9 @@ class Watch:
         if git is None:
             self._say_no_git(root)
             return None
+        from supportctl.gitops.merge_driver import ensure_merge_driver
+
+        ensure_merge_driver(git)  # the clone's next pull merges ticket files field by field
         from supportctl import clock
         from supportctl.desk.desk import Desk, acting_user
 

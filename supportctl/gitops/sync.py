@@ -17,6 +17,7 @@ from supportctl.desk.desk import Desk
 from supportctl.domain import ids
 from supportctl.errors import DeskDamaged, Refused
 from supportctl.gitops.autocommit import in_progress
+from supportctl.gitops.merge_driver import ensure_merge_driver
 from supportctl.gitops.runner import Git, first_line, require_repository
 
 PUSH_ATTEMPTS = 3
@@ -40,6 +41,7 @@ class SyncReport:
 
 def sync(desk: Desk) -> SyncReport:
     git = require_repository(desk.root)
+    ensure_merge_driver(git)  # before the rebase merges ticket files
     busy = in_progress(git)
     if busy:
         raise Refused(f"a {busy} is in progress in this clone", "finish it (git status tells how), then sync")

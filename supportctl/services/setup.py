@@ -9,6 +9,7 @@ from supportctl.desk.config import CONFIG_FILE
 from supportctl.desk.desk import Desk
 from supportctl.desk.files import write_atomic
 from supportctl.errors import Refused
+from supportctl.gitops.merge_driver import configure_clone
 
 # template in supportctl/data → file in the desk
 _TEMPLATES = {
@@ -43,4 +44,5 @@ def init_desk(root: Path) -> Desk:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".gitkeep").touch()
     desk.set_station(desk.config.id_prefix)
+    configure_clone(root)  # the ticket merge driver, when the desk is in a git clone
     return desk
