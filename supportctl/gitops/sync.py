@@ -1,8 +1,8 @@
 """`sync`: pull with rebase, re-check the desk, push; report what came in.
 
 Journal files union-merge (``.gitattributes``) during the rebase as in a merge;
-ticket files keep a blank line between fields, so only a change of the same
-field on both sides stops the sync. Then the rebase is aborted: the clone is
+ticket files merge field by field (merge_driver.py, defined in the clone here
+first), so only a field changed differently on both sides stops the sync. Then the rebase is aborted: the clone is
 exactly as before, and the message names the tickets and fields to resolve.
 """
 
