@@ -105,7 +105,7 @@ def list_tickets(
     from supportctl.domain.values import parse_instant, parse_priority
     from supportctl.errors import InvalidValue
     from supportctl.services.query import Filters, find
-    from supportctl.services.views import sla_state, ticket_view
+    from supportctl.services.views import current_timer, ticket_view
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
@@ -128,8 +128,9 @@ def list_tickets(
     tickets, damaged = find(ctx.desk, filters)
     for d in damaged:
         typer.echo(f"supportctl: warning: skipped {d}", err=True)
-    states = [sla_state(ctx.desk, t, ctx.now) for t in tickets]
+    timers = [current_timer(ctx.desk, t, ctx.now) for t in tickets]
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
+    states = [timer.state if timer else None for timer in timers]
     listed = [(t, state) for t, state in zip(tickets, states) if not wanted or state in wanted]
     if as_json or fmt == "json":
         print_json([ticket_view(ctx.desk, t, ctx.now) for t, _ in listed])

@@ -532,6 +532,15 @@ class TicketSla(NamedTuple):  # a named tuple: immutable and quicker to build th
     registration: Timer | None  # None without a receipt time
     resolution: Timer | None  # None while the ticket has no priority
 
+    @property
+    def current(self) -> tuple[str, Timer] | None:
+        """The clock that matters now: registration (R-6.6) until registered, then resolution."""
+        if self.resolution is not None:
+            return "resolution", self.resolution
+        if self.registration is not None:
+            return "registration", self.registration
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,

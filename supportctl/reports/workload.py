@@ -32,10 +32,9 @@ def _counts(tickets: list[Ticket], source: Source, scope: Scope) -> dict[str, in
     for t in tickets:
         if t.is_open:
             row["waiting" if t.status == "waiting" else "open"] += 1
-            sla = ticket_sla(t, source.sla, source.now)
-            timer = sla.resolution or sla.registration
-            if timer is not None and timer.state in ("at_risk", "breached"):
-                row[timer.state] += 1
+            current = ticket_sla(t, source.sla, source.now).current
+            if current is not None and current[1].state in ("at_risk", "breached"):
+                row[current[1].state] += 1
         row["received"] += scope.period.contains(t.received_at)
         row["completed"] += t.status in ("completed", "closed") and scope.period.contains(t.completed_at)
     return row

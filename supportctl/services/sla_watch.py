@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from supportctl.domain import lifecycle, messages
-from supportctl.domain.sla import Timer, TicketSla
+from supportctl.domain.sla import Timer
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import Refused
 from supportctl.services import tickets as ticket_service
@@ -24,22 +24,13 @@ class Watched:
     timer: Timer
 
 
-def running_timer(sla: TicketSla) -> tuple[str, Timer] | None:
-    """The clock that matters now: registration until registered, then resolution."""
-    if sla.resolution is not None:
-        return "resolution", sla.resolution
-    if sla.registration is not None:
-        return "registration", sla.registration
-    return None
-
-
 def overdue(ctx: Ctx, within: timedelta | None = None) -> tuple[list[Watched], list[Watched]]:
     """Breached tickets, and (with ``within``) those due within that much working time; most urgent first."""
     breached: list[Watched] = []
     soon: list[Watched] = []
     tickets, _damaged = find(ctx.desk, Filters(status=ACTIVE))
     for t in tickets:
-        found = running_timer(sla_of(ctx.desk, t, ctx.now))
+        found = sla_of(ctx.desk, t, ctx.now).current
         if found is None:
             continue
         watched = Watched(t, *found)

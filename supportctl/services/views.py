@@ -17,18 +17,16 @@ def sla_of(desk: Desk, ticket: Ticket, now: datetime):
     return ticket_sla(ticket, desk.sla, now)
 
 
-def sla_state(desk: Desk, ticket: Ticket, now: datetime) -> str | None:
-    """The state shown in lists: resolution once registered, else registration."""
-    sla = sla_of(desk, ticket, now)
-    timer = sla.resolution or sla.registration
-    return timer.state if timer else None
+def current_timer(desk: Desk, ticket: Ticket, now: datetime):
+    """The timer lists show: registration until registered, then resolution (None without receipt)."""
+    current = sla_of(desk, ticket, now).current
+    return current[1] if current else None
 
 
 def ticket_view(desk: Desk, ticket: Ticket, now: datetime, *, history: bool = False) -> dict[str, Any]:
     data = ticket_to_dict(ticket, desk.tz)
     sla = sla_of(desk, ticket, now)
-    timer = sla.resolution or sla.registration
-    data["sla_state"] = timer.state if timer else None
+    data["sla_state"] = sla.current[1].state if sla.current else None
     data["sla"] = sla.to_dict()
     if history:
         entries, _problems = desk.read_journal(ticket.id)
