@@ -212,3 +212,14 @@ def test_attachment_names_stay_unique_and_safe_R_7_6(desk, tmp_path):
     names = store_attachments(desk, "T-0001", files)
     assert names == ["README", "README-2", "README-3", "shot.png", "shot-2.png"]
     assert sorted(p.name for p in (desk.root / "attachments" / "T-0001").iterdir()) == sorted(names)
+
+
+def test_list_leaves_closed_tickets_out_unless_asked(cli):
+    done = new_ticket(cli)
+    cli("register", done, "-p", "3")
+    cli("complete", done, "готово")
+    cli("close", done)
+    waiting = new_ticket(cli)
+    assert [t["id"] for t in json.loads(cli("list", "--json").stdout)] == [waiting]
+    assert [t["id"] for t in json.loads(cli("list", "--all", "--json").stdout)] == [waiting, done]
+    assert [t["id"] for t in json.loads(cli("list", "--status", "closed", "--json").stdout)] == [done]

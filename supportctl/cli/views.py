@@ -88,7 +88,8 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
 @command(app, "list", bulk=True)
 def list_tickets(
     status: list[str] = typer.Option([], "--status", help="new, open, waiting, completed, closed; "
-                                     "'active' = new+open+waiting. Repeatable."),
+                                     "'active' = new+open+waiting. Repeatable. Default: all but closed."),
+    all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too."),
     priority: list[str] = typer.Option([], "--priority", "-p", help="1..4; repeatable."),
     org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
     assignee: Optional[str] = typer.Option(None, "--assignee", help="Only this specialist."),
@@ -100,7 +101,7 @@ def list_tickets(
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
     as_json: bool = JsonOption,
 ) -> None:
-    """List tickets by priority, then first in first out (IS-2, R-4.5)."""
+    """List the tickets not yet closed (or as filtered) by priority, then first in first out (IS-2, R-4.5)."""
     from supportctl.domain.lifecycle import STATUSES
     from supportctl.domain.values import parse_instant, parse_priority
     from supportctl.errors import InvalidValue
@@ -117,6 +118,8 @@ def list_tickets(
             statuses.append(s)
         else:
             raise InvalidValue(f"invalid status {s!r}", "use " + ", ".join(STATUSES) + " or active")
+    if not statuses and not all_tickets:
+        statuses = [s for s in STATUSES if s != "closed"]
     ctx = context()
     tz = ctx.desk.tz
     filters = Filters(
