@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from supportctl.cli.app import app
 from supportctl.domain.customers import Customer
+from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact
 from supportctl.reports.sla_compliance import median, nearest_rank
 from supportctl.services import tickets
@@ -25,6 +26,7 @@ NOW = "2026-11-25T12:00:00+03:00"  # a Wednesday in November 2026
 GOLDEN = Path(__file__).parent / "golden"
 
 ROMASHKA, LUTIK = "ООО «Ромашка»", "АО Лютик"
+MAIL_QUEUED = "Письмо Заказчику поставлено в очередь (ivanov@romashka.ru): Re: Не запускается АРМ"
 
 
 def at(text: str) -> datetime:
@@ -57,6 +59,7 @@ def sample(tmp_path_factory):
     tickets.register(ctx(desk, "2026-11-23T11:00:00+03:00"), a, 2, "Рудаков А.")
     tickets.note(ctx(desk, "2026-11-23T11:30:00+03:00"), a, "Внутреннее: заказчик сложный")
     tickets.reply(ctx(desk, "2026-11-23T15:00:00+03:00"), a, "Проверьте журнал | события", 45, "email")
+    desk.append_journal(a, [Entry(at("2026-11-23T15:00:00+03:00"), "Рудаков А.", "mail", MAIL_QUEUED)])
     tickets.complete(ctx(desk, "2026-11-23T16:00:00+03:00"), a, "Провел необходимые работы, нашел и устранил "
                                                                 "причину сбоя. Заявку можно закрывать.", None)
     tickets.close(ctx(desk, "2026-11-24T10:00:00+03:00"), a, 5)
@@ -124,6 +127,19 @@ def test_journal_lists_the_period_in_arrival_order_with_progress_lines(sample):
     assert lines[-1].startswith("24.11.26 10:00 \\ Заявка закрыта")
     assert [line[:14] for line in lines] == sorted(line[:14] for line in lines)
     assert rows[3]["status"] == "Новая" and rows[3]["priority"] is None
+
+
+def test_journal_and_customer_reports_leave_out_the_mail_channels_entries(sample):
+    """A-1 progress and IS-4 correspondence: the mail channel's own entries (kind "mail") stay in
+    the ticket's journal but are neither progress nor correspondence."""
+    desk, ids = sample
+    assert any(e.kind == "mail" for e in desk.read_journal(ids["A"])[0])
+    register = report_json(desk, "journal")["sections"]["tickets"]
+    a = next(r for r in register if r["id"] == ids["A"])
+    assert "Проверьте журнал" in a["progress"] and "поставлено в очередь" not in a["progress"]
+    for fmt in ("json", "table"):
+        text = run(desk, "customer", ROMASHKA, "--format", fmt).stdout
+        assert "Проверьте журнал" in text and "поставлено в очередь" not in text
 
 
 def test_journal_in_english_and_filtered_by_org(sample):

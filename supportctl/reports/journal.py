@@ -7,7 +7,7 @@ from datetime import tzinfo
 from supportctl.domain.journal import Entry
 from supportctl.domain.messages import status_name
 from supportctl.domain.ticket import Ticket
-from supportctl.reports.model import DATETIME, INT, TEXT, Column, Report, Section, Source, by_arrival
+from supportctl.reports.model import CHANNEL_KINDS, DATETIME, INT, TEXT, Column, Report, Section, Source, by_arrival
 from supportctl.reports.period import Scope
 
 TITLE = ("Журнал обращений", "Register of tickets")
@@ -55,7 +55,8 @@ def build(source: Source, scope: Scope) -> Report:
         "request": request_text(t, scope.lang),
         "status": status_name(t.status, scope.lang),
         "contacts": contacts_cell(t),
-        "progress": "\n".join(progress_line(e, source.tz) for e in source.journal(t.id)),
+        "progress": "\n".join(progress_line(e, source.tz) for e in source.journal(t.id)
+                               if e.kind not in CHANNEL_KINDS),
     } for t in tickets]
     section = Section("tickets", None, COLUMNS, rows, json_only=JSON_ONLY)
     return Report("journal", TITLE, scope, source.now, [section])

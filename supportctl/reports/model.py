@@ -25,6 +25,11 @@ DATETIME = "datetime"  # an aware datetime, shown as DD.MM.YY HH:MM in the desk'
 NUMBER = "number"  # a float, shown with two decimals
 NUMERIC_KINDS = (INT, PCT, HOURS, MINUTES, NUMBER)
 
+# journal kinds of the mail channel's own bookkeeping (a notice queued, a message filed): they stay in
+# the ticket's journal but are not progress of the work (A-1) nor correspondence (IS-4) — the
+# correspondence itself is recorded as reply/customer entries
+CHANNEL_KINDS = frozenset({"mail"})
+
 
 @dataclass(frozen=True)
 class Column:
