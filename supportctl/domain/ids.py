@@ -14,15 +14,19 @@ import re
 
 from supportctl.errors import InvalidValue
 
-STATION_RE = re.compile(r"^[A-Z]{1,3}$")
-ID_RE = re.compile(r"^([A-Z]{1,3})-(\d{1,9})$")
+# \A…\Z, not ^…$: `$` accepts a trailing newline; [0-9], not \d: no other script's digits in a file name.
+STATION_RE = re.compile(r"\A[A-Z]{1,3}\Z")
+ID_RE = re.compile(r"\A([A-Z]{1,3})-([0-9]{1,9})\Z")
+# Cyrillic letters that look like Latin ones, as people type IDs by hand ("Т-0042"): the CLI
+# and the mail channel read them alike.
+LOOKALIKE = str.maketrans("АВЕКМНОРСТУХаеорсху", "ABEKMHOPCTYXAEOPCXY")
 # Letters that are hard to confuse over the phone or with digits (no I, O, Q).
 STATION_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 
 def validate_id(text: str) -> str:
     """Normalise and validate an ID before it is ever used in a path."""
-    s = str(text).strip().upper()
+    s = str(text).strip().upper().translate(LOOKALIKE)
     if not ID_RE.match(s):
         raise InvalidValue(f"invalid ticket ID {text!r}", "IDs look like T-0042")
     return s

@@ -13,14 +13,12 @@ import re
 import secrets
 from datetime import datetime, timezone
 
-from supportctl.domain.ids import ID_RE
+from supportctl.domain.ids import ID_RE, LOOKALIKE
 
 # Reply and forward prefixes of Outlook (en/ru/de/...), Thunderbird and the webmails, repeated or numbered.
 _PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|wg|sv|vs|tr|antw|rif|ответ|отв|на|пересл|переслать|пер|фв)"
     r"\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*)+", re.I)
-# Cyrillic letters that look like Latin ones, as customers type IDs by hand ("Т-0042").
-_LOOKALIKE = str.maketrans("АВЕКМНОРСТУХаеорсху", "ABEKMHOPCTYXAEOPCXY")
 
 
 def strip_prefixes(subject: str) -> str:
@@ -37,7 +35,7 @@ def ticket_in_subject(subject: str, tag: str) -> str | None:
     m = tag_pattern(tag).search(subject or "")
     if not m:
         return None
-    candidate = f"{m.group(1).translate(_LOOKALIKE).upper()}-{m.group(2)}"
+    candidate = f"{m.group(1).translate(LOOKALIKE).upper()}-{m.group(2)}"
     return candidate if ID_RE.match(candidate) else None
 
 

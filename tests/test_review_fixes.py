@@ -1,0 +1,48 @@
+"""Fixes found in review: each test failed before its fix (rule IDs where one applies)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from supportctl.cli.app import app
+from supportctl.domain import ids
+from supportctl.errors import InvalidValue
+
+NOW = "2025-12-01T10:00:00+03:00"
+
+
+@pytest.fixture
+def run(desk):
+    def invoke(*args: str, input: str | bytes | None = None, env: dict | None = None):
+        base = {"SUPPORTCTL_DESK": str(desk.root), "SUPPORTCTL_NOW": NOW, "SUPPORTCTL_USER": "Рудаков А."}
+        result = CliRunner().invoke(app, list(args), env={**base, **(env or {})}, input=input)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        return result
+    return invoke
+
+
+def _new(run, *extra: str) -> str:
+    result = run("new", "--subject", "Сбой", "--text", "Не запускается", "--channel", "portal", *extra)
+    assert result.exit_code == 0, result.output
+    return result.output.split()[-1]
+
+
+# -- B17: IDs (R-7.4) ---------------------------------------------------------
+
+def test_r74_ids_and_stations_match_whole_with_ascii_digits():
+    assert ids.ID_RE.match("T-0001\n") is None and ids.STATION_RE.match("T\n") is None
+    for other_digits in ("T-٠٠٠١", "T-０００１"):
+        assert ids.ID_RE.match(other_digits) is None
+        with pytest.raises(InvalidValue):
+            ids.validate_id(other_digits)
+
+
+def test_r74_cyrillic_lookalike_letters_in_an_id_read_as_latin(run, desk):
+    desk.set_station("TK")
+    first = _new(run)
+    assert first == "TK-0001"
+    shown = run("show", "тк-0001", "--json")  # Cyrillic т and к, typed in lower case
+    assert shown.exit_code == 0, shown.output
+    assert '"id": "TK-0001"' in shown.output
+    assert ids.validate_id("КМ-0107") == "KM-0107"
