@@ -112,6 +112,9 @@ def _norm(s: str) -> str:
     return " ".join(s.replace("«", '"').replace("»", '"').lower().split())
 
 
+org_key = _norm  # how two spellings of an organisation are found the same (case, «» and "" quotes, spaces)
+
+
 def _date(v: Any) -> date | None:
     if v in (None, ""):
         return None
