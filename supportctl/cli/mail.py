@@ -70,6 +70,7 @@ def send(as_json: bool = JsonOption) -> None:
 @command(app, "outbox")
 def outbox(as_json: bool = JsonOption) -> None:
     """List the mails waiting in outbox/ to be delivered."""
+    from supportctl.domain.values import format_local
     from supportctl.services import notify
 
     ctx = context()
@@ -80,7 +81,7 @@ def outbox(as_json: bool = JsonOption) -> None:
     if not queued:
         typer.echo("the outbox is empty")
         return
-    rows = [{"file": q.path.name, "queued": q.queued_at.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M"),
+    rows = [{"file": q.path.name, "queued": format_local(q.queued_at, ctx.desk.tz),
              "ticket": q.ticket_id or "", "event": q.event, "to": q.to, "subject": q.subject[:60],
              "attempts": q.attempts, "last error": (q.last_error or "")[:60]} for q in queued]
     print_table(rows)

@@ -11,10 +11,10 @@ from supportctl.cli.common import JsonOption, command, context, print_json, prin
 app = typer.Typer()
 
 
-def _when(iso_text: str | None) -> str:
-    from datetime import datetime
+def _when(value, tz) -> str:
+    from supportctl.domain.values import format_local
 
-    return datetime.fromisoformat(iso_text).strftime("%d.%m.%Y %H:%M") if iso_text else "—"
+    return format_local(value, tz) or "—"
 
 
 @command(app, "sla")
@@ -29,6 +29,7 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
     if as_json:
         print_json({"id": ticket.id, **data})
         return
+    tz = ctx.desk.tz
     typer.echo(f"{ticket.id}  policy {data['policy']}")
     for name, rule in (("registration", "R-6.6"), ("resolution", "R-6.2..6.5")):
         t = data[name]
@@ -36,9 +37,9 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
             typer.echo(f"{name:13} — (no priority yet)")
             continue
         typer.echo(f"{name:13} {t['state']:9} target {t['target']:<4} elapsed {format_minutes(t['elapsed_minutes']):<8}"
-                   f" remaining {format_minutes(t['remaining_minutes']):<8} deadline {_when(t['deadline'])}  ({rule})")
+                   f" remaining {format_minutes(t['remaining_minutes']):<8} deadline {_when(t['deadline'], tz)}  ({rule})")
         for p in t["pauses"]:
-            typer.echo(f"{'':13} paused {_when(p['start'])} → {_when(p['end']) if p['end'] else 'now'} ({p['reason']})")
+            typer.echo(f"{'':13} paused {_when(p['start'], tz)} → {_when(p['end'], tz) if p['end'] else 'now'} ({p['reason']})")
 
 
 @command(app, "overdue", bulk=True)
@@ -66,7 +67,7 @@ def overdue(
         print_json(rows)
     elif rows:
         print_table([{"id": r["id"], "state": r["state"], "timer": r["timer"], "p": r["priority"] or "",
-                      "deadline": _when(r["deadline"]), "remaining": format_minutes(r["remaining_minutes"]),
+                      "deadline": _when(r["deadline"], ctx.desk.tz), "remaining": format_minutes(r["remaining_minutes"]),
                       "org": r["org"] or "", "assignee": r["assignee"] or "", "subject": r["subject"][:40]}
                      for r in rows])
     else:
@@ -84,8 +85,9 @@ def eta(
     """Record the expected resolution date; the customer is told (R-6.7)."""
     from supportctl.services import tickets
 
-    change = tickets.set_eta(context(), ticket_id, when, text)
-    typer.echo(f"{change.ticket.id}: expected resolution {_when(change.ticket.eta.date.isoformat())}")
+    ctx = context()
+    change = tickets.set_eta(ctx, ticket_id, when, text)
+    typer.echo(f"{change.ticket.id}: expected resolution {_when(change.ticket.eta.date, ctx.desk.tz)}")
 
 
 @command(app, "autoclose")
@@ -106,4 +108,4 @@ def autoclose(
         return
     verb = "would close" if dry_run else "closed"
     for t in closed:
-        typer.echo(f"{t.id}: {verb} (completed {_when(t.completed_at.isoformat())})")
+        typer.echo(f"{t.id}: {verb} (completed {_when(t.completed_at, ctx.desk.tz)})")

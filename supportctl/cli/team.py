@@ -9,17 +9,12 @@ from supportctl.cli.common import JsonOption, command, desk, print_json
 app = typer.Typer()
 
 
-def _short(iso_text: str) -> str:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso_text).strftime("%d.%m.%y %H:%M")
-
-
 @command(app, "history")
 def history(ticket_id: str = typer.Argument(..., metavar="ID"),
             patch: bool = typer.Option(False, "--patch", "-p", help="Show each commit's changes."),
             as_json: bool = JsonOption) -> None:
     """The ticket's story from git: each commit touching its files (author, date) with the journal entries it added."""
+    from supportctl.domain.values import format_local
     from supportctl.gitops.history import ticket_history
     from supportctl.gitops.runner import require_repository
 
@@ -30,15 +25,15 @@ def history(ticket_id: str = typer.Argument(..., metavar="ID"),
         return
     tz = d.tz
     for c in story.commits:
-        typer.echo(f"{c.sha[:10]}  {_short(c.date)}  {c.author} <{c.email}>  {c.subject}")
+        typer.echo(f"{c.sha[:10]}  {format_local(c.date, tz)}  {c.author} <{c.email}>  {c.subject}")
         for e in c.entries:
-            typer.echo(f"    {e.at.astimezone(tz).strftime('%d.%m.%y %H:%M')} \\ {e.text}  ({e.by}, {e.kind})")
+            typer.echo(f"    {format_local(e.at, tz, 'journal')} \\ {e.text}  ({e.by}, {e.kind})")
         if c.patch:
             typer.echo("\n".join("    " + line for line in c.patch.splitlines()))
     if story.uncommitted:
         typer.echo("not committed:")
         for e in story.uncommitted:
-            typer.echo(f"    {e.at.astimezone(tz).strftime('%d.%m.%y %H:%M')} \\ {e.text}  ({e.by}, {e.kind})")
+            typer.echo(f"    {format_local(e.at, tz, 'journal')} \\ {e.text}  ({e.by}, {e.kind})")
     if not story.commits and not story.uncommitted:
         typer.echo(f"{story.ticket_id}: no commits yet")
 

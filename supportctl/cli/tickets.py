@@ -74,13 +74,13 @@ def register(
     assignee: Optional[str] = typer.Option(None, "--assignee", "-a", help="The specialist responsible."),
 ) -> None:
     """Register a new ticket: set its priority and deadline; the customer is told (R-6.6)."""
-    from supportctl.domain.values import parse_priority
+    from supportctl.domain.values import format_local, parse_priority
     from supportctl.services import tickets
     from supportctl.services.deadlines import calendar_warning
 
     ctx = context()
     change = tickets.register(ctx, ticket_id, parse_priority(priority), assignee)
-    due = change.ticket.due.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M") if change.ticket.due else "—"
+    due = format_local(change.ticket.due, ctx.desk.tz) or "—"
     _done(change, f"registered, priority {change.ticket.priority}, due {due}", calendar_warning(ctx.desk, change.ticket))
 
 

@@ -11,22 +11,10 @@ from supportctl.cli.common import JsonOption, command, context, print_csv, print
 app = typer.Typer()
 
 
-def _short(iso_text: str | None) -> str:
-    """'2026-11-24T13:00:00+03:00' → '24.11.26 13:00' (the journal form's date style, A-1)."""
-    if not iso_text:
-        return ""
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso_text).strftime("%d.%m.%y %H:%M")
-
-
-def _short_dt(dt, tz) -> str:
-    return dt.astimezone(tz).strftime("%d.%m.%y %H:%M") if dt else ""
-
-
 @command(app, "show")
 def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOption) -> None:
     """Show a ticket: fields, contact, SLA, links, attachments and its journal."""
+    from supportctl.domain.values import format_local
     from supportctl.services.views import ticket_view
 
     ctx = context()
@@ -34,6 +22,11 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
     if as_json:
         print_json(view)
         return
+    tz = ctx.desk.tz
+
+    def when(iso_text: str | None) -> str:
+        return format_local(iso_text, tz) or "—"
+
     c = view["contact"]
     lines = [
         f"{view['id']}  {view['subject']}",
@@ -45,23 +38,24 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"channel:    {view['channel']}" + (f"  category: {view['category']}" if view["category"] else "")
         + (f"  product: {view['product']}" if view["product"] else ""),
         f"assignee:   {view['assignee'] or '—'}",
-        f"received:   {_short(view['received_at'])}",
-        f"registered: {_short(view['registered_at']) or '—'}",
-        f"due:        {_short(view['due']) or '—'}  sla: {view['sla_state'] or '—'}",
+        f"received:   {when(view['received_at'])}",
+        f"registered: {when(view['registered_at'])}",
+        f"due:        {when(view['due'])}  sla: {view['sla_state'] or '—'}",
     ]
     if view["eta"]:
-        lines.append(f"eta:        {_short(view['eta']['date'])}  {view['eta']['text']}")
+        lines.append(f"eta:        {when(view['eta']['date'])}  {view['eta']['text']}")
     if view["completed_at"]:
-        lines.append(f"completed:  {_short(view['completed_at'])}")
+        lines.append(f"completed:  {when(view['completed_at'])}")
     if view["closed_at"]:
-        lines.append(f"closed:     {_short(view['closed_at'])}" + (f"  rating: {view['rating']}" if view["rating"] else ""))
+        lines.append(f"closed:     {when(view['closed_at'])}" + (f"  rating: {view['rating']}" if view["rating"] else ""))
     lines.append(f"spent:      {view['spent_minutes']} min")
     if view["related"]:
         lines.append(f"related:    {', '.join(view['related'])}")
     if view["attachments"]:
         lines.append(f"attached:   {', '.join(view['attachments'])}")
     lines += ["", view["text"].rstrip(), "", "journal:"]
-    lines += [f"  {_short(e['at'])} \\ {e['text']}  ({e['by']}, {e['kind']})" for e in view["history"]]
+    lines += [f"  {format_local(e['at'], tz, 'journal')} \\ {e['text']}  ({e['by']}, {e['kind']})"
+              for e in view["history"]]
     typer.echo("\n".join(lines))
 
 
@@ -70,6 +64,7 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
     """Print the ticket's journal in time order (DD.MM.YY HH:MM \\ text, A-1)."""
     from supportctl.domain.codec import entry_to_dict
     from supportctl.domain.journal import in_time_order
+    from supportctl.domain.values import format_local
 
     ctx = context()
     ctx.desk.load_ticket(ticket_id)
@@ -82,7 +77,7 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
         return
     for e in rows:
         spent = f" [{e['spent_minutes']} min]" if e["spent_minutes"] else ""
-        typer.echo(f"{_short(e['at'])} \\ {e['text']}{spent}  ({e['by']}, {e['kind']})")
+        typer.echo(f"{format_local(e['at'], ctx.desk.tz, 'journal')} \\ {e['text']}{spent}  ({e['by']}, {e['kind']})")
 
 
 @command(app, "list", bulk=True)
@@ -103,7 +98,7 @@ def list_tickets(
 ) -> None:
     """List the tickets not yet closed (or as filtered) by priority, then first in first out (IS-2, R-4.5)."""
     from supportctl.domain.lifecycle import STATUSES
-    from supportctl.domain.values import parse_instant, parse_priority
+    from supportctl.domain.values import format_local, parse_instant, parse_priority
     from supportctl.errors import InvalidValue
     from supportctl.services.query import Filters, find
     from supportctl.services.views import current_timer, ticket_view
@@ -140,7 +135,7 @@ def list_tickets(
         return
     rows = [{
         "id": t.id, "p": t.priority or "", "status": t.status, "sla": state or "",
-        "due": _short_dt(t.due or t.registration_due, tz), "org": t.org or "", "subject": t.subject[:50],
+        "due": format_local(t.due or t.registration_due, tz), "org": t.org or "", "subject": t.subject[:50],
         "assignee": t.assignee or "", "verified": "" if t.verified else "unverified",
     } for t, state in listed]
     if fmt == "csv":

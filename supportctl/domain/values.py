@@ -90,3 +90,23 @@ def load_instant(value: object) -> datetime | None:
 
 def ceil_minutes(delta: timedelta) -> int:
     return int(-(-delta.total_seconds() // 60))
+
+
+_LOCAL_STYLES = {
+    "datetime": "%d.%m.%Y %H:%M",  # 30.11.2026 14:00: what people read everywhere
+    "date": "%d.%m.%Y",  # 30.11.2026
+    "journal": "%d.%m.%y %H:%M",  # 30.11.26 14:00: the journal form's lines only (A-1)
+}
+
+
+def format_local(dt: datetime | str | None, tz: tzinfo, style: str = "datetime") -> str:
+    """An instant (or its ISO text) for people, in the desk's zone; '' for None.
+
+    One style everywhere ("datetime", "date"); "journal" is the two-digit year of
+    the form of Appendix 1, for lines of the shape ``DD.MM.YY HH:MM \\ text``.
+    """
+    if dt is None or dt == "":
+        return ""
+    if isinstance(dt, str):
+        dt = datetime.fromisoformat(dt)
+    return dt.astimezone(tz).strftime(_LOCAL_STYLES[style])

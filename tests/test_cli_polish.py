@@ -1,0 +1,42 @@
+"""The CLI speaks one way: date styles, minutes, text input, CSV, messages (R-6.6, A-1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from supportctl.domain.values import format_local
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def _new(cli, subject="Не работает АБС", now=None):
+    args = ("new", "--subject", subject, "--text", "АБС не запускается")
+    result = cli(*args, now=now) if now else cli(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def test_format_local_styles():
+    dt = datetime(2026, 11, 30, 11, 0, tzinfo=ZoneInfo("UTC"))
+    assert format_local(dt, MSK, "datetime") == "30.11.2026 14:00"
+    assert format_local(dt, MSK, "date") == "30.11.2026"
+    assert format_local(dt, MSK, "journal") == "30.11.26 14:00"
+    assert format_local("2026-11-30T14:00:00+03:00", MSK) == "30.11.2026 14:00"
+    assert format_local(None, MSK) == ""
+
+
+def test_full_year_everywhere_but_journal_lines_a1(cli):
+    """A-1: journal lines keep DD.MM.YY HH:MM; every other date shows the full year."""
+    t = _new(cli)
+    reg = cli("register", t, "--priority", "1")
+    assert "due 01.12.2025 14:00" in reg.stdout
+    listed = cli("list").stdout
+    assert "01.12.2025 14:00" in listed and "01.12.25" not in listed
+    journal = cli("journal", t).stdout
+    assert re.match(r"^01\.12\.25 10:00 \\ ", journal)
+    shown = cli("show", t).stdout
+    assert "received:   01.12.2025 10:00" in shown
+    assert "  01.12.25 10:00 \\ " in shown
+    assert "deadline 01.12.2025 14:00" in cli("sla", t).stdout
