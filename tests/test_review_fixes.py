@@ -46,3 +46,18 @@ def test_r74_cyrillic_lookalike_letters_in_an_id_read_as_latin(run, desk):
     assert shown.exit_code == 0, shown.output
     assert '"id": "TK-0001"' in shown.output
     assert ids.validate_id("КМ-0107") == "KM-0107"
+
+
+# -- B7: IDs typed in lower case are normalised before they reach a file (R-4.3) ---------------
+
+def test_r43_split_and_link_store_normalised_related_ids(run, desk):
+    first = _new(run)
+    assert run("register", first.lower(), "--priority", "3").exit_code == 0
+    split = run("split", first.lower(), "--subject", "Вторая проблема", "--text", "Отдельно")
+    assert split.exit_code == 0, split.output
+    second = split.output.split()[-1]
+    assert desk.load_ticket(second).related == [first]
+    third = _new(run)
+    assert run("link", third.lower(), second.lower()).exit_code == 0
+    assert desk.load_ticket(third).related == [second]
+    assert first.lower() not in (desk.root / "tickets" / f"{second}.yaml").read_text()

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from supportctl.desk.files import record_written
-from supportctl.domain import attachments, lifecycle
+from supportctl.domain import attachments, ids, lifecycle
 from supportctl.domain.customers import match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
@@ -72,6 +72,7 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     if not new.subject.strip() and not new.text.strip():
         raise InvalidValue("the ticket has neither subject nor text", "give --subject and --text (R-7.2)")
     check_attachments(new.attachments)
+    new.related = [ids.validate_id(other) for other in new.related]
     received = new.received_at or ctx.now
     found = match(desk.customers(), org=new.org, name=new.contact.name, email=new.contact.email,
                   on=received.astimezone(desk.tz).date())
@@ -153,6 +154,7 @@ def _link_back(ctx: Ctx, other: str, ticket_id: str) -> None:
 def mutate(ctx: Ctx, ticket_id: str, operation: Callable[[Ticket], list[Entry]],
            event: str | None = None, **event_ctx) -> Change:
     """Load under the lock, apply one lifecycle operation, refresh deadlines, write, journal, notify."""
+    ticket_id = ids.validate_id(ticket_id)
     with ctx.desk.lock():
         ticket = ctx.desk.load_ticket(ticket_id)
         entries = operation(ticket)
@@ -209,6 +211,7 @@ def reopen(ctx: Ctx, ticket_id: str, reason: str) -> Change:
 
 
 def link(ctx: Ctx, ticket_id: str, other: str) -> Change:
+    ticket_id, other = ids.validate_id(ticket_id), ids.validate_id(other)
     if not ctx.desk.exists(other):
         raise NotFound(f"no ticket {other} in this desk", "see the IDs with: supportctl list")
     change = mutate(ctx, ticket_id, lambda t: lifecycle.link(t, other, ctx.now, ctx.actor, ctx.lang))
@@ -219,6 +222,7 @@ def link(ctx: Ctx, ticket_id: str, other: str) -> Change:
 
 def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
     """R-4.3: one ticket, one problem; a new problem becomes a new ticket linked to the first."""
+    ticket_id = ids.validate_id(ticket_id)
     first = ctx.desk.load_ticket(ticket_id)
     lifecycle.check_action(first, "split")
     new = NewTicket(subject=subject, text=text, org=first.org, contact=first.contact, channel=first.channel,
