@@ -40,3 +40,14 @@ def test_full_year_everywhere_but_journal_lines_a1(cli):
     assert "received:   01.12.2025 10:00" in shown
     assert "  01.12.25 10:00 \\ " in shown
     assert "deadline 01.12.2025 14:00" in cli("sla", t).stdout
+
+
+def test_overdue_and_sla_agree_on_remaining_minutes(cli):
+    """R-6.6: a breached registration clock 30.5 minutes late reads the same in both commands."""
+    import json
+
+    t = _new(cli)  # received 10:00, registration due 13:00
+    later = "2025-12-01T13:30:30+03:00"
+    over = json.loads(cli("overdue", "--json", now=later).stdout)
+    sla = json.loads(cli("sla", t, "--json", now=later).stdout)
+    assert over[0]["remaining_minutes"] == sla["registration"]["remaining_minutes"] == -30

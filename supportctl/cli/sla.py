@@ -60,7 +60,7 @@ def overdue(
     rows = [{
         "id": w.ticket.id, "state": w.timer.state, "timer": w.which, "priority": w.ticket.priority,
         "deadline": iso(w.timer.deadline, ctx.desk.tz),
-        "remaining_minutes": int(w.timer.remaining.total_seconds() // 60),
+        "remaining_minutes": w.timer.to_dict()["remaining_minutes"],  # as `sla --json` counts them
         "org": w.ticket.org, "assignee": w.ticket.assignee, "subject": w.ticket.subject,
     } for w in breached + soon]
     if as_json:
