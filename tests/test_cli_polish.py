@@ -51,3 +51,28 @@ def test_overdue_and_sla_agree_on_remaining_minutes(cli):
     over = json.loads(cli("overdue", "--json", now=later).stdout)
     sla = json.loads(cli("sla", t, "--json", now=later).stdout)
     assert over[0]["remaining_minutes"] == sla["registration"]["remaining_minutes"] == -30
+
+
+def test_text_taking_commands_accept_text_file(cli, tmp_path):
+    """note, reply, hold, resume, complete: argument, --text-file or stdin alike (R-4.5, R-4.6)."""
+    t = _new(cli)
+    cli("register", t, "--priority", "2")
+    body = tmp_path / "text.txt"
+    for n, command in enumerate((["note"], ["reply", "--spent", "30m"], ["hold", "--reason", "need-info"],
+                                 ["resume"], ["complete"])):
+        body.write_text(f"из файла {n}", encoding="utf-8")
+        result = cli(command[0], t, *command[1:], "--text-file", str(body))
+        assert result.exit_code == 0, result.output
+    journal = cli("journal", t).stdout
+    for n in range(5):
+        assert f"из файла {n}" in journal
+    assert cli("note", t, input="из stdin").exit_code == 0
+    assert "из stdin" in cli("journal", t).stdout
+
+
+def test_hold_without_details_still_works(cli):
+    t = _new(cli)
+    cli("register", t, "--priority", "2")
+    result = cli("hold", t, "--reason", "need-info")
+    assert result.exit_code == 0, result.output
+    assert "waiting (need-info)" in result.stdout

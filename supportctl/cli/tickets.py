@@ -12,6 +12,8 @@ from supportctl.cli.common import command, context, read_text
 
 app = typer.Typer()
 
+TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the text from this file (UTF-8).")
+
 
 def _done(change, what: str, warning: str | None = None) -> None:
     for line in [*change.notes, warning]:
@@ -24,7 +26,7 @@ def _done(change, what: str, warning: str | None = None) -> None:
 def new(
     subject: str = typer.Option("", "--subject", "-s", help="Subject line of the request."),
     text: Optional[str] = typer.Option(None, "--text", "-t", help="Text of the request (R-7.2); else stdin."),
-    text_file: Optional[Path] = typer.Option(None, "--text-file", help="Read the text from this file."),
+    text_file: Optional[Path] = TEXT_FILE,
     org: Optional[str] = typer.Option(None, "--org", help="Customer organisation (R-7.7)."),
     contact: Optional[str] = typer.Option(None, "--contact", help="Contact person's full name."),
     position: Optional[str] = typer.Option(None, "--position", help="Contact's position."),
@@ -65,6 +67,13 @@ def _stdin_if_piped() -> str:
     import sys
 
     return "" if sys.stdin.isatty() else sys.stdin.read()
+
+
+def _optional_text(text: str | None, text_file: Path | None) -> str:
+    """Details that may be left out: the argument, --text-file, piped stdin, or nothing."""
+    if (text is not None and text != "-") or text_file is not None:
+        return read_text(text, text_file)
+    return _stdin_if_piped()
 
 
 @command(app, "register")
@@ -111,17 +120,19 @@ def priority(
 
 @command(app, "note")
 def note(ticket_id: str = typer.Argument(..., metavar="ID"),
-         text: Optional[str] = typer.Argument(None, help="The note; '-' or nothing reads stdin.")) -> None:
+         text: Optional[str] = typer.Argument(None, help="The note; '-' or nothing reads stdin."),
+         text_file: Optional[Path] = TEXT_FILE) -> None:
     """Add an internal progress entry to the journal (R-4.5)."""
     from supportctl.services import tickets
 
-    _done(tickets.note(context(), ticket_id, read_text(text, what="note")), "noted")
+    _done(tickets.note(context(), ticket_id, read_text(text, text_file, what="note")), "noted")
 
 
 @command(app, "reply")
 def reply(
     ticket_id: str = typer.Argument(..., metavar="ID"),
     text: Optional[str] = typer.Argument(None, help="The answer; '-' or nothing reads stdin."),
+    text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 45m or 1h30m (at least 30m, R-5.2)."),
     via: str = typer.Option("email", "--via", help="email, phone, remote or other (R-4.7)."),
 ) -> None:
@@ -132,7 +143,7 @@ def reply(
 
     if via not in ("email", "phone", "remote", "other"):
         raise InvalidValue(f"invalid --via {via!r}", "use email, phone, remote or other")
-    change = tickets.reply(context(), ticket_id, read_text(text, what="reply"),
+    change = tickets.reply(context(), ticket_id, read_text(text, text_file, what="reply"),
                            parse_minutes(spent) if spent else None, via)
     _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
 
@@ -140,36 +151,40 @@ def reply(
 @command(app, "hold")
 def hold(
     ticket_id: str = typer.Argument(..., metavar="ID"),
-    text: str = typer.Argument("", help="Details for the journal."),
+    text: Optional[str] = typer.Argument(None, help="Details for the journal; '-' reads stdin."),
+    text_file: Optional[Path] = TEXT_FILE,
     reason: str = typer.Option(..., "--reason", help="cannot-reproduce, need-info, needs-development, "
                                "requirements-violated, unlicensed, out-of-scope or customer-delay (R-7.9)."),
 ) -> None:
     """Put the ticket on hold; its resolution clock pauses (R-7.9)."""
     from supportctl.services import tickets
 
-    _done(tickets.hold(context(), ticket_id, reason, text), f"waiting ({reason}), SLA clock paused")
+    _done(tickets.hold(context(), ticket_id, reason, _optional_text(text, text_file)),
+          f"waiting ({reason}), SLA clock paused")
 
 
 @command(app, "resume")
 def resume(ticket_id: str = typer.Argument(..., metavar="ID"),
-           text: str = typer.Argument("", help="Details for the journal.")) -> None:
+           text: Optional[str] = typer.Argument(None, help="Details for the journal; '-' reads stdin."),
+           text_file: Optional[Path] = TEXT_FILE) -> None:
     """Resume work on a waiting ticket; its clock runs again."""
     from supportctl.services import tickets
 
-    _done(tickets.resume(context(), ticket_id, text), "open, SLA clock running")
+    _done(tickets.resume(context(), ticket_id, _optional_text(text, text_file)), "open, SLA clock running")
 
 
 @command(app, "complete")
 def complete(
     ticket_id: str = typer.Argument(..., metavar="ID"),
     text: Optional[str] = typer.Argument(None, help="The exhaustive answer; '-' or nothing reads stdin."),
+    text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 1h."),
 ) -> None:
     """Mark the ticket completed: the answer is delivered; awaiting confirmation (R-4.8)."""
     from supportctl.domain.values import parse_minutes
     from supportctl.services import tickets
 
-    change = tickets.complete(context(), ticket_id, read_text(text, what="answer"),
+    change = tickets.complete(context(), ticket_id, read_text(text, text_file, what="answer"),
                               parse_minutes(spent) if spent else None)
     _done(change, "completed, awaiting the customer's confirmation")
 
