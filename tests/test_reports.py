@@ -298,10 +298,49 @@ def test_customer_report_holds_nothing_of_other_customers_nor_internal_notes(sam
         assert data["customer"] == {"org": ROMASHKA, "contract": "ГК-0373-001"}
 
 
-def test_customer_report_of_an_unknown_org_is_refused(sample):
+@pytest.mark.parametrize("report", ["journal", "sla", "workload", "time", "csat", "customer"])
+def test_an_org_of_no_customer_and_no_ticket_is_refused_by_every_report(sample, report):
+    """--org Ромашка (not «ООО «Ромашка»») matches nothing: exit 2 with one message, not a report of zeros."""
     desk, _ = sample
-    result = run(desk, "customer", "ООО Неизвестная")
-    assert result.exit_code == 2 and "no customer or ticket" in result.stderr
+    args = [report, "Ромашка"] if report == "customer" else [report, "--org", "Ромашка"]
+    result = run(desk, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("supportctl: no customer or ticket of 'Ромашка'") and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("report", ["journal", "sla", "workload", "time", "csat", "customer"])
+def test_every_report_matches_the_org_as_the_customer_register_does(sample, report):
+    """Case, «»/"" quotes and spaces do not matter (domain.customers.org_key); the report names the
+    organisation as the register spells it."""
+    desk, _ = sample
+    spelling = 'ооо  "ромашка"'
+    args = [report, spelling] if report == "customer" else [report, "--org", spelling]
+    data = report_json(desk, *args)
+    assert data["org"] == ROMASHKA
+    assert json.dumps(data, ensure_ascii=False).count(LUTIK) == 0
+    reference = report_json(desk, *([report, ROMASHKA] if report == "customer" else [report, "--org", ROMASHKA]))
+    assert data == reference
+
+
+def test_one_label_for_a_missing_organisation_or_assignee_in_every_report(tmp_path):
+    """«— не указана —» for the organisation, «— не назначен —» for the assignee; JSON keeps null."""
+    desk = init_desk(tmp_path / "desk")
+    t = new(desk, "2026-11-24T10:00:00+03:00", "Без организации", "Текст", None, Contact("Иванов"))
+    tickets.register(ctx(desk, "2026-11-24T10:30:00+03:00"), t, 3, None)
+    tickets.reply(ctx(desk, "2026-11-24T11:00:00+03:00"), t, "Ответ", 30, "email")
+    tickets.complete(ctx(desk, "2026-11-24T12:00:00+03:00"), t, "", None)
+    tickets.close(ctx(desk, "2026-11-24T13:00:00+03:00"), t, 4)
+    for report in ("journal", "sla", "workload", "time", "csat"):
+        for fmt in ("table", "csv", "html"):
+            text = run(desk, report, "--format", fmt).stdout
+            if report != "workload":
+                assert "— не указана —" in text, (report, fmt)
+            if report in ("workload", "csat"):
+                assert "— не назначен —" in text, (report, fmt)
+        english = run(desk, report, "--lang", "en").stdout
+        assert ("— unassigned —" if report == "workload" else "— not given —") in english
+    assert report_json(desk, "journal")["sections"]["tickets"][0]["org"] is None
+    assert report_json(desk, "csat")["sections"]["by_assignee"][0]["assignee"] is None
 
 
 # ---------------------------------------------------------------- formats, period, read-only

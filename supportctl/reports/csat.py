@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from supportctl.domain.ticket import Ticket
-from supportctl.reports.model import INT, NUMBER, PCT, Column, Report, Section, Source, percent
+from supportctl.reports.model import (
+    ASSIGNEE, INT, NUMBER, ORG, PCT, Column, Report, Section, Source, blank_last, percent,
+)
 from supportctl.reports.period import Scope
 
 TITLE = ("Оценки Заказчиков", "Customer satisfaction")
@@ -33,7 +35,7 @@ def _grouped(tickets: list[Ticket], key) -> list[tuple[str, list[Ticket]]]:
     groups: dict[str, list[Ticket]] = defaultdict(list)
     for t in tickets:
         groups[key(t) or ""].append(t)
-    return sorted(groups.items(), key=lambda kv: (not kv[0], kv[0].casefold()))
+    return sorted(groups.items(), key=lambda kv: blank_last(kv[0]))
 
 
 def build(source: Source, scope: Scope) -> Report:
@@ -41,10 +43,10 @@ def build(source: Source, scope: Scope) -> Report:
     sections = [
         Section("total", ("Итого за период", "Period total"), FIGURES, [figures(closed)]),
         Section("by_customer", ("По заказчикам", "By customer"),
-                [Column("org", ("Организация", "Organisation")), *FIGURES],
+                [ORG, *FIGURES],
                 [{"org": org or None, **figures(ts)} for org, ts in _grouped(closed, lambda t: t.org)]),
         Section("by_assignee", ("По специалистам", "By assignee"),
-                [Column("assignee", ("Ответственный", "Assignee")), *FIGURES],
+                [ASSIGNEE, *FIGURES],
                 [{"assignee": who or None, **figures(ts)} for who, ts in _grouped(closed, lambda t: t.assignee)]),
     ]
     about = [("Оценки 1–5 (A-2) заявок, закрытых за период.", "Ratings 1–5 (A-2) of the tickets closed in the period.")]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from supportctl.domain.customers import find_customer
 from supportctl.domain.messages import status_name
-from supportctl.errors import NotFound
 from supportctl.reports.model import DATETIME, INT, TEXT, Column, Report, Section, Source, by_arrival
-from supportctl.reports.period import Period, Scope
+from supportctl.reports.period import Scope
 
 TITLE = ("Обращения Заказчика", "Customer's tickets")
 
@@ -45,12 +44,10 @@ def _sender(entry, ticket) -> str:
 
 
 def build(source: Source, scope: Scope) -> Report:
+    # the service has spelt scope.org as the register does, and refused an organisation it does not know
     known = find_customer(source.customers(), org=scope.org)
-    org = known.org if known else scope.org
-    scope = Scope(scope.period, org=org, assignee=scope.assignee, lang=scope.lang)
+    org = scope.org
     tickets = by_arrival(source.tickets(scope, received_in=scope.period))
-    if known is None and not tickets and not source.tickets(Scope(Period(None, None, source.tz), org=org)):
-        raise NotFound(f"no customer or ticket of {org!r}", "see the customers with: supportctl customer list")
     en = scope.lang == "en"
     ticket_rows, message_rows = [], []
     for t in tickets:

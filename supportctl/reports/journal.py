@@ -7,14 +7,16 @@ from datetime import tzinfo
 from supportctl.domain.journal import Entry
 from supportctl.domain.messages import status_name
 from supportctl.domain.ticket import Ticket
-from supportctl.reports.model import CHANNEL_KINDS, DATETIME, INT, TEXT, Column, Report, Section, Source, by_arrival
+from supportctl.reports.model import (
+    CHANNEL_KINDS, DATETIME, INT, ORG, TEXT, Column, Report, Section, Source, by_arrival,
+)
 from supportctl.reports.period import Scope
 
 TITLE = ("Журнал обращений", "Register of tickets")
 
 COLUMNS = [
     Column("priority", ("Приоритет", "Priority"), INT),
-    Column("org", ("Организация", "Organisation")),
+    ORG,
     Column("request", ("Текст обращения", "Request text")),
     Column("status", ("Статус заявки (Открыта/Закрыта)", "Status (Open/Closed)")),
     Column("contacts", ("Контакты (1. ФИО 2. Должность 3. Контактный телефон 4. Адрес электронной почты "
@@ -51,7 +53,7 @@ def build(source: Source, scope: Scope) -> Report:
         "received_at": t.received_at,
         "status_code": t.status,
         "priority": t.priority,
-        "org": t.org or "—",
+        "org": t.org,
         "request": request_text(t, scope.lang),
         "status": status_name(t.status, scope.lang),
         "contacts": contacts_cell(t),

@@ -36,9 +36,22 @@ class Column:
     key: str
     heading: tuple[str, str]  # (Russian, English)
     kind: str = TEXT
+    blank: tuple[str, str] | None = None  # what people read for a missing value (JSON keeps null)
 
     def title(self, lang: str) -> str:
         return pick(self.heading, lang)
+
+
+# one label per missing organisation or assignee, in every report
+NO_ORG = ("— не указана —", "— not given —")
+UNASSIGNED = ("— не назначен —", "— unassigned —")
+ORG = Column("org", ("Организация", "Organisation"), blank=NO_ORG)
+ASSIGNEE = Column("assignee", ("Ответственный", "Assignee"), blank=UNASSIGNED)
+
+
+def blank_last(name: str) -> tuple[bool, str]:
+    """Sort key of group names: alphabetical, the group without a name last."""
+    return not name, name.casefold()
 
 
 @dataclass

@@ -36,6 +36,8 @@ def render(report: Report, fmt: str) -> str:
 def cell(value: Any, column: Column, report: Report) -> str:
     """A value as a person reads it."""
     if value is None or value == "":
+        if column.blank:
+            return pick(column.blank, report.lang)
         return "—" if column.kind in NUMERIC_KINDS else ""
     kind = column.kind
     if kind == PCT:

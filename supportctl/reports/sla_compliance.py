@@ -22,7 +22,8 @@ from typing import NamedTuple
 from supportctl.domain.sla import TicketSla, Timer, ticket_sla
 from supportctl.domain.ticket import Ticket
 from supportctl.reports.model import (
-    DATETIME, HOURS, INT, PCT, TEXT, Chart, Column, Report, Section, Source, by_arrival, percent, pick,
+    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last, by_arrival,
+    percent, pick,
 )
 from supportctl.reports.period import Scope, weeks_of
 
@@ -100,9 +101,9 @@ COLUMNS = [
 
 BREACH_COLUMNS = [
     Column("id", ("Заявка", "Ticket")),
-    Column("org", ("Организация", "Organisation")),
+    ORG,
     Column("priority", ("Приоритет", "Priority"), INT),
-    Column("assignee", ("Ответственный", "Assignee")),
+    ASSIGNEE,
     Column("timer", ("Срок", "Deadline of")),
     Column("deadline", ("Крайний срок", "Deadline"), DATETIME),
     Column("stopped_at", ("Выполнено", "Done at"), DATETIME),
@@ -207,7 +208,7 @@ def build(source: Source, scope: Scope) -> Report:
                  for monday, sunday in weeks]
     priority_rows = [{"priority": p, **summarise(by_priority[p])}
                      for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
-    org_rows = [{"org": org or None, **summarise(by_org[org])} for org in sorted(by_org, key=str.casefold)]
+    org_rows = [{"org": org or None, **summarise(by_org[org])} for org in sorted(by_org, key=blank_last)]
     breach_rows = breaches(items)
     for row in breach_rows:
         row["timer"], row["state"] = pick(row["timer"], lang), pick(row["state"], lang)
@@ -219,7 +220,7 @@ def build(source: Source, scope: Scope) -> Report:
         Section("by_priority", ("По приоритетам", "By priority"),
                 [Column("priority", ("Приоритет", "Priority"), INT), *COLUMNS], priority_rows),
         Section("by_customer", ("По заказчикам", "By customer"),
-                [Column("org", ("Организация", "Organisation"), TEXT), *COLUMNS], org_rows),
+                [ORG, *COLUMNS], org_rows),
         Section("breaches", ("Нарушения сроков", "Breaches"), BREACH_COLUMNS, breach_rows,
                 empty=("Нарушений нет.", "No breaches."),
                 json_only=[Column("timer_code", ("", "")), Column("state_code", ("", ""))]),

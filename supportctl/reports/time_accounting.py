@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from supportctl.domain.journal import Entry
 from supportctl.domain.lifecycle import accountable_minutes
 from supportctl.domain.ticket import Ticket
-from supportctl.reports.model import DATETIME, INT, MINUTES, NUMBER, TEXT, Column, Report, Section, Source
+from supportctl.reports.model import (
+    DATETIME, INT, MINUTES, NUMBER, ORG, TEXT, Column, Report, Section, Source, blank_last,
+)
 from supportctl.reports.period import Scope
 
 TITLE = ("Учёт трудозатрат", "Time accounted")
@@ -69,21 +71,20 @@ def build(source: Source, scope: Scope) -> Report:
         by_contract[(w.ticket.org or "", w.ticket.contract or "")].append(w)
         by_person[w.entry.by].append(w)
     contract_rows = [{"org": org or None, "contract": contract or None, **_totals(by_contract[(org, contract)])}
-                     for org, contract in sorted(by_contract, key=lambda k: (k[0].casefold(), k[1]))]
+                     for org, contract in sorted(by_contract, key=lambda k: (*blank_last(k[0]), k[1]))]
     person_rows = [{"assignee": name, **_totals(by_person[name])} for name in sorted(by_person, key=str.casefold)]
     detail = [{"at": w.entry.at, "id": w.ticket.id, "org": w.ticket.org, "contract": w.ticket.contract,
                "by": w.entry.by, "kind": w.entry.kind, "minutes": w.minutes,
                "text": _summary(w.entry.text)} for w in work]
     sections = [
         Section("by_customer", ("По заказчикам и контрактам", "By customer and contract"),
-                [Column("org", ("Организация", "Organisation")), Column("contract", ("№ контракта", "Contract")),
-                 *TOTALS], contract_rows),
+                [ORG, Column("contract", ("№ контракта", "Contract")), *TOTALS], contract_rows),
         Section("by_assignee", ("По специалистам", "By specialist"),
                 [Column("assignee", ("Специалист", "Specialist")), *TOTALS], person_rows),
         Section("total", ("Итого", "Total"), TOTALS, [_totals(work)]),
         Section("entries", ("Записи", "Entries"), [
             Column("at", ("Дата", "Date"), DATETIME), Column("id", ("Заявка", "Ticket")),
-            Column("org", ("Организация", "Organisation")), Column("contract", ("№ контракта", "Contract")),
+            ORG, Column("contract", ("№ контракта", "Contract")),
             Column("by", ("Специалист", "Specialist")), Column("minutes", ("Учтено", "Accounted"), MINUTES),
             Column("text", ("Содержание", "What"), TEXT)], detail, json_only=[Column("kind", ("", ""))]),
     ]

@@ -11,11 +11,10 @@ from collections import defaultdict
 
 from supportctl.domain.sla import ticket_sla
 from supportctl.domain.ticket import Ticket
-from supportctl.reports.model import INT, TEXT, Column, Report, Section, Source
+from supportctl.reports.model import ASSIGNEE, INT, UNASSIGNED, Column, Report, Section, Source, blank_last, pick
 from supportctl.reports.period import Scope
 
 TITLE = ("Загрузка специалистов", "Workload")
-UNASSIGNED = ("— не назначен —", "— unassigned —")
 
 COUNTS = [
     Column("open", ("Открыто", "Open"), INT),
@@ -45,14 +44,13 @@ def build(source: Source, scope: Scope) -> Report:
     for t in source.tickets(scope):
         if t.is_open or scope.period.contains(t.received_at) or scope.period.contains(t.completed_at):
             by_assignee[t.assignee or ""].append(t)
-    names = sorted((n for n in by_assignee if n), key=str.casefold) + ([""] if "" in by_assignee else [])
-    rows = [{"assignee": name or None, "assignee_label": name or UNASSIGNED[scope.lang == "en"],
+    names = sorted(by_assignee, key=blank_last)
+    rows = [{"assignee": name or None, "assignee_label": name or pick(UNASSIGNED, scope.lang),
              **_counts(by_assignee[name], source, scope)} for name in names]
     total = {c.key: sum(r[c.key] for r in rows) for c in COUNTS}
     sections = [
         Section("by_assignee", ("По специалистам", "By assignee"),
-                [Column("assignee_label", ("Ответственный", "Assignee"), TEXT), *COUNTS], rows,
-                json_only=[Column("assignee", ("", ""))]),
+                [ASSIGNEE, *COUNTS], rows, json_only=[Column("assignee_label", ("", ""))]),
         Section("total", ("Итого", "Total"), COUNTS, [total]),
     ]
     return Report("workload", TITLE, scope, source.now, sections)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import import_module
 
 from supportctl.desk.desk import Desk
+from supportctl.domain.customers import find_customer, org_key
 from supportctl.domain.journal import Entry, in_time_order
 from supportctl.domain.ticket import Ticket
+from supportctl.errors import NotFound
 from supportctl.reports.model import Report
 from supportctl.reports.period import Period, Scope
 from supportctl.services.context import Ctx
@@ -25,18 +28,25 @@ class DeskSource:
         self.now = now
         self.tz = desk.tz
         self.warnings: list[str] = []
+        self._skipped: set[str] = set()
 
     @property
     def sla(self):
         return self.desk.sla
 
     def tickets(self, scope: Scope, received_in: Period | None = None) -> list[Ticket]:
-        filters = Filters(org=scope.org, assignee=scope.assignee)
+        # the organisation is matched by org_key (case, quotes, spaces), as customers are, so not
+        # narrowed by the index, which knows only the exact spelling
+        filters = Filters(assignee=scope.assignee)
         if received_in is not None:
             filters.since = received_in.start
             filters.until = received_in.end - timedelta(microseconds=1) if received_in.end else None
         tickets, damaged = find(self.desk, filters)
-        self.warnings += [f"skipped {d}" for d in damaged]
+        self.warnings += [f"skipped {d}" for d in damaged if str(d) not in self._skipped]
+        self._skipped.update(str(d) for d in damaged)
+        if scope.org:
+            key = org_key(scope.org)
+            tickets = [t for t in tickets if t.org and org_key(t.org) == key]
         return tickets
 
     def journal(self, ticket_id: str) -> list[Entry]:
@@ -48,8 +58,23 @@ class DeskSource:
         return self.desk.customers()
 
 
+def known_org(source: DeskSource, scope: Scope) -> Scope:
+    """The scope with --org spelt as the customer register spells it (or as its tickets do);
+    an organisation that is neither a customer nor on any ticket is refused, in every report."""
+    if not scope.org:
+        return scope
+    customer = find_customer(source.customers(), org=scope.org)
+    if customer is not None:
+        return replace(scope, org=customer.org)
+    tickets = source.tickets(Scope(Period(None, None, source.tz), org=scope.org))
+    if not tickets:
+        raise NotFound(f"no customer or ticket of {scope.org!r}", "see the customers with: supportctl customer list")
+    return replace(scope, org=tickets[0].org)
+
+
 def build(ctx: Ctx, name: str, scope: Scope, **options) -> tuple[Report, list[str]]:
     """The report ``name`` of the desk as of ``ctx.now``, and the warnings met while reading."""
     module = import_module(f"supportctl.reports.{_MODULES.get(name, name)}")
     source = DeskSource(ctx.desk, ctx.now)
+    scope = known_org(source, scope)
     return module.build(source, scope, **options), source.warnings
