@@ -366,6 +366,16 @@ def test_every_report_renders_in_every_format(sample, report, fmt):
         assert "Период: 01.11.2026 – 30.11.2026" in out
 
 
+def test_dates_in_cells_and_header_in_the_one_local_style(sample):
+    """values.format_local: DD.MM.YYYY HH:MM in cells and the header; DD.MM.YY only on A-1 journal lines."""
+    desk, ids = sample
+    table = run(desk, "customer", ROMASHKA, "--format", "csv").stdout
+    assert "23.11.2026 10:00" in table and "23.11.26 10:00" not in table
+    assert "Сформирован: 25.11.2026 12:00" in run(desk, "sla").stdout
+    progress = report_json(desk, "journal")["sections"]["tickets"][1]["progress"]
+    assert progress.startswith("23.11.26 10:00 \\ ")
+
+
 def test_markdown_escapes_pipes_in_cells(sample):
     desk, _ = sample
     text = run(desk, "journal", "--format", "markdown").stdout

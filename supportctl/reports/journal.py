@@ -6,6 +6,7 @@ from datetime import tzinfo
 
 from supportctl.domain.journal import Entry
 from supportctl.domain.messages import status_name
+from supportctl.domain.values import format_local
 from supportctl.domain.ticket import Ticket
 from supportctl.reports.model import (
     CHANNEL_KINDS, DATETIME, INT, ORG, TEXT, Column, Report, Section, Source, by_arrival,
@@ -30,7 +31,7 @@ JSON_ONLY = [Column("id", ("", "")), Column("received_at", ("", ""), DATETIME),
 
 def progress_line(entry: Entry, tz: tzinfo) -> str:
     """'21.11.16 16:39 \\ Передано в ТП. …' (A-1): one line per entry, its text on that line."""
-    return f"{entry.at.astimezone(tz):%d.%m.%y %H:%M} \\ {' '.join(entry.text.split())}"
+    return f"{format_local(entry.at, tz, 'journal')} \\ {' '.join(entry.text.split())}"
 
 
 def request_text(ticket: Ticket, lang: str) -> str:

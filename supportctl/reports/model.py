@@ -21,7 +21,7 @@ INT = "int"
 PCT = "pct"  # a percentage 0..100 (float) or None when there is nothing to count
 HOURS = "hours"  # minutes (int), shown as hours with one decimal
 MINUTES = "minutes"  # minutes (int), shown as 1h30m
-DATETIME = "datetime"  # an aware datetime, shown as DD.MM.YY HH:MM in the desk's zone
+DATETIME = "datetime"  # an aware datetime, shown by values.format_local (DD.MM.YYYY HH:MM, desk's zone)
 NUMBER = "number"  # a float, shown with two decimals
 NUMERIC_KINDS = (INT, PCT, HOURS, MINUTES, NUMBER)
 

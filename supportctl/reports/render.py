@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from supportctl.domain.values import format_minutes, iso
+from supportctl.domain.values import format_local, format_minutes, iso
 from supportctl.errors import InvalidValue
 from supportctl.reports.model import (
     DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, Chart, Column, Report, Section, pick,
@@ -49,7 +49,7 @@ def cell(value: Any, column: Column, report: Report) -> str:
     if kind == NUMBER:
         return f"{value:.2f}"
     if kind == DATETIME:
-        return value.astimezone(report.scope.period.tz).strftime("%d.%m.%y %H:%M")
+        return format_local(value, report.scope.period.tz)
     if kind == INT:
         return str(int(value))
     return str(value)
@@ -69,7 +69,7 @@ def header_lines(report: Report) -> list[str]:
     if scope.assignee:
         lines.append(f"{pick(('Ответственный', 'Assignee'), lang)}: {scope.assignee}")
     lines += [report.text(line) for line in report.about]
-    generated = report.generated_at.astimezone(scope.period.tz).strftime("%d.%m.%Y %H:%M")
+    generated = format_local(report.generated_at, scope.period.tz)
     lines.append(f"{pick(('Сформирован', 'Generated'), lang)}: {generated}")
     return lines
 
