@@ -61,3 +61,45 @@ def test_r43_split_and_link_store_normalised_related_ids(run, desk):
     assert run("link", third.lower(), second.lower()).exit_code == 0
     assert desk.load_ticket(third).related == [second]
     assert first.lower() not in (desk.root / "tickets" / f"{second}.yaml").read_text()
+
+
+# -- B1: nothing half-written (R-4.5: every change has its journal entry) ------------------------
+
+def _registered(run) -> str:
+    first = _new(run)
+    assert run("register", first, "--priority", "3").exit_code == 0
+    return first
+
+
+def test_r45_stdin_that_is_not_utf8_is_one_line_and_changes_nothing(run, desk):
+    first = _registered(run)
+    before = (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes())
+    result = run("reply", first, "--via", "phone", input="Ответ ".encode() + b"\xff")
+    assert result.exit_code == 2
+    assert "stdin is not UTF-8 text" in result.output and "Traceback" not in result.output
+    assert (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes()) == before
+
+
+def test_r45_a_command_failing_under_the_lock_rolls_its_writes_back(run, desk):
+    first = _registered(run)
+    before = (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes())
+    ticket = desk.load_ticket(first)
+    ticket.spent_minutes += 30
+    with pytest.raises(RuntimeError), desk.lock():
+        desk.save_ticket(ticket)
+        raise RuntimeError("killed midway")
+    assert (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes()) == before
+    assert not list((desk.state_dir / "undo").iterdir())
+
+
+def test_r45_a_journal_text_that_cannot_be_encoded_fails_before_the_ticket_is_written(run, desk):
+    from supportctl.services import tickets
+    from supportctl.services.context import Ctx
+    from datetime import datetime
+
+    first = _registered(run)
+    before = (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes())
+    ctx = Ctx(desk=desk, now=datetime.fromisoformat(NOW), actor="Рудаков А.")
+    with pytest.raises(UnicodeEncodeError):
+        tickets.reply(ctx, first, "Ответ \udcff", 30, "phone")
+    assert (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes()) == before

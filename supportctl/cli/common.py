@@ -139,7 +139,12 @@ def read_text(text: str | None, text_file: Path | None = None, what: str = "text
         except UnicodeDecodeError:
             raise SupportError(f"{text_file} is not UTF-8 text", "convert it to UTF-8") from None
     if text == "-" or not sys.stdin.isatty():
-        data = sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)
+        raw = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+        try:
+            data = raw.decode("utf-8")  # strictly: the locale's decoder would smuggle surrogates into the files
+        except UnicodeDecodeError:
+            raise SupportError("stdin is not UTF-8 text", "convert it to UTF-8, e.g. with iconv -t UTF-8") from None
         if data.strip():
             return data
     raise SupportError(f"no {what} given", "give it as an argument, with --text-file, or on stdin")

@@ -143,6 +143,13 @@ class Desk:
         write_atomic(path, yamlio.dumps_spaced(ticket_to_file(ticket, self.tz)), durable=durable)
         return path
 
+    def save_change(self, ticket: Ticket, entries: list[Entry]) -> None:
+        """The ticket file, then its journal entries; the entries are encoded first, so a text that
+        cannot be written fails before either file is touched."""
+        encoded = journal_file.encode(entries, self.tz)
+        self.save_ticket(ticket)
+        journal_file.append_encoded(self.journal_path(ticket.id), encoded)
+
     def ticket_ids(self) -> list[str]:
         try:
             names = os.listdir(self.tickets_dir)
@@ -206,9 +213,12 @@ class Desk:
             self._undo = {}
             try:
                 yield
-            finally:
+            except BaseException:
                 records, self._undo = self._undo, None
-                undo.drop(records.values())
+                undo.roll_back(self, list(records.values()))  # a failed command leaves nothing half-done
+                raise
+            records, self._undo = self._undo, None
+            undo.drop(records.values())
 
     def recover(self) -> list[str]:
         """Roll back what killed commands left half-done (any locked command does it first)."""

@@ -57,7 +57,7 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
     record_written(path)
 
 
-def append_line(path: Path, line: str) -> None:
+def append_line(path: Path, line: str | bytes) -> None:
     """Append one whole line; a torn line left by a crash is closed off first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as f:
@@ -66,7 +66,7 @@ def append_line(path: Path, line: str) -> None:
             f.seek(size - 1)
             if f.read(1) != b"\n":
                 f.write(b"\n")
-        f.write(line.encode("utf-8") + b"\n")
+        f.write((line.encode("utf-8") if isinstance(line, str) else line) + b"\n")
         f.flush()
         os.fsync(f.fileno())
     record_written(path)

@@ -31,9 +31,18 @@ def format_line(entry: Entry, tz: tzinfo) -> str:
     return "- " + json.dumps(entry_to_dict(entry, tz), ensure_ascii=False, separators=(", ", ": "))
 
 
+def encode(entries: list[Entry], tz: tzinfo) -> bytes:
+    """The lines `append` writes, as UTF-8 (raises UnicodeEncodeError on a text that is not)."""
+    return "\n".join(format_line(e, tz) for e in entries).encode("utf-8")
+
+
 def append(path: Path, entries: list[Entry], tz: tzinfo) -> None:
-    if entries:
-        append_line(path, "\n".join(format_line(e, tz) for e in entries))
+    append_encoded(path, encode(entries, tz))
+
+
+def append_encoded(path: Path, lines: bytes) -> None:
+    if lines:
+        append_line(path, lines)
 
 
 def read(path: Path) -> tuple[list[Entry], list[JournalProblem]]:

@@ -4,8 +4,8 @@ Each write is atomic by itself (desk/files.py), but a process killed between
 the two would leave a changed ticket without its journal entry (or a new
 ticket without a journal). So, under the desk lock, before the first write of
 a ticket in a command, its previous state is saved in `.supportctl/undo/<ID>`:
-the old ticket file (or none) and the journal's length. A command that ends,
-normally or with an error, drops its undo records. Records still there when
+the old ticket file (or none) and the journal's length. A command that ends
+normally drops its undo records; one that fails rolls them back at once. Records still there when
 the next command takes the lock belong to a killed process (the lock is
 released only when it is dead), and are rolled back: the ticket file and the
 journal are as before that command, as if it had never run.
@@ -50,9 +50,14 @@ def roll_back_all(desk) -> list[str]:
         names = sorted(os.listdir(folder(desk.state_dir)))
     except FileNotFoundError:
         return []
+    return roll_back(desk, [folder(desk.state_dir) / name for name in names])
+
+
+def roll_back(desk, records) -> list[str]:
+    """Put the tickets and journals of these undo records back as they were; the IDs undone."""
     undone = []
-    for name in names:
-        path = folder(desk.state_dir) / name
+    for path in records:
+        name = path.name
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
             ticket_path, journal_path = desk.ticket_path(name), desk.journal_path(name)

@@ -100,8 +100,7 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         for other in new.related:
             entries += lifecycle.link(ticket, other, ctx.now, ctx.actor, ctx.lang)
         deadlines.refresh(desk, ticket)
-        desk.save_ticket(ticket)
-        desk.append_journal(ticket.id, entries)
+        desk.save_change(ticket, entries)
         for other in new.related:
             _link_back(ctx, other, ticket.id)
     if ticket.channel == "email":
@@ -147,8 +146,7 @@ def _link_back(ctx: Ctx, other: str, ticket_id: str) -> None:
     t = ctx.desk.load_ticket(other)
     if ticket_id not in t.related:
         entries = lifecycle.link(t, ticket_id, ctx.now, ctx.actor, ctx.lang)
-        ctx.desk.save_ticket(t)
-        ctx.desk.append_journal(t.id, entries)
+        ctx.desk.save_change(t, entries)
 
 
 def mutate(ctx: Ctx, ticket_id: str, operation: Callable[[Ticket], list[Entry]],
@@ -159,8 +157,7 @@ def mutate(ctx: Ctx, ticket_id: str, operation: Callable[[Ticket], list[Entry]],
         ticket = ctx.desk.load_ticket(ticket_id)
         entries = operation(ticket)
         deadlines.refresh(ctx.desk, ticket)
-        ctx.desk.save_ticket(ticket)
-        ctx.desk.append_journal(ticket.id, entries)
+        ctx.desk.save_change(ticket, entries)
     if event:
         notify.ticket_event(ctx, event, ticket, **event_ctx)
     return Change(ticket, entries)
