@@ -397,6 +397,32 @@ def test_period_defaults_and_errors(sample):
         assert "Traceback" not in result.output
 
 
+def test_week_last_week_and_month_periods(sample):
+    """--week: the current ISO week Monday..Sunday in the desk's zone; --last-week; --month YYYY-MM."""
+    desk, ids = sample
+    sunday_night = "2026-11-29T23:30:00+03:00"  # Sunday 20:30 UTC: still week 48 in Moscow
+    assert report_json(desk, "csat", "--week", now=sunday_night)["period"] == {"from": "2026-11-23", "to": "2026-11-29"}
+    assert report_json(desk, "csat", "--last-week")["period"] == {"from": "2026-11-16", "to": "2026-11-22"}
+    assert report_json(desk, "csat", "--month", "2026-10")["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
+    assert [r["id"] for r in report_json(desk, "journal", "--last-week")["sections"]["tickets"]] == [ids["B"]]
+    weeks = [r["week"] for r in report_json(desk, "sla", "--week")["sections"]["by_week"]]
+    assert weeks == ["2026-W48"]
+    for args in (["--week", "--from", "2026-11-01"], ["--week", "--all"], ["--week", "--to", "2026-11-30"],
+                 ["--week", "--last-week"], ["--month", "2026-13"], ["--month", "11.2026"],
+                 ["--month", "2026-11", "--all"]):
+        result = run(desk, "sla", *args)
+        assert result.exit_code == 2 and result.stderr.startswith("supportctl: "), args
+
+
+def test_sla_weeks_stop_at_today(sample):
+    """Weeks of the period that have not begun hold nothing: early in December, W50-W53 are not listed."""
+    desk, _ = sample
+    weeks = [r["week"] for r in report_json(desk, "sla", now="2026-12-02T10:00:00+03:00")["sections"]["by_week"]]
+    assert weeks == ["2026-W49"]
+    november = [r["week"] for r in report_json(desk, "sla", "--month", "2026-11")["sections"]["by_week"]]
+    assert november == [f"2026-W{n}" for n in range(44, 49)]  # as of Wed 25.11: W49 (from 30.11) not yet
+
+
 def test_period_boundaries_are_days_in_the_desk_zone(sample):
     """--to is inclusive to 23:59:59 Moscow time; a ticket at 00:00 of the next day is outside."""
     desk, ids = sample

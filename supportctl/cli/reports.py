@@ -17,6 +17,9 @@ FROM = typer.Option(None, "--from", metavar="DATE", help="First day, YYYY-MM-DD 
 TO = typer.Option(None, "--to", metavar="DATE", help="Last day (inclusive); default: the end of the "
                   "current month, or today when only --from is given.")
 ALL = typer.Option(False, "--all", help="The whole history instead of a period.")
+WEEK = typer.Option(False, "--week", help="The current ISO week, Monday to Sunday, in the desk's zone.")
+LAST_WEEK = typer.Option(False, "--last-week", help="The ISO week before the current one.")
+MONTH = typer.Option(None, "--month", metavar="YYYY-MM", help="That calendar month.")
 ORG = typer.Option(None, "--org", help="Only this organisation.")
 ASSIGNEE = typer.Option(None, "--assignee", help="Only this specialist.")
 FORMAT = typer.Option("table", "--format", "-f", help="table, markdown, csv (UTF-8 with BOM), json or html.")
@@ -25,7 +28,8 @@ OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FIL
 
 
 def _run(name: str, first: str | None, last: str | None, all_time: bool, org: str | None,
-         assignee: str | None, fmt: str, lang: str | None, output: Path | None, **options) -> None:
+         assignee: str | None, fmt: str, lang: str | None, output: Path | None, *, week: bool = False,
+         last_week: bool = False, month: str | None = None, **options) -> None:
     from supportctl.errors import InvalidValue
     from supportctl.reports.period import Scope, period_from_options
     from supportctl.reports.render import FORMATS, render
@@ -36,7 +40,8 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
     if lang not in (None, "ru", "en"):
         raise InvalidValue(f"invalid --lang {lang!r}", "use ru or en")
     ctx = context()
-    period = period_from_options(first, last, ctx.now, ctx.desk.tz, all_time=all_time)
+    period = period_from_options(first, last, ctx.now, ctx.desk.tz, all_time=all_time, week=week,
+                                 last_week=last_week, month=month)
     scope = Scope(period, org=org, assignee=assignee, lang=lang or ctx.lang)
     report, warnings = reporting.build(ctx, name, scope, **options)
     for warning in warnings:
@@ -50,48 +55,60 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
 
 @command(app, "journal", bulk=True)
 def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+            week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
             org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """The register of tickets received in the period, in the form of Appendix 1 (A-1)."""
-    _run("journal", first, last, all_time, org, assignee, fmt, lang, output)
+    _run("journal", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
+         month=month)
 
 
 @command(app, "sla", bulk=True)
 def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+        week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
         org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
         lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """SLA compliance of the tickets received in the period: by week, priority and customer (R-6)."""
-    _run("sla", first, last, all_time, org, assignee, fmt, lang, output)
+    _run("sla", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
+         month=month)
 
 
 @command(app, "workload", bulk=True)
 def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+             week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
              org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
              lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """Per assignee: open, waiting, at risk and breached now; received and completed in the period."""
-    _run("workload", first, last, all_time, org, assignee, fmt, lang, output)
+    _run("workload", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
+         month=month)
 
 
 @command(app, "time", bulk=True)
 def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+                   week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
                    org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
                    lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """Time accounted in the period per customer/contract and per specialist (R-5.2)."""
-    _run("time", first, last, all_time, org, assignee, fmt, lang, output)
+    _run("time", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
+         month=month)
 
 
 @command(app, "csat", bulk=True)
 def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+         week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
          org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
          lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """Ratings 1-5 of the tickets closed in the period (A-2): per customer and per assignee."""
-    _run("csat", first, last, all_time, org, assignee, fmt, lang, output)
+    _run("csat", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
+         month=month)
 
 
 @command(app, "customer", bulk=True)
 def customer(customer_org: str = typer.Argument(..., metavar="ORG"),
              first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+             week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
              assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
              lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """One customer's tickets, statuses and correspondence (IS-4), fit to send to that customer."""
-    _run("customer", first, last, all_time, customer_org, assignee, fmt, lang, output)
+    _run("customer", first, last, all_time, customer_org, assignee, fmt, lang, output, week=week, last_week=last_week,
+         month=month)

@@ -48,18 +48,28 @@ class Period:
         return f"{day(self.first)} – {day(self.last)}"
 
 
-def period_from_options(first: str | None, last: str | None, now: datetime, tz: tzinfo,
-                        *, all_time: bool = False) -> Period:
-    """--from/--to as dates in the desk's zone; by default the current month of ``now``.
+def period_from_options(first: str | None, last: str | None, now: datetime, tz: tzinfo, *,
+                        all_time: bool = False, week: bool = False, last_week: bool = False,
+                        month: str | None = None) -> Period:
+    """The period of a report, in the desk's zone; by default the current month of ``now``.
 
-    Only --from: up to today. Only --to: from the first day of that month.
-    --all: the whole history (and neither --from nor --to may be given).
+    --from/--to: dates; only --from: up to today; only --to: from the first day of that month.
+    --week: the current ISO week (Monday to Sunday); --last-week: the one before;
+    --month YYYY-MM: that calendar month; --all: the whole history. One way at a time.
     """
-    if all_time:
-        if first or last:
-            raise InvalidValue("--all cannot be combined with --from/--to", "give one or the other")
-        return Period(None, None, tz)
+    given = [name for name, on in (("--from/--to", first or last), ("--all", all_time), ("--week", week),
+                                   ("--last-week", last_week), ("--month", month)) if on]
+    if len(given) > 1:
+        raise InvalidValue(f"{given[0]} cannot be combined with {given[1]}", "give one period")
     today = now.astimezone(tz).date()
+    if all_time:
+        return Period(None, None, tz)
+    if week or last_week:
+        monday = today - timedelta(days=today.weekday() + (7 if last_week else 0))
+        return Period(monday, monday + timedelta(days=6), tz)
+    if month is not None:
+        first_day = _parse_month(month)
+        return Period(first_day, _month_end(first_day), tz)
     start = parse_date(first) if first else None
     end = parse_date(last) if last else None
     if start is None and end is None:
@@ -73,6 +83,16 @@ def period_from_options(first: str | None, last: str | None, now: datetime, tz: 
         raise InvalidValue(f"--from {start.isoformat()} is after --to {end.isoformat()}",
                            "give the first day, then the last day of the period")
     return Period(start, end, tz)
+
+
+def _parse_month(text: str) -> date:
+    try:
+        year, number = text.strip().split("-")
+        if len(year) != 4 or len(number) != 2:
+            raise ValueError
+        return date(int(year), int(number), 1)
+    except ValueError:
+        raise InvalidValue(f"invalid --month {text!r}", "use YYYY-MM, e.g. 2026-11") from None
 
 
 def _month_end(day: date) -> date:
@@ -93,15 +113,19 @@ class Scope:
         return {"period": self.period.to_dict(), "org": self.org, "assignee": self.assignee}
 
 
-def weeks_of(period: Period, days: list[date]) -> list[tuple[date, date]]:
-    """ISO weeks (Monday, Sunday) in order: every week of a bounded period; of the whole history
-    (--all) only the weeks of ``days``, so years of sparse history do not make pages of empty weeks."""
+def weeks_of(period: Period, days: list[date], today: date | None = None) -> list[tuple[date, date]]:
+    """ISO weeks (Monday, Sunday) in order: every week of a bounded period that has begun by
+    ``today`` (later ones cannot hold anything yet); of the whole history (--all) only the weeks of
+    ``days``, so years of sparse history do not make pages of empty weeks."""
     if period.first and period.last:
         monday, last = period.first - timedelta(days=period.first.weekday()), period.last
-        mondays = []
+        if today is not None:
+            last = min(last, max(today, period.first))
+        mondays = {d - timedelta(days=d.weekday()) for d in days}  # a ticket dated ahead keeps its week
         while monday <= last:
-            mondays.append(monday)
+            mondays.add(monday)
             monday += timedelta(days=7)
+        mondays = sorted(mondays)
     else:
         mondays = sorted({d - timedelta(days=d.weekday()) for d in days})
     return [(m, m + timedelta(days=6)) for m in mondays]

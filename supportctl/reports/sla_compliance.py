@@ -202,7 +202,7 @@ def build(source: Source, scope: Scope) -> Report:
         by_priority[f.ticket.priority].append(f)
         by_org[f.ticket.org or ""].append(f)
 
-    weeks = weeks_of(scope.period, list(by_week))
+    weeks = weeks_of(scope.period, list(by_week), today=source.now.astimezone(tz).date())
     week_rows = [{"week": f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
                   "days": f"{monday:%d.%m}–{sunday:%d.%m}", **summarise(by_week.get(monday, []))}
                  for monday, sunday in weeks]
