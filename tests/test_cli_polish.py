@@ -76,3 +76,13 @@ def test_hold_without_details_still_works(cli):
     result = cli("hold", t, "--reason", "need-info")
     assert result.exit_code == 0, result.output
     assert "waiting (need-info)" in result.stdout
+
+
+def test_list_csv_opens_in_excel_with_cyrillic(cli):
+    """UTF-8 with BOM and CRLF, as `report --format csv`."""
+    _new(cli)
+    result = cli("list", "--format", "csv")
+    out = result.stdout_bytes
+    assert out.startswith("\ufeffid,".encode("utf-8"))
+    assert out.count(b"\r\n") == 2 and b"\n" not in out.replace(b"\r\n", b"")
+    assert "Не работает АБС" in out.decode("utf-8")

@@ -126,7 +126,7 @@ def test_list_orders_by_priority_then_arrival_IS_2(cli):
     assert ids == [unregistered, second, first, third]
     assert [t["id"] for t in json.loads(cli("list", "--json", "--priority", "3").stdout)] == [first, third]
     csv_out = cli("list", "--format", "csv", "--status", "new").stdout.splitlines()
-    assert csv_out[0].startswith("id,p,status,sla,due") and csv_out[1].startswith(unregistered)
+    assert csv_out[0].startswith("\ufeffid,p,status,sla,due") and csv_out[1].startswith(unregistered)
 
 
 def test_unverified_customer_is_flagged_or_refused_R_7_7(cli, desk):

@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, context, print_csv, print_json, print_table
+from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+from supportctl.cli.csvout import print_csv
 
 app = typer.Typer()
 
