@@ -129,7 +129,7 @@ def test_foreign_follow_up_quarantined_when_configured(desk, cli):
     out = ingest(desk, mail(subject="RE: [Заявка#T-0001] x", sender="evil@other.example", mid="<e@o>"))
     assert out.action == "quarantined" and desk.ticket_ids() == ["T-0001"]
     kept = list((desk.root / "quarantine").glob("*.eml"))
-    assert len(kept) == 1 and "not a contact" in kept[0].with_suffix(".txt").read_text()
+    assert len(kept) == 1 and "отправителя нет среди контактных лиц АКБ «Барьер»" in kept[0].with_suffix(".txt").read_text()
 
 
 def complete_ticket(cli, ticket_id="T-0001"):

@@ -126,14 +126,18 @@ def test_desk_template_overrides_the_built_in_one(desk, cli, smtp):
     assert body_of(msg).startswith("Срок: ") and "$0." in body_of(msg)
 
 
-def test_a_broken_desk_template_is_named(desk, cli):
+def test_a_broken_desk_template_is_named_and_the_ticket_is_still_made(desk, cli):
+    """The ticket is written before its mail: a mail that cannot be made is journaled and warned of."""
     configure_mail(desk.root)
     add_barrier(cli)
     folder = desk.root / "templates" / "ru"
     folder.mkdir(parents=True)
     (folder / "acknowledged.txt").write_text("Здравствуйте, ${nobody}!", encoding="utf-8")
     result = cli("new", "--subject", "x", "--email", "smirnova@barrier.ru", "--text", "y")
-    assert result.exit_code == 2 and "acknowledged.txt: unknown placeholder ${nobody}" in result.stderr
+    assert result.exit_code == 0 and result.stdout.strip() == "T-0001"
+    assert "acknowledged.txt: unknown placeholder ${nobody}" in result.stderr
+    journal = (desk.root / "journal" / "T-0001.yaml").read_text(encoding="utf-8")
+    assert "Письмо Заказчику не отправлено: " in journal and "unknown placeholder ${nobody}" in journal
 
 
 def test_a_display_name_looking_like_an_encoded_word_still_composes():

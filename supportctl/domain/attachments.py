@@ -41,12 +41,24 @@ def _plausible_bmp(head: bytes) -> bool:
 
 def refusal(name: str, head: bytes) -> str | None:
     """Why R-7.6 refuses this file, or None when it is accepted."""
-    kind = sniff(head)
-    if kind == "bmp":
+    found = refusal_kind(name, head)
+    if found is None:
+        return None
+    why, claimed, kind = found
+    if why == "bmp":
         return f"{name}: BMP images are accepted only packed in a ZIP or RAR archive (R-7.6)"
+    return f"{name}: the name says {claimed.upper()} but the content is {kind.upper()} (R-7.6)"
+
+
+def refusal_kind(name: str, head: bytes) -> tuple[str, str, str] | None:
+    """Why R-7.6 refuses this file as (``"bmp"`` or ``"mismatch"``, type the name claims, type of the
+    content), for texts in other words (the customer's mail); None when it is accepted."""
+    kind = sniff(head)
     claimed = IMAGE_EXTENSIONS.get(_extension(name))
+    if kind == "bmp":
+        return "bmp", claimed or "", kind
     if claimed and claimed != kind:
-        return f"{name}: the name says {claimed.upper()} but the content is {kind.upper()} (R-7.6)"
+        return "mismatch", claimed, kind
     return None
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from supportctl.domain.messages import unverified_reason
 from supportctl.domain.ticket import Contact
 
 
@@ -61,12 +62,18 @@ class Customer:
 
 @dataclass
 class Match:
-    """What the customer register says of a ticket's sender."""
+    """What the customer register says of a ticket's sender; when unverified, why, as a code
+    (unknown_customer, unknown_contact, contract_expired, contract_not_started) and its values."""
 
     customer: Customer | None
     contact: Contact | None
     verified: bool
-    reason: str | None
+    code: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def reason(self, lang: str = "ru") -> str | None:
+        """The reason in words, for the specialists (None when verified)."""
+        return unverified_reason(self.code, lang, **self.values) if self.code else None
 
 
 def match(customers: list[Customer], *, org: str | None, name: str | None, email: str | None,
@@ -75,17 +82,17 @@ def match(customers: list[Customer], *, org: str | None, name: str | None, email
     of a customer whose contract is valid on the day it was received."""
     customer = find_customer(customers, org=org, email=email)
     if customer is None:
-        who = org or email or "the sender"
-        return Match(None, None, False, f"{who} is not a customer in customers.yaml")
+        return Match(None, None, False, "unknown_customer", {"org": org, "email": email})
     contact = customer.find_contact(name=name, email=email)
     if contact is None:
-        return Match(customer, None, False,
-                     f"{name or email or 'the contact'} is not a registered contact of {customer.org}")
+        return Match(customer, None, False, "unknown_contact",
+                     {"org": customer.org, "name": name, "email": email})
     if not customer.contract_valid_on(on):
-        return Match(customer, contact, False,
-                     f"the contract {customer.contract or ''} of {customer.org} is not valid on {on.isoformat()}"
-                     .replace("  ", " "))
-    return Match(customer, contact, True, None)
+        expired = customer.valid_to is not None and customer.valid_to < on
+        return Match(customer, contact, False, "contract_expired" if expired else "contract_not_started",
+                     {"org": customer.org, "contract": customer.contract,
+                      "date": customer.valid_to if expired else customer.valid_from})
+    return Match(customer, contact, True)
 
 
 def find_customer(customers: list[Customer], *, org: str | None = None,

@@ -13,7 +13,7 @@ service that calls an operation refreshes them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, tzinfo
 
 from supportctl.domain import messages
 from supportctl.domain.journal import Entry
@@ -47,6 +47,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 
 HOLD_REASONS = tuple(messages.HOLD_REASONS)
 
+# what an action is called in "cannot … T-0007" when its name is not a verb
+ACTION_PHRASES = {"eta": "set the expected resolution of", "customer": "add a customer's message to",
+                  "priority": "change the priority of"}
+
 MIN_ANSWER_MINUTES = 30  # R-5.2
 
 
@@ -67,13 +71,13 @@ def check_move(ticket: Ticket, move: str) -> str:
 def check_action(ticket: Ticket, action: str) -> None:
     if ticket.status not in ACTIONS[action]:
         allowed = ", ".join(ACTIONS[action])
-        raise Refused(f"cannot {action} {ticket.id}: it is {ticket.status}",
+        raise Refused(f"cannot {ACTION_PHRASES.get(action, action)} {ticket.id}: it is {ticket.status}",
                       f"{action} is allowed when the ticket is {allowed}")
 
 
 def receive(ticket: Ticket, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
     data = {"subject": ticket.subject}
-    return [Entry(at, by, "received", messages.text("received", lang, channel=ticket.channel), data=data)]
+    return [Entry(at, by, "received", messages.text("received", lang, channel=messages.channel_text(ticket.channel, lang)), data=data)]
 
 
 def register(ticket: Ticket, priority: int, assignee: str | None, at: datetime, by: str,
@@ -203,11 +207,25 @@ def link(ticket: Ticket, other: str, at: datetime, by: str, lang: str = "ru",
 
 def set_eta(ticket: Ticket, eta_at: datetime, text: str, shown: str, at: datetime, by: str,
             lang: str = "ru") -> list[Entry]:
-    """R-6.7: the customer is told the expected resolution date and why."""
+    """R-6.7: the customer is told the expected resolution date and why; ``eta_at`` in the desk's zone,
+    ``shown`` as people read it (a date alone when it was given as one)."""
     check_action(ticket, "eta")
     _require_text(text, "expected-resolution notice")
+    if eta_at <= at:
+        raise InvalidValue(f"the expected resolution {shown} is not in the future",
+                           "give a later date, YYYY-MM-DD or YYYY-MM-DDTHH:MM (R-6.7)")
     ticket.eta = Eta(date=eta_at, text=text)
-    return [Entry(at, by, "eta", messages.text("eta", lang, date=shown, text=text), data={"date": eta_at.isoformat()})]
+    return [Entry(at, by, "eta", messages.text("eta", lang, date=shown, text=text),
+                  data={"date": eta_at.isoformat(timespec="seconds")})]
+
+
+def end_of_working_day(day: date, periods: tuple[tuple[int, int], ...], zone: tzinfo) -> datetime:
+    """R-6.7: an expected resolution given as a date means the close of that working day: the end of
+    the day's last working period (a day off: of a working day's), 18:00 for a calendar without closing."""
+    closing = periods[-1][1] if periods else 0
+    if not 0 < closing < 24 * 60:
+        closing = 18 * 60  # R-1.5
+    return datetime.combine(day, time(closing // 60, closing % 60), tzinfo=zone)
 
 
 def customer_message(ticket: Ticket, text: str, at: datetime, by: str, data: dict | None = None) -> list[Entry]:

@@ -26,7 +26,8 @@ HOLD_REASONS = {
 }
 
 _TEXTS = {
-    "received": {"ru": "Заявка получена ({channel}).", "en": "Ticket received ({channel})."},
+    "received": {"ru": "Заявка получена {channel}.", "en": "Ticket received {channel}."},
+    "imported": {"ru": "Заявка импортирована.", "en": "Imported."},
     "registered": {"ru": "Передано в ТП. Приоритет {priority}.",
                    "en": "Registered. Priority {priority}."},
     # the wording of the regulation's journal form (Appendix 1); the priority has its own column
@@ -49,6 +50,35 @@ _TEXTS = {
     "eta": {"ru": "Ожидаемый срок решения {date}: {text}", "en": "Expected resolution {date}: {text}"},
 }
 
+CHANNELS = {
+    # R-7.1: "Заявка получена по электронной почте."; another official channel is named as it is
+    "email": {"ru": "по электронной почте", "en": "by e-mail"},
+    "portal": {"ru": "через портал", "en": "through the portal"},
+    "phone": {"ru": "по телефону", "en": "by phone"},
+}
+
+# Why a ticket did not get its customer's level of service (R-7.7); customers.match gives the code.
+UNVERIFIED_REASONS = {
+    "unknown_customer": {"ru": "отправитель не найден среди Заказчиков",
+                         "en": "the sender is not a customer"},
+    "unknown_org": {"ru": "организации {org} нет среди Заказчиков", "en": "{org} is not a customer"},
+    "unknown_address": {"ru": "адрес {email} не относится ни к одному Заказчику",
+                        "en": "{email} does not belong to any customer"},
+    "unknown_contact": {"ru": "{who} нет среди контактных лиц Заказчика {org}",
+                        "en": "{who} is not a registered contact of {org}"},
+    "contract_expired": {"ru": "срок действия договора{contract} с {org} истёк {date}",
+                         "en": "the contract{contract} of {org} expired on {date}"},
+    "contract_not_started": {"ru": "договор{contract} с {org} действует только с {date}",
+                             "en": "the contract{contract} of {org} is valid only from {date}"},
+}
+
+_UNITS = {
+    # a duration as people write it: "24 ч", "30 мин", "5 дн." (the abbreviations need no plural)
+    "m": {"ru": ("{n} мин", "{n} мин"), "en": ("{n} minute", "{n} minutes")},
+    "h": {"ru": ("{n} ч", "{n} ч"), "en": ("{n} hour", "{n} hours")},
+    "d": {"ru": ("{n} дн.", "{n} дн."), "en": ("{n} day", "{n} days")},
+}
+
 
 def pick(catalog: dict[str, dict[str, str]], key: str, lang: str = "ru", **values: object) -> str:
     """One text of a catalog in ``lang`` (Russian when it has none), filled in."""
@@ -68,3 +98,37 @@ def hold_reason_text(reason: str, lang: str = "ru") -> str:
 
 def status_name(status: str, lang: str = "ru") -> str:
     return STATUS_NAMES.get(lang, STATUS_NAMES["ru"]).get(status, status)
+
+
+def channel_text(channel: str, lang: str = "ru") -> str:
+    """How a ticket arrived, to follow "Заявка получена": a channel without a name of its own in brackets."""
+    names = CHANNELS.get(channel)
+    return (names.get(lang) or names["ru"]) if names else f"({channel})"
+
+
+def duration_text(amount: int, unit: str, lang: str = "ru") -> str:
+    """``amount`` of ``unit`` ("m", "h", "d", as in 24h) for people: "24 ч" / "24 hours"."""
+    forms = _UNITS[unit].get(lang) or _UNITS[unit]["ru"]
+    return (forms[0] if amount == 1 else forms[1]).format(n=amount)
+
+
+def unverified_reason(code: str, lang: str = "ru", catalog: dict | None = None, **values: object) -> str:
+    """The text of a customers.match reason: by default the specialists' one (stored on the ticket, in the
+    desk's language); the mail channel passes its catalog of the same codes for the customer's words."""
+    catalog = UNVERIFIED_REASONS if catalog is None else catalog
+    values = dict(values)
+    if code == "unknown_customer" and values.get("org"):
+        code = "unknown_org"
+    elif code == "unknown_customer" and values.get("email"):
+        code = "unknown_address"
+    if "contract" in values:
+        values["contract"] = f" № {values['contract']}" if values["contract"] else ""
+    if "date" in values:
+        values["date"] = date_text(values["date"], lang)
+    values.setdefault("who", values.get("name") or values.get("email") or "—")
+    return pick(catalog, code, lang, **values)
+
+
+def date_text(day, lang: str = "ru") -> str:
+    """A calendar date as the language writes it: 30.06.2026 / 2026-06-30."""
+    return day.isoformat() if lang == "en" else day.strftime("%d.%m.%Y")

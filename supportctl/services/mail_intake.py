@@ -39,6 +39,7 @@ from supportctl.mail import classify, threads
 from supportctl.mail.parse import Incoming, Unreadable, content_id, parse
 from supportctl.mail.settings import MailSettings, mail_settings
 from supportctl.mail.state import MailState
+from supportctl.mail.texts import attachment_refusal, customer_reason
 from supportctl.mail.texts import text as mail_text
 from supportctl.services import notify, tickets
 from supportctl.services.context import Ctx
@@ -199,7 +200,7 @@ class Intake:
         def operation(t: Ticket) -> list[Entry]:
             entries = self._receive_into(t, mail, body, saved, refused, data)
             entries.insert(0, Entry(self.ctx.now, self.ctx.actor, "note",
-                                    mail_text("closed_followup", lang, policy=policy)))
+                                    mail_text(f"closed_followup_{policy}", lang)))
             if policy == "reopen" and t.status == "closed":
                 entries += lifecycle.reopen_closed(t, _first_lines(body), self.ctx.now, self._who(mail), lang)
             return entries
@@ -236,8 +237,10 @@ class Intake:
         if customer is not None:
             if customer.find_contact(email=sender) or sender.rpartition("@")[2] in customer.domains:
                 return None
-            return f"not a contact of {customer.org}"
-        return f"the ticket's contact is {ticket.contact.email or 'unknown'}"
+            return mail_text("foreign_not_contact", self.ctx.lang, org=customer.org)
+        if ticket.contact.email:
+            return mail_text("foreign_other_contact", self.ctx.lang, email=ticket.contact.email)
+        return mail_text("foreign_no_contact", self.ctx.lang)
 
     # -- new tickets ----------------------------------------------------------
 
@@ -255,30 +258,29 @@ class Intake:
             tickets.mutate(ctx, duplicate, note_duplicate)
             self.known.by_message_id[mail.message_id] = duplicate
             return Outcome(source, "duplicate", duplicate, "same sender, subject and text (IS-1)", mail.message_id)
-        if self.settings.unknown_sender == "refuse":
-            found = match(ctx.desk.customers(), org=None, name=mail.sender_name, email=mail.sender,
-                          on=received_at.astimezone(ctx.desk.tz).date())
-            if not found.verified:
-                return self._refuse(mail, source, found.reason or mail_text("unknown_sender", lang,
-                                                                              sender=mail.sender))
+        # R-7.7: by mail the address identifies the contact; a display name proves nothing
+        found = match(ctx.desk.customers(), org=None, name=None, email=mail.sender,
+                      on=received_at.astimezone(ctx.desk.tz).date())
+        if not found.verified and (self.settings.unknown_sender == "refuse" or ctx.desk.config.require_contract):
+            return self._refuse(mail, source, customer_reason(found.code, found.values, lang),
+                                found.reason("en"))
         saved, refused = self._prepare_attachments(mail)
         notice: dict = {"from_mail": True, "sender_name": mail.sender_name}
+        if not found.verified:
+            notice["unverified"] = (found.code, found.values)
         if refused:
             notice["refused_attachments"] = refused
         if previous:
             notice["previous"] = previous
         new = tickets.NewTicket(
             subject=subject or _first_lines(mail.text, 1, 120) or "—", text=mail.text,
-            # R-7.7: by mail the address identifies the contact; a display name proves nothing
             contact=Contact(email=mail.sender), channel="email",
             received_at=received_at, related=[previous] if previous else [], attachments=saved,
             message_id=mail.message_id, notice=notice)
-        try:
+        try:  # what the desk refuses now (an unofficial channel...) is quarantined by ingest()
             change = tickets.create(ctx, new)
-        except SupportError as exc:  # the desk refuses unverified customers (require_contract), R-7.7
+        finally:
             self._cleanup(saved)
-            return self._refuse(mail, source, exc.message)
-        self._cleanup(saved)
         ticket = change.ticket
         entries = [Entry(ctx.now, ctx.actor, "mail", extra_entry or f"{self._who(mail)}: {mail.subject}",
                          data=self._mail_data(mail, refused))]
@@ -305,11 +307,12 @@ class Intake:
                 return ticket_id
         return None
 
-    def _refuse(self, mail: Incoming, source: str, reason: str) -> Outcome:
+    def _refuse(self, mail: Incoming, source: str, reason: str, detail: str) -> Outcome:
+        """Refuse a new ticket: ``reason`` in the customer's words for the mail, ``detail`` for the run's report."""
         notify.refuse(self.ctx, to_addr=mail.sender, to_name=mail.sender_name or None, subject=mail.subject,
                       reason=reason, in_reply_to=mail.message_id)
         self._remember(mail.message_id, "refused")
-        return Outcome(source, "refused", None, reason, mail.message_id)
+        return Outcome(source, "refused", None, detail, mail.message_id)
 
     # -- attachments (R-7.6) ----------------------------------------------------
 
@@ -325,9 +328,9 @@ class Intake:
             if size > self.settings.attachment_limit or total + size > self.settings.message_limit:
                 limit = self.settings.attachment_limit if size > self.settings.attachment_limit \
                     else self.settings.message_limit
-                refused.append(mail_text("oversize", self.ctx.lang, name=name, limit=_size(limit)))
+                refused.append(mail_text("oversize", self.ctx.lang, name=name, limit=_size(limit, self.ctx.lang)))
                 continue
-            why = attachment_rules.refusal(name, part.data[:64])
+            why = attachment_refusal(name, part.data[:64], self.ctx.lang)
             if why:
                 refused.append(why)
                 continue
@@ -476,8 +479,9 @@ def _refused_detail(refused: list[str]) -> str:
     return f"{len(refused)} attachment(s) refused" if refused else ""
 
 
-def _size(n: int) -> str:
-    for unit, factor in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+def _size(n: int, lang: str = "ru") -> str:
+    *units, byte = mail_text("size_units", lang).split()
+    for unit, factor in zip(units, (1024 ** 3, 1024 ** 2, 1024)):
         if n >= factor:
-            return f"{n / factor:g} {unit}"
-    return f"{n} B"
+            return f"{n / factor:g} {unit}".replace(".", "," if lang == "ru" else ".")
+    return f"{n} {byte}"

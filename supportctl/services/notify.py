@@ -32,25 +32,61 @@ TICKET_EVENTS = ("acknowledged", "registered", "reply", "completed", "closed", "
                  "closed_followup")
 
 
+# events a person asks for by name (reply --via email, eta): when no mail goes, they are told why
+REQUESTED = ("reply", "eta")
+
+
 @dataclass
 class Sent:
     path: Path | None       # in the outbox (None once delivered)
     message_id: str
     delivered: bool
     error: str | None = None
+    failed: bool = False    # not even queued: the mail could not be made (e.g. a broken desk template)
+
+
+@dataclass
+class Notified:
+    sent: Sent | None
+    note: str | None = None  # for the person who acted (stderr): why the customer got no mail
 
 
 def ticket_event(ctx: Ctx, event: str, ticket: Ticket, **details: object) -> Sent | None:
     """Mail the ticket's contact about ``event``; None when there is nothing to mail or no one to mail it to."""
-    from supportctl.mail.compose import Outgoing, valid_address
+    return deliver(ctx, event, ticket, **details).sent
+
+
+def deliver(ctx: Ctx, event: str, ticket: Ticket, **details: object) -> Notified:
+    """``ticket_event`` with a note when the customer got nothing: the ticket has already changed, so a
+    mail that cannot be made is journaled («Письмо Заказчику не отправлено: …») instead of failing."""
+    from supportctl.errors import SupportError
+    from supportctl.mail.compose import valid_address
+
+    address = (ticket.contact.email or "").strip()
+    try:
+        settings = _settings(ctx)
+        if not settings.enabled:
+            return Notified(None, "no mail sent: mail.from is not set" if event in REQUESTED else None)
+        if event not in TICKET_EVENTS:
+            return Notified(None)
+        if not valid_address(address):
+            why = f"{address!r} is not a valid e-mail address" if address else "the ticket has no e-mail address"
+            return Notified(None, f"no mail sent: {why}" if event in REQUESTED else None)
+        if not _within_rate_limit(ctx, settings, event, address, ticket.id):
+            return Notified(None, "no mail sent: the auto-reply limit is reached" if event in REQUESTED else None)
+        return Notified(_mail_ticket(ctx, event, ticket, settings, address, details))
+    except (SupportError, OSError, ValueError) as exc:
+        error = str(exc)
+        entry = Entry(ctx.now, ctx.actor, "mail", _mail_text("mail_failed", ctx.lang, error=error),
+                      data={"event": event, "to": address, "failed": True, "error": error})
+        ctx.desk.append_journal(ticket.id, [entry])
+        return Notified(Sent(None, "", False, error, failed=True), f"the customer was not mailed: {error}")
+
+
+def _mail_ticket(ctx: Ctx, event: str, ticket: Ticket, settings, address: str, details: dict) -> Sent:
+    from supportctl.mail.compose import Outgoing
     from supportctl.mail.threads import new_message_id, tagged_subject
 
-    settings = _settings(ctx)
-    address = (ticket.contact.email or "").strip()
-    if not settings.enabled or event not in TICKET_EVENTS or not valid_address(address):
-        return None
-    if not _within_rate_limit(ctx, settings, event, address, ticket.id):
-        return None
     rendered = _render(ctx, event, settings, _ticket_values(ctx, ticket, settings, details))
     inbound = [m for m in ticket.message_ids if not _is_ours(m, settings)]
     out = Outgoing(
@@ -82,7 +118,7 @@ def refuse(ctx: Ctx, *, to_addr: str, to_name: str | None, subject: str, reason:
     if not _within_rate_limit(ctx, settings, "refused", to_addr, None):
         return None
     values = {**_common_values(ctx, settings), "subject": subject, "reason": reason, "id": "",
-              "contact_name": to_name or _mail_text("dear", ctx.lang)}
+              "contact_name": to_name or _mail_text("dear", ctx.lang), "greeting": _greeting(to_name, ctx.lang)}
     rendered = _render(ctx, "refused", settings, values)
     out = Outgoing(to_addr=to_addr, to_name=to_name, subject=rendered.subject or f"Re: {subject}",
                    body=rendered.body, message_id=new_message_id(settings.domain, None, "refused", ctx.now),
@@ -167,15 +203,19 @@ def _mail_text(key: str, lang: str, **values) -> str:
 
 
 def _when(ctx: Ctx, dt) -> str:
+    """«01.12.2026 14:01 (МСК)»: the desk's time and the zone's name (templates put no brackets around it)."""
+    from supportctl.domain.values import format_local
+    from supportctl.mail.texts import zone_label
+
     if dt is None:
         return "—"
-    local = dt.astimezone(ctx.desk.tz)
-    offset = local.strftime("%z")
-    return local.strftime("%d.%m.%Y %H:%M") + f" (UTC{offset[:3]}:{offset[3:]})"
+    return f"{format_local(dt, ctx.desk.tz)} ({zone_label(dt.astimezone(ctx.desk.tz), ctx.lang)})"
 
 
-def _duration(ctx: Ctx, target) -> str:
-    return _mail_text(f"unit_{target.unit}", ctx.lang, n=target.amount)
+def _greeting(name: str | None, lang: str) -> str:
+    from supportctl.mail.texts import greeting
+
+    return greeting(name, lang)
 
 
 def _common_values(ctx: Ctx, settings) -> dict:
@@ -191,26 +231,33 @@ def _ticket_values(ctx: Ctx, ticket: Ticket, settings, details: dict) -> dict:
     if details.get("previous"):
         notes.append(_mail_text("followup_of_closed", lang, other=details["previous"]))
     if not ticket.verified and details.get("from_mail"):
-        notes.append(_mail_text("unverified", lang))
+        from supportctl.mail.texts import unverified_note
+
+        code, values = details.get("unverified") or ("unknown_customer", {})
+        notes.append(unverified_note(code, values, lang))
     refused = details.get("refused_attachments") or []
     if refused:
         notes.append(_mail_text("refused_attachments", lang) + "\n" + "\n".join(f"- {why}" for why in refused))
     try:
-        autoclose_after = _duration(ctx, ctx.desk.sla.autoclose_after)
+        after = ctx.desk.sla.autoclose_after
+        autoclose_after = messages.duration_text(after.amount, after.unit, lang)
     except Exception:  # a broken sla section must not stop a notification; `check` reports it
-        autoclose_after = "24 h"
+        autoclose_after = messages.duration_text(24, "h", lang)
+    name = ticket.contact.name or details.get("sender_name")
     return {
         **_common_values(ctx, settings),
         "id": ticket.id,
         "subject": strip_tag(ticket.subject, settings.tag),
-        "contact_name": ticket.contact.name or details.get("sender_name") or _mail_text("dear", lang),
+        "contact_name": name or _mail_text("dear", lang),
+        "greeting": _greeting(name, lang),
         "org": ticket.org or "",
         "priority": ticket.priority or "—",
         "priority_text": _mail_text(f"priority_{ticket.priority}", lang) if ticket.priority else "",
         "status": messages.status_name(ticket.status, lang),
         "registration_due": _when(ctx, ticket.registration_due),
         "due": _when(ctx, ticket.due),
-        "eta_date": _when(ctx, ticket.eta.date) if ticket.eta else "—",
+        # set_eta passes the date as it told the journal (a date alone when given as one)
+        "eta_date": details.get("eta_shown") or (_when(ctx, ticket.eta.date) if ticket.eta else "—"),
         "autoclose_after": autoclose_after,
         "text": str(details.get("text") or "").strip(),
         "notes": ("\n" + "\n\n".join(notes) + "\n") if notes else "",

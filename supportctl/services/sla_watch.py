@@ -56,7 +56,8 @@ def autoclose(ctx: Ctx, dry_run: bool = False) -> list[Ticket]:
     candidates = due_for_autoclose(ctx)
     if dry_run:
         return candidates
-    after = str(ctx.desk.sla.autoclose_after)
+    target = ctx.desk.sla.autoclose_after
+    after = messages.duration_text(target.amount, target.unit, ctx.lang)
     closed: list[Ticket] = []
 
     def close_if_still_due(t: Ticket):

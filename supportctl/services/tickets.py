@@ -13,7 +13,7 @@ from supportctl.domain import attachments, ids, lifecycle
 from supportctl.domain.customers import match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
-from supportctl.domain.values import parse_instant
+from supportctl.domain.values import format_local, parse_date, parse_instant
 from supportctl.errors import InvalidValue, NotFound, Refused
 from supportctl.services import deadlines, notify
 from supportctl.services.context import Ctx
@@ -77,11 +77,11 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     found = match(desk.customers(), org=new.org, name=new.contact.name, email=new.contact.email,
                   on=received.astimezone(desk.tz).date())
     if not found.verified and desk.config.require_contract and not force:
-        raise Refused(f"ticket refused: {found.reason}",
+        raise Refused(f"ticket refused: {found.reason('en')}",
                       "register the customer with `supportctl customer`, or pass --force")
     ticket = Ticket(id="", subject=new.subject.strip(), text=new.text, channel=new.channel,
                     category=new.category, product=new.product, received_at=received)
-    _fill_customer(ticket, new, found)
+    _fill_customer(ticket, new, found, ctx.lang)
     notes: list[str] = []
     with desk.lock():
         for other in new.related:
@@ -104,11 +104,11 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         for other in new.related:
             _link_back(ctx, other, ticket.id)
     if ticket.channel == "email":
-        notify.ticket_event(ctx, "acknowledged", ticket, **new.notice)
+        notes += _notified(notify.deliver(ctx, "acknowledged", ticket, **new.notice))
     return Change(ticket, entries, notes)
 
 
-def _fill_customer(ticket: Ticket, new: NewTicket, found) -> None:
+def _fill_customer(ticket: Ticket, new: NewTicket, found, lang: str) -> None:
     ticket.org = found.customer.org if found.customer else new.org
     given = new.contact
     known = found.contact or Contact()
@@ -119,7 +119,7 @@ def _fill_customer(ticket: Ticket, new: NewTicket, found) -> None:
     elif found.customer:
         ticket.contract = found.customer.contract
     ticket.verified = found.verified
-    ticket.unverified_reason = found.reason
+    ticket.unverified_reason = found.reason(lang)
 
 
 def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
@@ -158,9 +158,13 @@ def mutate(ctx: Ctx, ticket_id: str, operation: Callable[[Ticket], list[Entry]],
         entries = operation(ticket)
         deadlines.refresh(ctx.desk, ticket)
         ctx.desk.save_change(ticket, entries)
-    if event:
-        notify.ticket_event(ctx, event, ticket, **event_ctx)
-    return Change(ticket, entries)
+    notes = _notified(notify.deliver(ctx, event, ticket, **event_ctx)) if event else []
+    return Change(ticket, entries, notes)
+
+
+def _notified(notified) -> list[str]:
+    """Why the customer got no mail, for the person who acted (the CLI prints it as a warning)."""
+    return [notified.note] if notified.note else []
 
 
 def register(ctx: Ctx, ticket_id: str, priority: int, assignee: str | None) -> Change:
@@ -228,8 +232,19 @@ def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
 
 
 def set_eta(ctx: Ctx, ticket_id: str, when: str, text: str) -> Change:
-    """R-6.7: tell the customer the expected resolution date and why."""
-    eta_at = parse_instant(when, ctx.desk.tz, end_of_day=False)
-    shown = eta_at.astimezone(ctx.desk.tz).strftime("%d.%m.%Y %H:%M")
+    """R-6.7: tell the customer the expected resolution date and why. A date alone means the close
+    of that working day in the regulation's calendar (18:00), and is shown as a date alone."""
+    tz = ctx.desk.tz
+    date_only = len(when.strip()) == 10  # YYYY-MM-DD
+    if date_only:
+        day = parse_date(when)
+        sla = ctx.desk.sla
+        calendar = sla.calendar(sla.policy_for(None).calendar)
+        periods = () if calendar.spec.always else (calendar.day_periods(day) or calendar.spec.workday_hours)
+        eta_at = lifecycle.end_of_working_day(day, periods, calendar.zone).astimezone(tz)
+        shown = format_local(eta_at, tz, "date")
+    else:
+        eta_at = parse_instant(when, tz).astimezone(tz)
+        shown = format_local(eta_at, tz)
     return mutate(ctx, ticket_id, lambda t: lifecycle.set_eta(t, eta_at, text, shown, ctx.now, ctx.actor, ctx.lang),
-                  "eta", text=text)
+                  "eta", text=text, eta_shown=shown if date_only else None)
