@@ -376,6 +376,27 @@ def test_dates_in_cells_and_header_in_the_one_local_style(sample):
     assert progress.startswith("23.11.26 10:00 \\ ")
 
 
+def test_units_and_numbers_in_the_reports_language_and_bare_in_csv(sample):
+    """People read «1 ч 30 мин» and «50,0 %» (en: 1 h 30 min, 50.0%); CSV keeps numbers a spreadsheet
+    computes with: dot decimals, no units or signs, minutes as integers under a heading that names them."""
+    desk, _ = sample
+    time_ru = run(desk, "time").stdout
+    assert "1 ч 30 мин" in time_ru and "45 мин" in time_ru and "1h30m" not in time_ru
+    assert "1 h 30 min" in run(desk, "time", "--lang", "en").stdout
+    for fmt in ("table", "markdown", "html"):
+        csat = run(desk, "csat", "--format", fmt).stdout
+        assert "50,0\u00a0%" in csat and "4,00" in csat and "50.0" not in csat, fmt
+    assert "50.0%" in run(desk, "csat", "--lang", "en").stdout
+    rows = list(csv.reader(io.StringIO(run(desk, "csat", "--format", "csv").stdout[1:])))
+    total = rows[rows.index(["Итого за период"]) + 2]
+    assert total[-2:] == ["4.00", "50.0"]
+    rows = list(csv.reader(io.StringIO(run(desk, "time", "--format", "csv").stdout[1:])))
+    entries = rows[rows.index(["Записи"]) + 1:]
+    assert "Учтено, мин" in entries[0] and ["90"] == [r[5] for r in entries[1:] if r[1].endswith("4")]
+    sla_rows = list(csv.reader(io.StringIO(run(desk, "sla", "--format", "csv").stdout[1:])))
+    assert "" in sla_rows[sla_rows.index(["По неделям"]) + 2] and "—" not in sla_rows[2]
+
+
 def test_markdown_escapes_pipes_in_cells(sample):
     desk, _ = sample
     text = run(desk, "journal", "--format", "markdown").stdout

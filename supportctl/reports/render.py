@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from supportctl.domain.values import format_local, format_minutes, iso
+from supportctl.domain.values import format_local, iso
 from supportctl.errors import InvalidValue
 from supportctl.reports.model import (
     DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, Chart, Column, Report, Section, pick,
@@ -33,26 +33,50 @@ def render(report: Report, fmt: str) -> str:
 
 # ---------------------------------------------------------------- values
 
-def cell(value: Any, column: Column, report: Report) -> str:
-    """A value as a person reads it."""
+def cell(value: Any, column: Column, report: Report, *, machine: bool = False) -> str:
+    """A value as a person reads it, in the report's language: Russian decimal comma and "50,0 %",
+    durations "1 ч 30 мин". ``machine`` (CSV): numbers bare with a dot (50.0, 1.5; minutes as an
+    integer), nothing for a missing number, so a spreadsheet computes with them."""
     if value is None or value == "":
         if column.blank:
             return pick(column.blank, report.lang)
-        return "—" if column.kind in NUMERIC_KINDS else ""
+        return "—" if column.kind in NUMERIC_KINDS and not machine else ""
     kind = column.kind
-    if kind == PCT:
-        return f"{value:.1f}%"
-    if kind == HOURS:
-        return f"{value / 60:.1f}"
+    if kind == INT or (kind == MINUTES and machine):
+        return str(int(value))
     if kind == MINUTES:
-        return format_minutes(value)
-    if kind == NUMBER:
-        return f"{value:.2f}"
+        return duration(value, report.lang)
     if kind == DATETIME:
         return format_local(value, report.scope.period.tz)
-    if kind == INT:
-        return str(int(value))
-    return str(value)
+    if kind == PCT:
+        number = f"{value:.1f}"
+    elif kind == HOURS:
+        number = f"{value / 60:.1f}"
+    elif kind == NUMBER:
+        number = f"{value:.2f}"
+    else:
+        return str(value)
+    if machine:
+        return number
+    if report.lang == "en":
+        return number + ("%" if kind == PCT else "")
+    return number.replace(".", ",") + ("\u00a0%" if kind == PCT else "")  # 50,0 % (no break before %)
+
+
+_UNITS = {"ru": ("ч", "мин"), "en": ("h", "min")}
+
+
+def duration(minutes: int, lang: str) -> str:
+    """'30 мин', '1 ч 05 мин' ('30 min', '1 h 05 min')."""
+    hours_unit, minutes_unit = _UNITS["en" if lang == "en" else "ru"]
+    sign = "−" if minutes < 0 else ""
+    h, m = divmod(abs(int(minutes)), 60)
+    return f"{sign}{h} {hours_unit} {m:02d} {minutes_unit}" if h else f"{sign}{m} {minutes_unit}"
+
+
+def csv_heading(column: Column, lang: str) -> str:
+    """A CSV heading names the unit its bare numbers are in, where the heading does not already."""
+    return column.title(lang) + (", " + _UNITS["en" if lang == "en" else "ru"][1] if column.kind == MINUTES else "")
 
 
 def json_value(value: Any, report: Report) -> Any:
@@ -74,8 +98,8 @@ def header_lines(report: Report) -> list[str]:
     return lines
 
 
-def _formatted(section: Section, report: Report) -> list[list[str]]:
-    return [[cell(row.get(c.key), c, report) for c in section.columns] for row in section.rows]
+def _formatted(section: Section, report: Report, *, machine: bool = False) -> list[list[str]]:
+    return [[cell(row.get(c.key), c, report, machine=machine) for c in section.columns] for row in section.rows]
 
 
 # ---------------------------------------------------------------- formats
@@ -136,8 +160,8 @@ def to_csv(report: Report) -> str:
             if n:
                 writer.writerow([])
             writer.writerow([report.text(section.title or report.title)])
-        writer.writerow([c.title(report.lang) for c in section.columns])
-        writer.writerows(_formatted(section, report))
+        writer.writerow([csv_heading(c, report.lang) for c in section.columns])
+        writer.writerows(_formatted(section, report, machine=True))
     return BOM + buffer.getvalue()
 
 
