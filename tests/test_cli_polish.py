@@ -86,3 +86,22 @@ def test_list_csv_opens_in_excel_with_cyrillic(cli):
     assert out.startswith("\ufeffid,".encode("utf-8"))
     assert out.count(b"\r\n") == 2 and b"\n" not in out.replace(b"\r\n", b"")
     assert "Не работает АБС" in out.decode("utf-8")
+
+
+def test_list_refuses_json_with_csv(cli):
+    _new(cli)
+    result = cli("list", "--json", "--format", "csv")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--json and --format csv contradict each other" in result.stderr
+
+
+def test_report_takes_json_as_format_json(cli):
+    """Every command that shows takes --json (README); for reports it is --format json."""
+    import json
+
+    _new(cli)
+    as_flag = cli("report", "journal", "--json")
+    assert as_flag.exit_code == 0, as_flag.output
+    assert json.loads(as_flag.stdout) == json.loads(cli("report", "journal", "--format", "json").stdout)
+    both = cli("report", "sla", "--json", "--format", "csv")
+    assert both.exit_code == 2 and "contradict" in both.stderr

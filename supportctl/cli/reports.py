@@ -22,7 +22,26 @@ LAST_WEEK = typer.Option(False, "--last-week", help="The ISO week before the cur
 MONTH = typer.Option(None, "--month", metavar="YYYY-MM", help="That calendar month.")
 ORG = typer.Option(None, "--org", help="Only this organisation.")
 ASSIGNEE = typer.Option(None, "--assignee", help="Only this specialist.")
-FORMAT = typer.Option("table", "--format", "-f", help="table, markdown, csv (UTF-8 with BOM), json or html.")
+
+
+def _json_flag(ctx: typer.Context, value: bool) -> bool:
+    if value:
+        ctx.meta["supportctl.report_json"] = True
+    return value
+
+
+def _format(ctx: typer.Context, value: str) -> str:
+    """--json is --format json; given with another --format they contradict each other."""
+    if ctx.meta.get("supportctl.report_json"):
+        if value not in ("table", "json"):
+            raise typer.BadParameter(f"--json and --format {value} contradict each other; give one of them")
+        return "json"
+    return value
+
+
+JSON = typer.Option(False, "--json", is_eager=True, callback=_json_flag, help="The same as --format json.")
+FORMAT = typer.Option("table", "--format", "-f", callback=_format,
+                      help="table, markdown, csv (UTF-8 with BOM), json or html.")
 LANG = typer.Option(None, "--lang", help="ru or en; default: the desk's language (ru).")
 OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
 
@@ -56,7 +75,7 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
 @command(app, "journal", bulk=True)
 def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
             week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-            org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+            org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """The register of tickets received in the period, in the form of Appendix 1 (A-1)."""
     _run("journal", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
@@ -66,7 +85,7 @@ def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: boo
 @command(app, "sla", bulk=True)
 def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
         week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-        org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+        org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
         lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """SLA compliance of the tickets received in the period: by week, priority and customer (R-6)."""
     _run("sla", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
@@ -76,7 +95,7 @@ def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = 
 @command(app, "workload", bulk=True)
 def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
              week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-             org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+             org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
              lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """Per assignee: open, waiting, at risk and breached now; received and completed in the period."""
     _run("workload", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
@@ -86,7 +105,7 @@ def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bo
 @command(app, "time", bulk=True)
 def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
                    week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-                   org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+                   org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
                    lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """Time accounted in the period per customer/contract and per specialist (R-5.2)."""
     _run("time", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
@@ -96,7 +115,7 @@ def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_ti
 @command(app, "csat", bulk=True)
 def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
          week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-         org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+         org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
          lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """Ratings 1-5 of the tickets closed in the period (A-2): per customer and per assignee."""
     _run("csat", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
@@ -107,7 +126,7 @@ def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool =
 def customer(customer_org: str = typer.Argument(..., metavar="ORG"),
              first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
              week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-             assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+             assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
              lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
     """One customer's tickets, statuses and correspondence (IS-4), fit to send to that customer."""
     _run("customer", first, last, all_time, customer_org, assignee, fmt, lang, output, week=week, last_week=last_week,

@@ -106,6 +106,8 @@ def list_tickets(
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
+    if as_json and fmt != "json" and fmt != "table":
+        raise InvalidValue(f"--json and --format {fmt} contradict each other", "give one of them")
     statuses: list[str] = []
     for s in status:
         if s == "active":
