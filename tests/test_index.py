@@ -75,14 +75,14 @@ def test_hand_edit_of_same_size_within_the_same_tick_is_seen(desk):
     """A racy file (modified within RACY_NS of being indexed) is re-read on the next run."""
     _make(desk, 2)
     path = desk.ticket_path("T-0002")
-    assert [t.status for t in _served(desk) if t.id == "T-0002"] == ["open"]
+    assert [t.subject for t in _served(desk) if t.id == "T-0002"] == ["Сбой 1"]
     stat = path.stat()
-    text = path.read_text(encoding="utf-8").replace("status: open", "status: wait")
+    text = path.read_text(encoding="utf-8").replace("Сбой 1", "Сбой X")
     with open(path, "r+", encoding="utf-8") as f:  # in place: same inode, same size
         f.write(text)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and even the same mtime
     assert path.stat().st_size == stat.st_size and path.stat().st_ino == stat.st_ino
-    assert [t.status for t in _served(desk) if t.id == "T-0002"] == ["wait"]
+    assert [t.subject for t in _served(desk) if t.id == "T-0002"] == ["Сбой X"]
 
 
 def test_a_file_deleted_behind_the_index_is_gone_and_show_says_so(desk, cli):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
 from supportctl.cli.app import app
 from supportctl.domain import ids
 from supportctl.errors import InvalidValue
+from supportctl.services.check import check_desk
 
 NOW = "2025-12-01T10:00:00+03:00"
 
@@ -103,3 +106,30 @@ def test_r45_a_journal_text_that_cannot_be_encoded_fails_before_the_ticket_is_wr
     with pytest.raises(UnicodeEncodeError):
         tickets.reply(ctx, first, "Ответ \udcff", 30, "phone")
     assert (desk.ticket_path(first).read_bytes(), desk.journal_path(first).read_bytes()) == before
+
+
+# -- B2/B3: a hand-edited ticket file is checked once, in the codec -------------------------------
+
+@pytest.mark.parametrize("edit, field", [
+    (("contact:", "contact: Иванов\nold_contact:"), "contact"),
+    (("priority: 3", "priority: 7"), "priority 7"),
+    (("status: open", "status: bogus"), "status 'bogus'"),
+    (("priority: 3", "priority: '3'"), "priority '3'"),
+    (("related: []", "related: T-0001"), "related"),
+])
+def test_r62_a_hand_edited_ticket_with_a_wrong_value_is_named_not_a_traceback(run, desk, edit, field):
+    first = _registered(run)
+    second = _registered(run)
+    path = desk.ticket_path(first)
+    text = path.read_text(encoding="utf-8")
+    assert edit[0] in text
+    path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    shown = run("show", first)
+    assert shown.exit_code == 2 and shown.output.count("\n") == 1
+    assert "invalid ticket" in shown.output and field in shown.output
+    listed = run("list", "--json")
+    assert listed.exit_code == 0 and f"skipped {path}" in listed.stderr
+    assert [t["id"] for t in json.loads(listed.stdout)] == [second]
+    report = run("report", "sla", "--from", "2025-12-01", "--to", "2025-12-31")
+    assert report.exit_code == 0 and "skipped" in report.stderr
+    assert any(field in str(p) for p in check_desk(desk))

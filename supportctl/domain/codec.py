@@ -6,7 +6,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from supportctl.domain.journal import Entry
-from supportctl.domain.ticket import SCHEMA_VERSION, Contact, Eta, Pause, Ticket
+from supportctl.domain.lifecycle import STATUSES
+from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, Ticket
 from supportctl.domain.values import iso, load_instant
 
 _INSTANTS = ("received_at", "registered_at", "registration_due", "due", "completed_at", "closed_at")
@@ -52,18 +53,23 @@ def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
 
 
 def ticket_from_dict(d: dict[str, Any]) -> Ticket:
-    """Raises KeyError/ValueError/TypeError on a malformed mapping; callers name the file."""
+    """Raises KeyError/ValueError/TypeError on a malformed mapping; callers name the file.
+
+    The one check of a ticket's shape and values (files, the index, `import` and `check` rely
+    on it): the rest of the code may take a Ticket's fields at their word.
+    """
     if not isinstance(d, dict):
         raise TypeError("a ticket must be a mapping of fields")
     schema = d.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION:
         raise ValueError(f"schema version {schema!r} is not supported (this supportctl reads {SCHEMA_VERSION})")
+    _check_shape(d)
     eta = d.get("eta")
     priority = d.get("priority")
     return Ticket(
         id=str(d["id"]),
         status=str(d.get("status") or "new"),
-        priority=int(priority) if priority is not None else None,
+        priority=priority,
         subject=str(d.get("subject") or ""),
         text=str(d.get("text") or ""),
         org=_opt(d.get("org")),
@@ -77,7 +83,7 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         product=_opt(d.get("product")),
         assignee=_opt(d.get("assignee")),
         hold_reason=_opt(d.get("hold_reason")),
-        rating=int(d["rating"]) if d.get("rating") is not None else None,
+        rating=d.get("rating"),
         spent_minutes=int(d.get("spent_minutes") or 0),
         eta=Eta(load_instant(eta["date"]), str(eta.get("text") or "")) if eta else None,
         pauses=[Pause(load_instant(p["start"]), load_instant(p.get("end")), str(p.get("reason") or ""))
@@ -87,6 +93,45 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         message_ids=[str(x) for x in d.get("message_ids") or []],
         **{k: load_instant(d.get(k)) for k in _INSTANTS},
     )
+
+
+_SCALARS = ("id", "subject", "text", "org", "contract", "plan", "unverified_reason", "channel", "category",
+            "product", "assignee", "hold_reason", *_INSTANTS)
+_LISTS = ("related", "attachments", "message_ids", "pauses")
+
+
+def _check_shape(d: dict[str, Any]) -> None:
+    """ValueError naming the field whose value a hand edit (or an import line) got wrong."""
+    def wrong(key: str, what: str) -> ValueError:
+        return ValueError(f"{key}: {what}, not {d[key]!r}")
+
+    for key in _SCALARS:
+        if isinstance(d.get(key), (dict, list, bool)):
+            raise wrong(key, "expected a single value")
+    if d.get("status") not in (None, "", *STATUSES):
+        raise ValueError(f"unknown status {d['status']!r} (one of {', '.join(STATUSES)})")
+    for key, allowed in (("priority", PRIORITIES), ("rating", range(1, 6))):
+        value = d.get(key)
+        if value is not None and (type(value) is not int or value not in allowed):
+            raise ValueError(f"invalid {key} {value!r} ({allowed[0]} to {allowed[-1]}, or none)")
+    spent = d.get("spent_minutes")
+    if spent is not None and (type(spent) is not int or spent < 0):
+        raise wrong("spent_minutes", "expected a whole number of minutes")
+    if not isinstance(d.get("verified", True), bool):
+        raise wrong("verified", "expected true or false")
+    contact = d.get("contact")
+    if contact is not None and not (isinstance(contact, dict)
+                                    and all(not isinstance(v, (dict, list)) for v in contact.values())):
+        raise wrong("contact", "expected name, position, phone and email fields")
+    for key in _LISTS:
+        value = d.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(x, dict) if key == "pauses" else
+                                              not isinstance(x, (dict, list)) for x in value)):
+            raise wrong(key, "expected a list" + (" of start/end/reason fields" if key == "pauses" else " of values"))
+    eta = d.get("eta")
+    if eta is not None and not (isinstance(eta, dict) and "date" in eta):
+        raise wrong("eta", "expected date and text fields")
 
 
 def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:

@@ -10,7 +10,6 @@ from pathlib import Path
 from supportctl.desk.config import CONFIG_FILE
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
-from supportctl.domain.lifecycle import STATUSES
 from supportctl.errors import SupportError
 
 
@@ -48,10 +47,6 @@ def check_desk(desk: Desk) -> list[Problem]:
         if number in seen:
             problems.append(Problem(path, f"the ID {item.id} is used twice (also {seen[number]})"))
         seen[number] = path
-        if item.status not in STATUSES:
-            problems.append(Problem(path, f"unknown status {item.status!r}"))
-        if item.priority is not None and item.priority not in (1, 2, 3, 4):
-            problems.append(Problem(path, f"invalid priority {item.priority!r}"))
         if item.status != "new" and item.priority is None:
             problems.append(Problem(path, f"status {item.status} but no priority (never registered)"))
         for other in item.related:

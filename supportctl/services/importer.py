@@ -16,7 +16,6 @@ from supportctl.desk import journal as journal_file
 from supportctl.domain import ids
 from supportctl.domain.codec import entry_from_dict, ticket_from_dict
 from supportctl.domain.journal import Entry
-from supportctl.domain.lifecycle import STATUSES
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import InvalidValue, Refused
 from supportctl.services import deadlines
@@ -50,10 +49,6 @@ def parse_line(line: str, where: str) -> Parsed:
         ticket = ticket_from_dict(fields)
     except (ValueError, KeyError, TypeError, InvalidValue) as exc:
         raise InvalidValue(f"{where}: {exc}", _NOT_IMPORTED) from None
-    if ticket.status not in STATUSES:
-        raise InvalidValue(f"{where}: unknown status {ticket.status!r}", _NOT_IMPORTED)
-    if ticket.priority is not None and ticket.priority not in (1, 2, 3, 4):
-        raise InvalidValue(f"{where}: invalid priority {ticket.priority!r}", _NOT_IMPORTED)
     if ticket.received_at is None:
         raise InvalidValue(f"{where}: received_at is required", _NOT_IMPORTED)
     return Parsed(ticket, history)
