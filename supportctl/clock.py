@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+from supportctl.domain.values import check_year
 from supportctl.errors import InvalidValue
 
 ENV_NOW = "SUPPORTCTL_NOW"
@@ -23,4 +24,5 @@ def now(environ: dict[str, str] | None = None) -> datetime:
                            "use e.g. 2026-11-24T10:00:00+03:00") from None
     if parsed.tzinfo is None:
         raise InvalidValue(f"{ENV_NOW}={value!r} has no UTC offset", "add one, e.g. +03:00")
+    check_year(parsed, f"{ENV_NOW}={value}")
     return parsed

@@ -133,3 +133,34 @@ def test_r62_a_hand_edited_ticket_with_a_wrong_value_is_named_not_a_traceback(ru
     report = run("report", "sla", "--from", "2025-12-01", "--to", "2025-12-31")
     assert report.exit_code == 0 and "skipped" in report.stderr
     assert any(field in str(p) for p in check_desk(desk))
+
+
+# -- B4: dates at the calendar's edge; the last-resort handler -------------------------------
+
+@pytest.mark.parametrize("args, env", [
+    (("report", "sla", "--to", "9999-12-31"), {}),
+    (("list",), {"SUPPORTCTL_NOW": "9999-12-31T23:00+00:00"}),
+    (("new", "--subject", "s", "--text", "t", "--channel", "portal", "--received", "9999-12-31T20:00+03:00"), {}),
+    (("new", "--subject", "s", "--text", "t", "--channel", "portal", "--received", "0001-01-01"), {}),
+])
+def test_r72_dates_out_of_the_calendars_range_are_refused_in_one_line(run, desk, args, env):
+    result = run(*args, env=env)
+    assert result.exit_code == 2, result.output
+    assert "out of range" in result.stderr and result.stderr.count("\n") == 1
+    assert desk.ticket_ids() == []
+
+
+def test_an_unexpected_exception_is_one_line_exit_3_and_a_traceback_with_debug(run, desk, monkeypatch):
+    from supportctl.services import query
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("division\nby zero")
+
+    monkeypatch.setattr(query, "find", broken)
+    result = run("list")
+    assert result.exit_code == 3
+    assert result.stderr == ("supportctl: internal error: ZeroDivisionError: division by zero "
+                             "(this is a bug; set SUPPORTCTL_DEBUG=1 for the traceback)\n")
+    debug = CliRunner().invoke(app, ["list"], env={"SUPPORTCTL_DESK": str(desk.root), "SUPPORTCTL_DEBUG": "1"})
+    assert isinstance(debug.exception, ZeroDivisionError)
+    assert run("show", "--help").exit_code == 0  # typer's own exits pass through

@@ -18,6 +18,8 @@ import typer
 
 from supportctl.errors import SupportError
 
+ENV_DEBUG = "SUPPORTCTL_DEBUG"
+
 
 @dataclass
 class Invocation:
@@ -73,6 +75,13 @@ def handle_errors(fn: Callable) -> Callable:
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
             fail(f"cannot access{where}: {exc.strerror or exc}", 2)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exits and usage errors
+            raise
+        except Exception as exc:  # the last resort: a bug, still one line (exit 3, README "Exit codes")
+            if os.environ.get(ENV_DEBUG):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                 f"(this is a bug; set {ENV_DEBUG}=1 for the traceback)", 3)
 
     return wrapper
 

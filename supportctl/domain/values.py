@@ -48,6 +48,17 @@ def parse_rating(value: object) -> int:
     return r
 
 
+# The years a date a person gives may name: the calendar's arithmetic (time zones, working days
+# ahead, a period's end + 1 day) overflows at year 9999, and no help desk plans past 2200.
+YEARS = range(1970, 2201)
+
+
+def check_year(value: date, text: object) -> None:
+    if value.year not in YEARS:
+        raise InvalidValue(f"date {str(text).strip()!r} is out of range",
+                           f"give a year from {YEARS[0]} to {YEARS[-1]}")
+
+
 def parse_instant(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     """ISO 8601 date or date-time; without an offset it is read in the desk's zone."""
     s = str(text).strip()
@@ -55,19 +66,23 @@ def parse_instant(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetim
         if len(s) == 10:
             d = date.fromisoformat(s)
             t = time(23, 59, 59) if end_of_day else time(0, 0)
-            return datetime.combine(d, t, tzinfo=tz)
-        dt = datetime.fromisoformat(s.replace(" ", "T", 1))
+            dt = datetime.combine(d, t, tzinfo=tz)
+        else:
+            dt = datetime.fromisoformat(s.replace(" ", "T", 1))
     except ValueError:
         raise InvalidValue(f"invalid date {text!r}",
                            "use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+03:00]") from None
+    check_year(dt, text)
     return dt if dt.tzinfo else dt.replace(tzinfo=tz)
 
 
 def parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(str(text).strip())
+        d = date.fromisoformat(str(text).strip())
     except ValueError:
         raise InvalidValue(f"invalid date {text!r}", "use YYYY-MM-DD") from None
+    check_year(d, text)
+    return d
 
 
 def iso(dt: datetime | None, tz: tzinfo) -> str | None:
