@@ -105,3 +105,42 @@ def test_report_takes_json_as_format_json(cli):
     assert json.loads(as_flag.stdout) == json.loads(cli("report", "journal", "--format", "json").stdout)
     both = cli("report", "sla", "--json", "--format", "csv")
     assert both.exit_code == 2 and "contradict" in both.stderr
+
+
+def test_priority_resume_reopen_print_the_new_due_R_6_1(cli):
+    t = _new(cli)
+    cli("register", t, "--priority", "1")
+    assert cli("priority", t, "2", "--reason", "работает частично").stdout == f"{t}: priority 2, due 01.12.2025 18:00\n"
+    cli("hold", t, "--reason", "need-info", now="2025-12-01T11:00:00+03:00")
+    resumed = cli("resume", t, now="2025-12-01T12:00:00+03:00").stdout
+    assert resumed == f"{t}: open, SLA clock running, due 02.12.2025 10:00\n"
+    cli("complete", t, "готово", now="2025-12-01T13:00:00+03:00")
+    reopened = cli("reopen", t, "--reason", "повторилось", now="2025-12-01T14:00:00+03:00").stdout
+    assert reopened == f"{t}: reopened, SLA clock continues, due 02.12.2025 11:00\n"
+
+
+def test_register_warns_when_late_R_6_6(cli):
+    t = _new(cli)  # received 10:00, registration due 13:00
+    late = cli("register", t, "--priority", "3", now="2025-12-01T14:20:00+03:00")
+    assert late.exit_code == 0
+    assert "supportctl: warning: registered 1h20m after the 3-hour registration deadline" in late.stderr
+    in_time = cli("register", _new(cli), "--priority", "3", now="2025-12-01T10:30:00+03:00")
+    assert "warning" not in in_time.stderr
+
+
+def test_lowering_a_breached_priority_warns(cli):
+    t = _new(cli)
+    cli("register", t, "--priority", "1")  # due 14:00
+    lowered = cli("priority", t, "3", "--reason", "не срочно", now="2025-12-01T15:00:00+03:00")
+    assert lowered.exit_code == 0
+    assert f"{t} was breached at 01.12.2025 14:00 under priority 1" in lowered.stderr
+    raised = cli("priority", t, "1", "--reason", "срочно", now="2025-12-01T15:30:00+03:00")
+    assert "breached" not in raised.stderr
+
+
+def test_show_prints_the_registration_deadline_R_6_6(cli):
+    t = _new(cli)
+    assert "registration due: 01.12.2025 13:00  on_track" in cli("show", t).stdout
+    cli("register", t, "--priority", "2", now="2025-12-01T11:00:00+03:00")
+    assert "registration due: 01.12.2025 13:00  met" in cli("show", t).stdout
+    assert "registration (R-6.6, 3 working hours) for new tickets" in " ".join(cli("list", "--help").stdout.split())

@@ -15,11 +15,18 @@ app = typer.Typer()
 TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the text from this file (UTF-8).")
 
 
-def _done(change, what: str, warning: str | None = None) -> None:
-    for line in [*change.notes, warning]:
+def _done(change, what: str, *warnings: str | None) -> None:
+    for line in [*change.notes, *warnings]:
         if line:
             typer.echo(f"supportctl: {line}", err=True)
     typer.echo(f"{change.ticket.id}: {what}")
+
+
+def _due(ctx, change) -> str:
+    """', due 02.12.2026 16:00': the resolution deadline after a change that moved it."""
+    from supportctl.domain.values import format_local
+
+    return f", due {format_local(change.ticket.due, ctx.desk.tz)}" if change.ticket.due else ""
 
 
 @command(app, "new")
@@ -85,12 +92,13 @@ def register(
     """Register a new ticket: set its priority and deadline; the customer is told (R-6.6)."""
     from supportctl.domain.values import format_local, parse_priority
     from supportctl.services import tickets
-    from supportctl.services.deadlines import calendar_warning
+    from supportctl.services.deadlines import calendar_warning, late_registration
 
     ctx = context()
     change = tickets.register(ctx, ticket_id, parse_priority(priority), assignee)
     due = format_local(change.ticket.due, ctx.desk.tz) or "—"
-    _done(change, f"registered, priority {change.ticket.priority}, due {due}", calendar_warning(ctx.desk, change.ticket))
+    _done(change, f"registered, priority {change.ticket.priority}, due {due}",
+          late_registration(ctx.desk, change.ticket, ctx.now), calendar_warning(ctx.desk, change.ticket))
 
 
 @command(app, "assign")
@@ -111,11 +119,14 @@ def priority(
     """Change the priority; the deadline is recomputed from the receipt (R-6.1)."""
     from supportctl.domain.values import parse_priority
     from supportctl.services import tickets
-    from supportctl.services.deadlines import calendar_warning
+    from supportctl.services.deadlines import breach_kept, calendar_warning
 
     ctx = context()
-    change = tickets.change_priority(ctx, ticket_id, parse_priority(new_priority), reason)
-    _done(change, f"priority {change.ticket.priority}", calendar_warning(ctx.desk, change.ticket))
+    wanted = parse_priority(new_priority)
+    kept = breach_kept(ctx.desk, ctx.desk.load_ticket(ticket_id), wanted, ctx.now)
+    change = tickets.change_priority(ctx, ticket_id, wanted, reason)
+    _done(change, f"priority {change.ticket.priority}{_due(ctx, change)}", kept,
+          calendar_warning(ctx.desk, change.ticket))
 
 
 @command(app, "note")
@@ -170,7 +181,9 @@ def resume(ticket_id: str = typer.Argument(..., metavar="ID"),
     """Resume work on a waiting ticket; its clock runs again."""
     from supportctl.services import tickets
 
-    _done(tickets.resume(context(), ticket_id, _optional_text(text, text_file)), "open, SLA clock running")
+    ctx = context()
+    change = tickets.resume(ctx, ticket_id, _optional_text(text, text_file))
+    _done(change, f"open, SLA clock running{_due(ctx, change)}")
 
 
 @command(app, "complete")
@@ -206,7 +219,9 @@ def reopen(ticket_id: str = typer.Argument(..., metavar="ID"),
     """Reopen a completed ticket: the customer disagrees with reasons (R-4.8)."""
     from supportctl.services import tickets
 
-    _done(tickets.reopen(context(), ticket_id, reason), "reopened, SLA clock continues")
+    ctx = context()
+    change = tickets.reopen(ctx, ticket_id, reason)
+    _done(change, f"reopened, SLA clock continues{_due(ctx, change)}")
 
 
 @command(app, "link")

@@ -24,6 +24,7 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         print_json(view)
         return
     tz = ctx.desk.tz
+    registration = view["sla"]["registration"]
 
     def when(iso_text: str | None) -> str:
         return format_local(iso_text, tz) or "—"
@@ -41,6 +42,7 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"assignee:   {view['assignee'] or '—'}",
         f"received:   {when(view['received_at'])}",
         f"registered: {when(view['registered_at'])}",
+        f"registration due: {when(view['registration_due'])}  {registration['state'] if registration else '—'}",
         f"due:        {when(view['due'])}  sla: {view['sla_state'] or '—'}",
     ]
     if view["eta"]:
@@ -97,7 +99,11 @@ def list_tickets(
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
     as_json: bool = JsonOption,
 ) -> None:
-    """List the tickets not yet closed (or as filtered) by priority, then first in first out (IS-2, R-4.5)."""
+    """List the tickets not yet closed (or as filtered) by priority, then first in first out (IS-2, R-4.5).
+
+    The due column is the deadline that runs now: registration (R-6.6, 3 working hours) for new
+    tickets, resolution (R-6.2-6.5) once registered.
+    """
     from supportctl.domain.lifecycle import STATUSES
     from supportctl.domain.values import format_local, parse_instant, parse_priority
     from supportctl.errors import InvalidValue

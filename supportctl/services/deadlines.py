@@ -24,3 +24,36 @@ def calendar_warning(desk: Desk, ticket: Ticket) -> str | None:
         return None
     return (f"warning: {ticket.id} is due in {year}, whose transferred days off are not known yet; "
             "add them as extra_holidays/extra_workdays when they are decreed")
+
+
+def _target_words(target: str) -> str:
+    """'3h' → '3-hour', '90m' → '90-minute', '5d' → '5-day'."""
+    unit = {"m": "minute", "h": "hour", "d": "day"}.get(target[-1:], "")
+    return f"{target[:-1]}-{unit}" if unit else target
+
+
+def late_registration(desk: Desk, ticket: Ticket, now) -> str | None:
+    """R-6.6: how late a registration came, in working time; None when in time."""
+    from supportctl.domain.values import format_minutes
+    from supportctl.services.views import sla_of
+
+    timer = sla_of(desk, ticket, now).registration
+    if timer is None or timer.state != "missed":
+        return None
+    late = -timer.to_dict()["remaining_minutes"]
+    return (f"warning: registered {format_minutes(late)} after the {_target_words(timer.target)} "
+            "registration deadline (R-6.6)")
+
+
+def breach_kept(desk: Desk, before: Ticket, new_priority: int, now) -> str | None:
+    """Lowering the priority of a breached ticket moves its deadline, not the breach that happened."""
+    from supportctl.domain.values import format_local
+    from supportctl.services.views import sla_of
+
+    if before.priority is None or new_priority <= before.priority:
+        return None
+    timer = sla_of(desk, before, now).resolution
+    if timer is None or timer.state not in ("breached", "missed"):
+        return None
+    return (f"warning: {before.id} was breached at {format_local(timer.deadline, desk.tz)} "
+            f"under priority {before.priority}; the lower priority does not undo that")
