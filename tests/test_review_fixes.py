@@ -164,3 +164,15 @@ def test_an_unexpected_exception_is_one_line_exit_3_and_a_traceback_with_debug(r
     debug = CliRunner().invoke(app, ["list"], env={"SUPPORTCTL_DESK": str(desk.root), "SUPPORTCTL_DEBUG": "1"})
     assert isinstance(debug.exception, ZeroDivisionError)
     assert run("show", "--help").exit_code == 0  # typer's own exits pass through
+
+
+# -- B16: overdue and autoclose warn of the files they skip (R-6.2, R-4.9) ------------------------
+
+@pytest.mark.parametrize("command", [("overdue",), ("autoclose", "--dry-run"), ("autoclose",)])
+def test_r62_overdue_and_autoclose_name_the_damaged_files_they_skip(run, desk, command):
+    first = _new(run)
+    path = desk.ticket_path(first)
+    path.write_text(path.read_text(encoding="utf-8").replace("status: new", "status: bogus"), encoding="utf-8")
+    result = run(*command)
+    assert result.exit_code in (0, 1)
+    assert f"supportctl: warning: skipped {path}" in result.stderr

@@ -42,6 +42,11 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
             typer.echo(f"{'':13} paused {_when(p['start'], tz)} → {_when(p['end'], tz) if p['end'] else 'now'} ({p['reason']})")
 
 
+def _warn_skipped(damaged: list) -> None:
+    for d in damaged:  # as `list` does: the other tickets are still watched
+        typer.echo(f"supportctl: warning: skipped {d}", err=True)
+
+
 @command(app, "overdue", bulk=True)
 def overdue(
     within: Optional[str] = typer.Option(None, "--within", help="Also list tickets due within this much "
@@ -56,7 +61,9 @@ def overdue(
 
     ctx = context()
     window = timedelta(minutes=parse_minutes(within)) if within else None
-    breached, soon = find_overdue(ctx, window)
+    skipped: list = []
+    breached, soon = find_overdue(ctx, window, skipped)
+    _warn_skipped(skipped)
     rows = [{
         "id": w.ticket.id, "state": w.timer.state, "timer": w.which, "priority": w.ticket.priority,
         "deadline": iso(w.timer.deadline, ctx.desk.tz),
@@ -99,7 +106,9 @@ def autoclose(
     from supportctl.services.sla_watch import autoclose as run_autoclose
 
     ctx = context()
-    closed = run_autoclose(ctx, dry_run)
+    skipped: list = []
+    closed = run_autoclose(ctx, dry_run, skipped)
+    _warn_skipped(skipped)
     if as_json:
         from supportctl.domain.values import iso
 

@@ -24,11 +24,15 @@ class Watched:
     timer: Timer
 
 
-def overdue(ctx: Ctx, within: timedelta | None = None) -> tuple[list[Watched], list[Watched]]:
-    """Breached tickets, and (with ``within``) those due within that much working time; most urgent first."""
+def overdue(ctx: Ctx, within: timedelta | None = None,
+            skipped: list | None = None) -> tuple[list[Watched], list[Watched]]:
+    """Breached tickets, and (with ``within``) those due within that much working time; most urgent first.
+    Damaged ticket files are added to ``skipped`` (the CLI warns of them)."""
     breached: list[Watched] = []
     soon: list[Watched] = []
-    tickets, _damaged = find(ctx.desk, Filters(status=ACTIVE))
+    tickets, damaged = find(ctx.desk, Filters(status=ACTIVE))
+    if skipped is not None:
+        skipped += damaged
     for t in tickets:
         found = sla_of(ctx.desk, t, ctx.now).current
         if found is None:
@@ -42,18 +46,20 @@ def overdue(ctx: Ctx, within: timedelta | None = None) -> tuple[list[Watched], l
     return sorted(breached, key=key), sorted(soon, key=key)
 
 
-def due_for_autoclose(ctx: Ctx) -> list[Ticket]:
-    tickets, _damaged = find(ctx.desk, Filters(status=["completed"]))
+def due_for_autoclose(ctx: Ctx, skipped: list | None = None) -> list[Ticket]:
+    tickets, damaged = find(ctx.desk, Filters(status=["completed"]))
+    if skipped is not None:
+        skipped += damaged
     return [t for t in tickets if t.completed_at and ctx.desk.sla.autoclose_at(t.completed_at) <= ctx.now]
 
 
-def autoclose(ctx: Ctx, dry_run: bool = False) -> list[Ticket]:
+def autoclose(ctx: Ctx, dry_run: bool = False, skipped: list | None = None) -> list[Ticket]:
     """R-4.9: close completed tickets the customer has not answered within `autoclose_after`.
 
     Each ticket is re-read under the desk lock, so a reply or reopen that
     came in meanwhile wins; running it twice closes nothing twice.
     """
-    candidates = due_for_autoclose(ctx)
+    candidates = due_for_autoclose(ctx, skipped)
     if dry_run:
         return candidates
     target = ctx.desk.sla.autoclose_after
