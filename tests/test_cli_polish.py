@@ -144,3 +144,12 @@ def test_show_prints_the_registration_deadline_R_6_6(cli):
     cli("register", t, "--priority", "2", now="2025-12-01T11:00:00+03:00")
     assert "registration due: 01.12.2025 13:00  met" in cli("show", t).stdout
     assert "registration (R-6.6, 3 working hours) for new tickets" in " ".join(cli("list", "--help").stdout.split())
+
+
+def test_link_twice_journals_once_R_4_3(cli):
+    first, second = _new(cli), _new(cli, "Не печатается отчёт")
+    assert cli("link", second, first).stdout == f"{second}: linked to {first}\n"
+    before = cli("journal", second).stdout
+    again = cli("link", second, first)
+    assert again.exit_code == 0 and again.stdout == f"{second}: already linked to {first}\n"
+    assert cli("journal", second).stdout == before

@@ -231,7 +231,13 @@ def link(ticket_id: str = typer.Argument(..., metavar="ID"),
     from supportctl.domain.ids import validate_id
     from supportctl.services import tickets
 
-    _done(tickets.link(context(), ticket_id, validate_id(other)), f"linked to {validate_id(other)}")
+    ctx = context()
+    other = validate_id(other)
+    ticket = ctx.desk.load_ticket(ticket_id)
+    if other in ticket.related:  # linking twice would journal it twice
+        typer.echo(f"{ticket.id}: already linked to {other}")
+        return
+    _done(tickets.link(ctx, ticket_id, other), f"linked to {other}")
 
 
 @command(app, "split")
