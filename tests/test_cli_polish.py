@@ -153,3 +153,22 @@ def test_link_twice_journals_once_R_4_3(cli):
     again = cli("link", second, first)
     assert again.exit_code == 0 and again.stdout == f"{second}: already linked to {first}\n"
     assert cli("journal", second).stdout == before
+
+
+def test_empty_list_says_so_on_stderr(cli):
+    result = cli("list")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == "no tickets\n"
+    assert cli("list", "--json").stdout.strip() == "[]"
+
+
+def test_import_of_one_ticket_reads_naturally(cli, tmp_path):
+    import json
+
+    t = _new(cli)
+    line = json.loads(cli("show", t, "--json").stdout)
+    del line["id"], line["history"]
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = cli("import", str(source))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "imported 1 ticket: T-0002\n"

@@ -107,7 +107,7 @@ def test_import_takes_what_show_json_prints(cli, desk, tmp_path):
     env = {"SUPPORTCTL_DESK": str(other), "SUPPORTCTL_NOW": "2025-12-02T10:00:00+03:00", "SUPPORTCTL_USER": "x"}
     r = runner.invoke(app, ["import", str(lines)], env=env)
     assert r.exit_code == 0, r.output
-    assert r.stdout == "imported 2 ticket(s): T-0001 … T-0002\n"
+    assert r.stdout == "imported 2 tickets: T-0001 … T-0002\n"
     again = json.loads(runner.invoke(app, ["show", tid, "--json"], env=env).stdout)
     assert {k: again[k] for k in ("status", "priority", "due", "contact", "org")} == \
         {k: exported[k] for k in ("status", "priority", "due", "contact", "org")}

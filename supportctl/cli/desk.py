@@ -65,7 +65,12 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
             written = import_tickets(ctx, lines, source, checked, bar.update)
     else:
         written = import_tickets(ctx, lines, source, checked)
-    typer.echo(f"imported {len(written)} ticket(s)" + (f": {written[0]} … {written[-1]}" if written else ""))
+    if not written:
+        typer.echo("imported no tickets")
+    elif len(written) == 1:
+        typer.echo(f"imported 1 ticket: {written[0]}")
+    else:
+        typer.echo(f"imported {len(written)} tickets: {written[0]} … {written[-1]}")
 
 
 @command(app, "station")

@@ -139,6 +139,9 @@ def list_tickets(
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
     states = [timer.state if timer else None for timer in timers]
     listed = [(t, state) for t, state in zip(tickets, states) if not wanted or state in wanted]
+    if not listed and not (as_json or fmt == "json"):
+        typer.echo("no tickets", err=True)  # stdout stays empty for scripts
+        return
     if as_json or fmt == "json":
         print_json([ticket_view(ctx.desk, t, ctx.now) for t, _ in listed])
         return
