@@ -176,3 +176,26 @@ def test_r62_overdue_and_autoclose_name_the_damaged_files_they_skip(run, desk, c
     result = run(*command)
     assert result.exit_code in (0, 1)
     assert f"supportctl: warning: skipped {path}" in result.stderr
+
+
+# -- File modes: a shared desk (cron user + team group) stays readable and writable by the group ---
+
+def test_atomic_writes_give_new_files_the_umask_mode_and_keep_an_existing_files_mode(tmp_path):
+    import os
+    import stat
+
+    from supportctl.desk.files import write_atomic
+
+    old = os.umask(0o002)
+    try:
+        new = tmp_path / "new.yaml"
+        write_atomic(new, "a")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o664
+        os.chmod(new, 0o640)
+        write_atomic(new, "b")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640 and new.read_text() == "b"
+        os.umask(0o077)
+        write_atomic(tmp_path / "private.yaml", "c")
+        assert stat.S_IMODE((tmp_path / "private.yaml").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _mode_for(path))  # mkstemp's 0600 would lock the team out of a shared desk
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             if durable:
@@ -55,6 +57,16 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
     if durable:
         _fsync_dir(path.parent)
     record_written(path)
+
+
+def _mode_for(path: Path) -> int:
+    """The file's own mode when it is replaced; else what open() would give a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def append_line(path: Path, line: str | bytes) -> None:
