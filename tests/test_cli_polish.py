@@ -172,3 +172,16 @@ def test_import_of_one_ticket_reads_naturally(cli, tmp_path):
     result = cli("import", str(source))
     assert result.exit_code == 0, result.output
     assert result.stdout == "imported 1 ticket: T-0002\n"
+
+
+def test_station_in_use_by_tickets_is_refused(cli, desk):
+    """Two clones numbering with one station would both make T-0002."""
+    t = _new(cli)
+    assert t == "T-0001" and cli("station", "T").exit_code == 0  # this clone's own station
+    desk.station_path.unlink()  # a fresh clone of the same desk
+    taken = cli("station", "t")
+    assert taken.exit_code == 2
+    assert "tickets T-0001 already use station T; another clone may be numbering with it" in taken.stderr
+    assert cli("station").stdout.startswith("none yet")
+    assert cli("station", "KM").stdout == "KM\n"
+    assert cli("station", "T", "--force").stdout == "T\n"

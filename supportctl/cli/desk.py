@@ -74,12 +74,24 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
 
 
 @command(app, "station")
-def station(code: Optional[str] = typer.Argument(None, help="Set this clone's ID prefix (1-3 letters)."),
+def station(code: Optional[str] = typer.Argument(None, metavar="[CODE]",
+                                          help="Set this clone's ID prefix (1-3 letters)."),
+            force: bool = typer.Option(False, "--force", help="Take a station that tickets already use."),
             as_json: bool = JsonOption) -> None:
     """Show or set this clone's station: the prefix of the ticket IDs it allocates."""
+    from supportctl.domain import ids
+    from supportctl.errors import Refused
+
     d = desk()
     if code:
         with d.lock():
+            code = ids.validate_station(code)
+            used = sorted(t for t in d.ticket_ids() if ids.split_id(t)[0] == code)
+            if used and code != d.station() and not force:
+                shown = ", ".join(used[:3]) + (", …" if len(used) > 3 else "")
+                raise Refused(f"tickets {shown} already use station {code}; another clone may be numbering "
+                              "with it, and both would make the same IDs",
+                              "pick a station no ticket uses, or pass --force if this clone takes over")
             d.set_station(code)
     current = d.station()
     if as_json:
