@@ -199,3 +199,19 @@ def test_atomic_writes_give_new_files_the_umask_mode_and_keep_an_existing_files_
         assert stat.S_IMODE((tmp_path / "private.yaml").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+# -- B15: the settings are read strictly (R-7.5 channels, R-7.7 contracts) ------------------------
+
+@pytest.mark.parametrize("line, key", [
+    ("channels: email", "channels"),
+    ('require_contract: "false"', "require_contract"),
+    ("language: de", "language"),
+])
+def test_r75_a_setting_of_the_wrong_type_is_named(run, desk, line, key):
+    cfg = desk.root / "supportctl.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    result = run("new", "--subject", "s", "--text", "t", "--channel", "email")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert f"supportctl.yaml: {key}: expected" in result.stderr
+    assert desk.ticket_ids() == []

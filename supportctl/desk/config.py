@@ -13,6 +13,7 @@ from supportctl.errors import DeskDamaged
 
 CONFIG_FILE = "supportctl.yaml"
 DEFAULT_CHANNELS = ("email", "portal", "phone")  # R-7.1; anything else is refused (R-7.5)
+LANGUAGES = ("ru", "en")
 
 
 @dataclass
@@ -26,7 +27,26 @@ class DeskConfig:
             raise DeskDamaged(f"{path}: the settings must be a mapping of keys")
         cfg = cls(data)
         cfg.tz  # fail early on a bad zone
+        cfg._check()
         return cfg
+
+    def _check(self) -> None:
+        """A value of the wrong type is named, not read loosely (a scalar split into letters,
+        the string "false" taken as true, an unknown language silently Russian)."""
+        def bad(key: str, what: str) -> DeskDamaged:
+            return DeskDamaged(f"{CONFIG_FILE}: {key}: expected {what}, not {self.get(key)!r}",
+                               f"fix {key} in {CONFIG_FILE}")
+
+        channels = self.get("channels", DEFAULT_CHANNELS)
+        if not isinstance(channels, (list, tuple)) or not channels \
+                or not all(isinstance(c, str) and c.strip() for c in channels):
+            raise bad("channels", "a list of channel names, e.g. [email, portal, phone]")
+        if not isinstance(self.get("require_contract", False), bool):
+            raise bad("require_contract", "true or false (unquoted)")
+        if self.get("language", "ru") not in LANGUAGES:
+            raise bad("language", " or ".join(LANGUAGES))
+        if not isinstance(self.get("timezone", "Europe/Moscow"), str):
+            raise bad("timezone", "a zone name, e.g. Europe/Moscow")
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.raw
@@ -46,16 +66,15 @@ class DeskConfig:
 
     @property
     def language(self) -> str:
-        lang = str(self.get("language", "ru"))
-        return lang if lang in ("ru", "en") else "ru"
+        return self.get("language", "ru")
 
     @property
     def channels(self) -> tuple[str, ...]:
-        return tuple(str(c) for c in self.get("channels", DEFAULT_CHANNELS))
+        return tuple(self.get("channels", DEFAULT_CHANNELS))
 
     @property
     def require_contract(self) -> bool:
-        return bool(self.get("require_contract", False))
+        return self.get("require_contract", False)
 
     @property
     def id_prefix(self) -> str:
