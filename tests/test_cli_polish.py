@@ -185,3 +185,13 @@ def test_station_in_use_by_tickets_is_refused(cli, desk):
     assert cli("station").stdout.startswith("none yet")
     assert cli("station", "KM").stdout == "KM\n"
     assert cli("station", "T", "--force").stdout == "T\n"
+
+
+def test_repeatable_options_show_a_placeholder_not_a_type(cli):
+    for command, shown in ((["new"], ("--related ID", "--attach FILE")),
+                           (["list"], ("--status STATUS", "--priority N")),
+                           (["customer", "add"], ("--domain DOMAIN", "--product PRODUCT"))):
+        text = cli(*command, "--help").stdout
+        assert "<list[" not in text
+        for placeholder in shown:
+            assert placeholder in text

@@ -47,8 +47,8 @@ def add(
     valid_from: str = typer.Option(..., "--from", help="Contract valid from (YYYY-MM-DD)."),
     valid_to: str = typer.Option(..., "--to", help="Contract valid to (YYYY-MM-DD)."),
     plan: Optional[str] = typer.Option(None, "--plan", help="Service plan: names the SLA policy."),
-    domain: list[str] = typer.Option([], "--domain", help="Mail domain of the customer; repeatable."),
-    product: list[str] = typer.Option([], "--product", help="Product covered; repeatable."),
+    domain: list[str] = typer.Option([], "--domain", metavar="DOMAIN", help="Mail domain of the customer; repeatable."),
+    product: list[str] = typer.Option([], "--product", metavar="PRODUCT", help="Product covered; repeatable."),
 ) -> None:
     """Add a customer with its contract (R-1.1)."""
     from supportctl.domain.values import parse_date

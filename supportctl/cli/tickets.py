@@ -43,8 +43,8 @@ def new(
     category: Optional[str] = typer.Option(None, "--category", help="Category, e.g. functional or layout (IS-6)."),
     product: Optional[str] = typer.Option(None, "--product", help="The product concerned (R-1.3)."),
     received: Optional[str] = typer.Option(None, "--received", help="When it arrived (ISO 8601); default now."),
-    related: list[str] = typer.Option([], "--related", help="A related ticket ID (R-4.3); repeatable."),
-    attach: list[Path] = typer.Option([], "--attach", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
+    related: list[str] = typer.Option([], "--related", metavar="ID", help="A related ticket ID (R-4.3); repeatable."),
+    attach: list[Path] = typer.Option([], "--attach", metavar="FILE", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
     force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract."),
 ) -> None:
     """Record a new ticket (status new) and print its ID alone on stdout."""

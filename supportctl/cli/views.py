@@ -85,10 +85,10 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
 
 @command(app, "list", bulk=True)
 def list_tickets(
-    status: list[str] = typer.Option([], "--status", help="new, open, waiting, completed, closed; "
+    status: list[str] = typer.Option([], "--status", metavar="STATUS", help="new, open, waiting, completed, closed; "
                                      "'active' = new+open+waiting. Repeatable. Default: all but closed."),
     all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too."),
-    priority: list[str] = typer.Option([], "--priority", "-p", help="1..4; repeatable."),
+    priority: list[str] = typer.Option([], "--priority", "-p", metavar="N", help="1..4; repeatable."),
     org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
     assignee: Optional[str] = typer.Option(None, "--assignee", help="Only this specialist."),
     channel: Optional[str] = typer.Option(None, "--channel", help="Only this channel."),
