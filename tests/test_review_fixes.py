@@ -215,3 +215,52 @@ def test_r75_a_setting_of_the_wrong_type_is_named(run, desk, line, key):
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert f"supportctl.yaml: {key}: expected" in result.stderr
     assert desk.ticket_ids() == []
+
+
+# -- B5/B6: import is all or nothing and never overwrites a journal (R-4.5) -----------------------
+
+GOOD = {"subject": "a", "text": "b", "received_at": "2025-12-01T10:00:00+03:00"}
+
+
+def _import(run, tmp_path, *rows: dict):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return run("import", str(src))
+
+
+def test_r45_import_refuses_an_id_whose_orphan_journal_exists(run, desk, tmp_path):
+    orphan = desk.journal_dir / "T-0099.yaml"
+    orphan.write_text('- {"at": "2025-11-01T10:00:00+03:00", "by": "x", "kind": "received", "text": ""}\n')
+    before = orphan.read_bytes()
+    result = _import(run, tmp_path, {**GOOD, "id": "T-0099"})
+    assert result.exit_code == 2 and "T-0099" in result.stderr
+    assert orphan.read_bytes() == before and desk.ticket_ids() == []
+
+
+def test_r61_import_refuses_a_registered_status_without_a_priority(run, desk, tmp_path):
+    result = _import(run, tmp_path, GOOD, {**GOOD, "status": "open"})
+    assert result.exit_code == 2 and "in.jsonl:2: status open but no priority" in result.stderr
+    assert desk.ticket_ids() == []
+
+
+def test_r45_import_failing_in_its_second_pass_removes_what_it_wrote(run, desk, tmp_path, monkeypatch):
+    from supportctl.desk import journal
+
+    real, calls = journal.write_whole, []
+
+    def fail_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(journal, "write_whole", fail_on_third)
+    result = _import(run, tmp_path, GOOD, GOOD, GOOD)
+    assert result.exit_code == 2 and "No space left" in result.stderr
+    assert desk.ticket_ids() == [] and [p.name for p in desk.journal_dir.glob("*.yaml")] == []
+
+
+def test_r66_import_computes_the_deadlines_in_its_first_pass(run, desk, tmp_path):
+    result = _import(run, tmp_path, GOOD, {**GOOD, "received_at": "9999-12-31T20:00:00+03:00"})
+    assert result.exit_code == 2 and "in.jsonl:2: no deadline can be computed" in result.stderr, result.output
+    assert desk.ticket_ids() == []

@@ -58,8 +58,8 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
         def lines():  # a fresh pass over the file each time
             with open(file, encoding="utf-8") as f:
                 yield from f
-    checked = check_lines(lines, source)
     ctx = context()
+    checked = check_lines(lines, source, ctx.desk)
     if sys.stderr.isatty() and checked.count > 100:
         with typer.progressbar(length=checked.count, label="importing", file=sys.stderr) as bar:
             written = import_tickets(ctx, lines, source, checked, bar.update)

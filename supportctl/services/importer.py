@@ -51,6 +51,8 @@ def parse_line(line: str, where: str) -> Parsed:
         raise InvalidValue(f"{where}: {exc}", _NOT_IMPORTED) from None
     if ticket.received_at is None:
         raise InvalidValue(f"{where}: received_at is required", _NOT_IMPORTED)
+    if ticket.status != "new" and ticket.priority is None:
+        raise InvalidValue(f"{where}: status {ticket.status} but no priority (never registered)", _NOT_IMPORTED)
     return Parsed(ticket, history)
 
 
@@ -63,11 +65,18 @@ def _numbered(lines: Lines, source: str) -> Iterable[tuple[str, str]]:
         raise InvalidValue(f"{source}: not UTF-8 text", "convert it to UTF-8; nothing was imported") from None
 
 
-def check_lines(lines: Lines, source: str) -> Checked:
-    """The first pass: every line valid, no ID twice; raises on the first bad line."""
+def check_lines(lines: Lines, source: str, desk=None) -> Checked:
+    """The first pass: every line valid, no ID twice, and (given the desk) its deadlines computable;
+    raises on the first bad line."""
     checked = Checked()
     for line, where in _numbered(lines, source):
-        ticket_id = parse_line(line, where).ticket.id
+        ticket = parse_line(line, where).ticket
+        if desk is not None:
+            try:
+                deadlines.refresh(desk, ticket)
+            except (ValueError, OverflowError) as exc:
+                raise InvalidValue(f"{where}: no deadline can be computed: {exc}", _NOT_IMPORTED) from None
+        ticket_id = ticket.id
         if ticket_id:
             if ticket_id in checked.given_ids:
                 raise InvalidValue(f"{where}: ID {ticket_id} appears twice in the file", _NOT_IMPORTED)
@@ -84,21 +93,36 @@ def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
     desk.journal_dir.mkdir(exist_ok=True)
     written: list[str] = []
     with desk.lock():
-        clash = sorted(checked.given_ids & set(desk.ticket_ids()))
+        clash = sorted(checked.given_ids & (set(desk.ticket_ids()) | _journal_ids(desk)))
         if clash:
             raise Refused(f"the desk already has ticket {clash[0]}" + (f" and {len(clash) - 1} more" if clash[1:] else ""),
                           "nothing was imported; drop the id field to have new IDs allocated")
         fresh = iter(desk.allocate_ids(checked.count - len(checked.given_ids), reserved=frozenset(checked.given_ids)))
-        for line, where in _numbered(lines, source):
-            parsed = parse_line(line, where)
-            t = parsed.ticket
-            t.id = t.id or next(fresh)
-            deadlines.refresh(desk, t)
-            history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", "Imported.")]
-            desk.save_ticket(t, durable=False)
-            journal_file.write_whole(desk.journal_path(t.id), history, desk.tz, durable=False)
-            written.append(t.id)
-            if progress:
-                progress(1)
+        try:
+            for line, where in _numbered(lines, source):
+                parsed = parse_line(line, where)
+                t = parsed.ticket
+                t.id = t.id or next(fresh)
+                deadlines.refresh(desk, t)
+                history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", "Imported.")]
+                written.append(t.id)  # before the writes: a failed one may have left its file
+                desk.save_ticket(t, durable=False)
+                journal_file.write_whole(desk.journal_path(t.id), history, desk.tz, durable=False)
+                if progress:
+                    progress(1)
+        except BaseException:
+            for ticket_id in written:  # all or nothing: none of these files existed before (no clash)
+                desk.ticket_path(ticket_id).unlink(missing_ok=True)
+                desk.journal_path(ticket_id).unlink(missing_ok=True)
+            raise
         os.sync()
     return written
+
+
+def _journal_ids(desk) -> set[str]:
+    """IDs with a journal file, with or without a ticket: an import must not overwrite either."""
+    try:
+        names = os.listdir(desk.journal_dir)
+    except FileNotFoundError:
+        return set()
+    return {n[:-5] for n in names if n.endswith(".yaml") and ids.ID_RE.match(n[:-5])}
