@@ -264,3 +264,35 @@ def test_r66_import_computes_the_deadlines_in_its_first_pass(run, desk, tmp_path
     result = _import(run, tmp_path, GOOD, {**GOOD, "received_at": "9999-12-31T20:00:00+03:00"})
     assert result.exit_code == 2 and "in.jsonl:2: no deadline can be computed" in result.stderr, result.output
     assert desk.ticket_ids() == []
+
+
+# -- B8: writes never follow a symlink out of the desk ----------------------------------------
+
+def test_a_journal_symlinked_out_of_the_desk_is_not_written_through(run, desk, tmp_path):
+    first = _registered(run)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    journal = desk.journal_path(first)
+    journal.unlink()
+    journal.symlink_to(outside)
+    before = desk.ticket_path(first).read_bytes()
+    result = run("note", first, "заметка")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert outside.read_text() == "secret\n"
+    assert desk.ticket_path(first).read_bytes() == before  # the ticket write is rolled back too
+    assert any(str(journal) in str(p) and "symbolic link" in str(p) for p in check_desk(desk))
+
+
+def test_attachments_are_not_copied_through_a_symlinked_folder(run, desk, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    desk.state_dir.mkdir(exist_ok=True)
+    (desk.state_dir / "station").write_text("T\n")
+    (desk.attachments_dir).mkdir(exist_ok=True)
+    (desk.attachments_dir / "T-0001").symlink_to(outside)
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    result = run("new", "--subject", "s", "--text", "t", "--channel", "portal", "--attach", str(shot))
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert list(outside.iterdir()) == [] and desk.ticket_ids() == []
+    assert any("symbolic link" in str(p) for p in check_desk(desk))

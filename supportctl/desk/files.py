@@ -72,7 +72,9 @@ def _mode_for(path: Path) -> int:
 def append_line(path: Path, line: str | bytes) -> None:
     """Append one whole line; a torn line left by a crash is closed off first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as f:
+    # never through a symlink (git can deliver one) to a file outside the desk: ELOOP instead
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "a+b") as f:
         size = f.seek(0, os.SEEK_END)
         if size:
             f.seek(size - 1)

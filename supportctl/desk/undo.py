@@ -72,9 +72,12 @@ def roll_back(desk, records) -> list[str]:
         if saved["journal_size"] is None:
             journal_path.unlink(missing_ok=True)
         elif journal_path.exists() and journal_path.stat().st_size > saved["journal_size"]:
-            with open(journal_path, "r+b") as f:
-                f.truncate(saved["journal_size"])
-                os.fsync(f.fileno())
+            fd = os.open(journal_path, os.O_RDWR | os.O_NOFOLLOW)  # a symlink is not followed out of the desk
+            try:
+                os.ftruncate(fd, saved["journal_size"])
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         path.unlink()
         undone.append(name)
     return undone

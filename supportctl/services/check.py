@@ -54,6 +54,7 @@ def check_desk(desk: Desk) -> list[Problem]:
                 problems.append(Problem(path, f"related ticket {other} does not exist"))
     problems += _check_journals(desk, ticket_ids)
     problems += _stray_files(desk)
+    problems += _symlinks(desk)
     return problems
 
 
@@ -168,6 +169,22 @@ def _stray_files(desk: Desk) -> list[Problem]:
     return [Problem(desk.tickets_dir / n, "not a ticket file (tickets are named like T-0042.yaml)")
             for n in sorted(names)
             if n != ".gitkeep" and not n.startswith(".") and not (n.endswith(".yaml") and ids.ID_RE.match(n[:-5]))]
+
+
+def _symlinks(desk: Desk) -> list[Problem]:
+    """Git can check out a symlink; a write through one would land outside the desk (writes refuse them)."""
+    problems: list[Problem] = []
+    for top in (desk.tickets_dir, desk.journal_dir, desk.attachments_dir):
+        if top.is_symlink():
+            problems.append(Problem(top, f"a symbolic link (to {os.readlink(top)}); the desk's folders must be real"))
+            continue
+        for root, dirs, files in os.walk(top):
+            for name in sorted(dirs + files):
+                path = Path(root) / name
+                if path.is_symlink():
+                    problems.append(Problem(path, f"a symbolic link (to {os.readlink(path)}); "
+                                                  "replace it with the file itself or remove it"))
+    return problems
 
 
 def _conflict_markers(path: Path) -> list[Problem]:

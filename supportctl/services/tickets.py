@@ -128,12 +128,15 @@ def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
     if not paths:
         return names
     folder = desk.attachments_dir / ticket_id
+    if desk.attachments_dir.is_symlink() or folder.is_symlink():
+        raise Refused(f"{folder} is a symbolic link; attachments are stored only inside the desk",
+                      "remove the link (supportctl check lists them)")
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
         name = first = attachments.safe_name(path.name)
         stem, dot, ext = first.rpartition(".")
         n = 1
-        while (folder / name).exists():
+        while (folder / name).exists() or (folder / name).is_symlink():  # a dangling link is taken too
             n += 1
             name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
         shutil.copyfile(path, folder / name)
