@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from supportctl.desk import journal as journal_file
-from supportctl.domain import ids
+from supportctl.domain import ids, messages
 from supportctl.domain.codec import entry_from_dict, ticket_from_dict
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Ticket
@@ -104,7 +104,7 @@ def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
                 t = parsed.ticket
                 t.id = t.id or next(fresh)
                 deadlines.refresh(desk, t)
-                history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", "Imported.")]
+                history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", messages.text("imported", ctx.lang))]
                 written.append(t.id)  # before the writes: a failed one may have left its file
                 desk.save_ticket(t, durable=False)
                 journal_file.write_whole(desk.journal_path(t.id), history, desk.tz, durable=False)
