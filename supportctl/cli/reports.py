@@ -72,54 +72,30 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
         output.write_text(text, encoding="utf-8", newline="")
 
 
-@command(app, "journal", bulk=True)
-def journal(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
-            week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-            org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
-            lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
-    """The register of tickets received in the period, in the form of Appendix 1 (A-1)."""
-    _run("journal", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
-         month=month)
+# The reports over a period share every option; each is registered under its name.
+PERIOD_REPORTS = {
+    "journal": "The register of tickets received in the period, in the form of Appendix 1 (A-1).",
+    "sla": "SLA compliance of the tickets received in the period: by week, priority and customer (R-6).",
+    "workload": "Per assignee: open, waiting, at risk and breached now; received and completed in the period.",
+    "time": "Time accounted in the period per customer/contract and per specialist (R-5.2).",
+    "csat": "Ratings 1-5 of the tickets closed in the period (A-2): per customer and per assignee.",
+}
 
 
-@command(app, "sla", bulk=True)
-def sla(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
-        week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-        org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
-        lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
-    """SLA compliance of the tickets received in the period: by week, priority and customer (R-6)."""
-    _run("sla", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
-         month=month)
+def _period_report(name: str, doc: str) -> None:
+    def report(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
+               week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
+               org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
+               as_json: bool = JSON, lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+        _run(name, first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
+             month=month)
+
+    report.__name__, report.__doc__ = f"report_{name}", doc
+    command(app, name, bulk=True)(report)
 
 
-@command(app, "workload", bulk=True)
-def workload(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
-             week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-             org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
-             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
-    """Per assignee: open, waiting, at risk and breached now; received and completed in the period."""
-    _run("workload", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
-         month=month)
-
-
-@command(app, "time", bulk=True)
-def time_accounted(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
-                   week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-                   org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
-                   lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
-    """Time accounted in the period per customer/contract and per specialist (R-5.2)."""
-    _run("time", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
-         month=month)
-
-
-@command(app, "csat", bulk=True)
-def csat(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
-         week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
-         org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
-         lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
-    """Ratings 1-5 of the tickets closed in the period (A-2): per customer and per assignee."""
-    _run("csat", first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
-         month=month)
+for _name, _doc in PERIOD_REPORTS.items():
+    _period_report(_name, _doc)
 
 
 @command(app, "customer", bulk=True)
