@@ -135,3 +135,23 @@ def test_every_command_is_documented_in_the_readme():
         names = [f"{name} {sub}" for sub in subs] if subs else [name]
         missing += [n for n in names if f"supportctl {n}" not in readme]
     assert not missing, f"undocumented commands: {missing}"
+
+
+def test_the_desk_lock_taken_again_inside_a_locked_section_does_not_hang(desk):
+    import signal
+
+    def hung(*_):
+        raise AssertionError("the nested desk lock waited for itself")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    try:
+        with desk.lock():
+            with Desk(desk.root).lock():  # another Desk object of the same desk, as notify and autocommit make
+                desk.set_station("AB")
+        with desk.lock():  # and it is free again afterwards
+            pass
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert desk.station() == "AB"

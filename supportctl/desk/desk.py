@@ -26,6 +26,7 @@ from supportctl.errors import DeskDamaged, NotFound, SupportError
 ENV_DESK = "SUPPORTCTL_DESK"
 ENV_USER = "SUPPORTCTL_USER"
 STATE_DIR = ".supportctl"  # per clone, git-ignored: lock, station, index
+_HELD: set[Path] = set()  # desk locks this process holds (an flock taken twice by one process would hang)
 
 
 @dataclass
@@ -208,17 +209,25 @@ class Desk:
         """
         from supportctl.desk import undo
 
-        with exclusive_lock(self.state_dir / "lock"):
-            undo.roll_back_all(self)
-            self._undo = {}
+        path = self.state_dir / "lock"
+        if path in _HELD:  # taken again inside a locked section of this process: the outer one holds it
+            yield
+            return
+        with exclusive_lock(path):
+            _HELD.add(path)
             try:
-                yield
-            except BaseException:
+                undo.roll_back_all(self)
+                self._undo = {}
+                try:
+                    yield
+                except BaseException:
+                    records, self._undo = self._undo, None
+                    undo.roll_back(self, list(records.values()))  # a failed command leaves nothing half-done
+                    raise
                 records, self._undo = self._undo, None
-                undo.roll_back(self, list(records.values()))  # a failed command leaves nothing half-done
-                raise
-            records, self._undo = self._undo, None
-            undo.drop(records.values())
+                undo.drop(records.values())
+            finally:
+                _HELD.discard(path)
 
     def recover(self) -> list[str]:
         """Roll back what killed commands left half-done (any locked command does it first)."""

@@ -5,10 +5,9 @@ written to outbox/ first, then handed to the SMTP server when one is
 configured; it leaves the outbox only once the server took it (`mail send`
 retries the rest). Nothing is mailed while ``mail.from`` is not set.
 
-Callers call this after releasing the desk lock; the one journal line it
-adds is appended without the lock on purpose: the lock is an flock, which a
-process holding it would wait on forever, and one whole line appended with
-O_APPEND cannot interleave with another writer's.
+The mail is composed and sent outside the desk lock (an SMTP server may be
+slow); the journal line recording it is appended under the lock, so the
+undo of another, killed command can never cut it off.
 """
 
 from __future__ import annotations
@@ -79,7 +78,7 @@ def deliver(ctx: Ctx, event: str, ticket: Ticket, **details: object) -> Notified
         error = str(exc)
         entry = Entry(ctx.now, ctx.actor, "mail", _mail_text("mail_failed", ctx.lang, error=error),
                       data={"event": event, "to": address, "failed": True, "error": error})
-        ctx.desk.append_journal(ticket.id, [entry])
+        _journal(ctx, ticket.id, entry)
         return Notified(Sent(None, "", False, error, failed=True), f"the customer was not mailed: {error}")
 
 
@@ -102,8 +101,13 @@ def _mail_ticket(ctx: Ctx, event: str, ticket: Ticket, settings, address: str, d
     key = "mail_sent" if sent.delivered else "mail_queued"
     entry = Entry(ctx.now, ctx.actor, "mail", _mail_text(key, ctx.lang, to=address, subject=out.subject),
                   data={"event": event, "to": address, "message_id": out.message_id, "delivered": sent.delivered})
-    ctx.desk.append_journal(ticket.id, [entry])
+    _journal(ctx, ticket.id, entry)
     return sent
+
+
+def _journal(ctx: Ctx, ticket_id: str, entry: Entry) -> None:
+    with ctx.desk.lock():
+        ctx.desk.append_journal(ticket_id, [entry])
 
 
 def refuse(ctx: Ctx, *, to_addr: str, to_name: str | None, subject: str, reason: str,
@@ -184,9 +188,8 @@ def _within_rate_limit(ctx: Ctx, settings, event: str, address: str, ticket_id: 
                                                      settings.autoreply_window_minutes):
         return True
     if ticket_id:
-        ctx.desk.append_journal(ticket_id, [Entry(ctx.now, ctx.actor, "mail",
-                                                  _mail_text("mail_limited", ctx.lang, to=address),
-                                                  data={"event": event, "to": address, "limited": True})])
+        _journal(ctx, ticket_id, Entry(ctx.now, ctx.actor, "mail", _mail_text("mail_limited", ctx.lang, to=address),
+                                       data={"event": event, "to": address, "limited": True}))
     return False
 
 
