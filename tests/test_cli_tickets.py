@@ -223,3 +223,10 @@ def test_list_leaves_closed_tickets_out_unless_asked(cli):
     assert [t["id"] for t in json.loads(cli("list", "--json").stdout)] == [waiting]
     assert [t["id"] for t in json.loads(cli("list", "--all", "--json").stdout)] == [waiting, done]
     assert [t["id"] for t in json.loads(cli("list", "--status", "closed", "--json").stdout)] == [done]
+
+
+def test_list_org_matches_like_customers_do_case_quotes_spaces(cli):
+    add_barrier(cli)
+    tid = new_ticket(cli)
+    for spelling in ('акб "барьер"', "АКБ  «Барьер»", "акб «БАРЬЕР»"):
+        assert [t["id"] for t in json.loads(cli("list", "--org", spelling, "--json").stdout)] == [tid], spelling

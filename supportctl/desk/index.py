@@ -39,13 +39,14 @@ from supportctl import __version__
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
 from supportctl.domain.codec import ticket_from_row, ticket_to_row
+from supportctl.domain.customers import org_key
 from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
 from supportctl.errors import DeskDamaged, NotFound
 
 INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values);
 # a different supportctl version rebuilds too.
-FORMAT = f"5/schema{SCHEMA_VERSION}/{__version__}"
+FORMAT = f"6/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -55,7 +56,7 @@ CREATE TABLE tickets (
     id TEXT NOT NULL UNIQUE,
     status TEXT,          -- NULL for a damaged file
     received REAL,        -- epoch seconds
-    org_key TEXT,         -- casefolded
+    org_key TEXT,         -- customers.org_key of the organisation
     assignee_key TEXT,    -- casefolded
     data BLOB,            -- marshal of codec.ticket_to_row
     error TEXT            -- why the file is damaged (no semicolons in this schema: run statement by statement)
@@ -93,7 +94,7 @@ class Where:
             args.append(self.received_until.timestamp() + 1)
         if self.org:
             clauses.append("org_key = ?")
-            args.append(self.org.casefold())
+            args.append(org_key(self.org))
         if self.assignee:
             clauses.append("assignee_key = ?")
             args.append(self.assignee.casefold())
@@ -320,7 +321,7 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
         return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc))
     return ticket_id, key, (ticket_id, ticket.status,
                             ticket.received_at.timestamp() if ticket.received_at else None,
-                            ticket.org.casefold() if ticket.org else None,
+                            org_key(ticket.org) if ticket.org else None,
                             ticket.assignee.casefold() if ticket.assignee else None,
                             marshal.dumps(data), None)
 

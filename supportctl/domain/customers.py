@@ -30,7 +30,7 @@ class Customer:
             if email and c.email and c.email.lower() == email.lower():
                 return c
         for c in self.contacts:
-            if name and c.name and _norm(c.name) == _norm(name):
+            if name and c.name and org_key(c.name) == org_key(name):
                 return c
         return None
 
@@ -100,7 +100,7 @@ def find_customer(customers: list[Customer], *, org: str | None = None,
     """By organisation name, else by the contact's address, else by the mail domain."""
     if org:
         for c in customers:
-            if _norm(c.org) == _norm(org):
+            if org_key(c.org) == org_key(org):
                 return c
         return None
     if email:
@@ -115,11 +115,9 @@ def find_customer(customers: list[Customer], *, org: str | None = None,
     return None
 
 
-def _norm(s: str) -> str:
-    return " ".join(s.replace("«", '"').replace("»", '"').lower().split())
-
-
-org_key = _norm  # how two spellings of an organisation are found the same (case, «» and "" quotes, spaces)
+def org_key(name: str) -> str:
+    """How two spellings of an organisation are found the same: case, «» and "" quotes, spaces."""
+    return " ".join(name.replace("«", '"').replace("»", '"').casefold().split())
 
 
 def _date(v: Any) -> date | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from supportctl.desk.desk import DamagedFile, Desk
+from supportctl.domain.customers import org_key
 from supportctl.domain.ticket import Ticket
 
 
@@ -24,7 +25,7 @@ class Filters:
             return False
         if self.priority and t.priority not in self.priority:
             return False
-        if self.org and (t.org or "").casefold() != self.org.casefold():
+        if self.org and org_key(t.org or "") != org_key(self.org):
             return False
         if self.assignee and (t.assignee or "").casefold() != self.assignee.casefold():
             return False

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from importlib import import_module
 
 from supportctl.desk.desk import Desk
-from supportctl.domain.customers import find_customer, org_key
+from supportctl.domain.customers import find_customer
 from supportctl.domain.journal import Entry, in_time_order
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import NotFound
@@ -35,18 +35,13 @@ class DeskSource:
         return self.desk.sla
 
     def tickets(self, scope: Scope, received_in: Period | None = None) -> list[Ticket]:
-        # the organisation is matched by org_key (case, quotes, spaces), as customers are, so not
-        # narrowed by the index, which knows only the exact spelling
-        filters = Filters(assignee=scope.assignee)
+        filters = Filters(org=scope.org, assignee=scope.assignee)  # org matched by org_key, as customers are
         if received_in is not None:
             filters.since = received_in.start
             filters.until = received_in.end - timedelta(microseconds=1) if received_in.end else None
         tickets, damaged = find(self.desk, filters)
         self.warnings += [f"skipped {d}" for d in damaged if str(d) not in self._skipped]
         self._skipped.update(str(d) for d in damaged)
-        if scope.org:
-            key = org_key(scope.org)
-            tickets = [t for t in tickets if t.org and org_key(t.org) == key]
         return tickets
 
     def journal(self, ticket_id: str) -> list[Entry]:
