@@ -5,6 +5,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_CONDITION = 1  # a condition the caller asked about: overdue tickets, desk problems
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3  # a bug, not the input: still one line (SUPPORTCTL_DEBUG=1 for the traceback)
 
 
 class SupportError(Exception):

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import typer
 
-from supportctl.errors import SupportError
+from supportctl.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, SupportError
 
 ENV_DEBUG = "SUPPORTCTL_DEBUG"
 
@@ -49,7 +49,7 @@ def context(the_desk=None):
     return Ctx(desk=d, now=clock.now(), actor=acting_user(STATE.actor, dict(os.environ), d.root))
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     typer.echo(f"supportctl: {message}", err=True)
     raise typer.Exit(code)
 
@@ -71,17 +71,17 @@ def handle_errors(fn: Callable) -> Callable:
             fail(str(exc), exc.exit_code)
         except BrokenPipeError:
             sys.stderr.close()
-            raise typer.Exit(0)
+            raise typer.Exit(EXIT_OK)
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
-            fail(f"cannot access{where}: {exc.strerror or exc}", 2)
+            fail(f"cannot access{where}: {exc.strerror or exc}")
         except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exits and usage errors
             raise
         except Exception as exc:  # the last resort: a bug, still one line (exit 3, README "Exit codes")
             if os.environ.get(ENV_DEBUG):
                 raise
             fail(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
-                 f"(this is a bug; set {ENV_DEBUG}=1 for the traceback)", 3)
+                 f"(this is a bug; set {ENV_DEBUG}=1 for the traceback)", EXIT_INTERNAL)
 
     return wrapper
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, desk, print_json
+from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer()
 
@@ -37,7 +38,7 @@ def check(as_json: bool = JsonOption) -> None:
             typer.echo(f"{p.path}: note: {p.message}" if p.note else str(p))
         typer.echo(f"{len(problems)} problem(s)" if problems else "the desk is consistent", err=bool(problems))
     if problems:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CONDITION)
 
 
 @command(app, "import")

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer(help="The e-mail channel: intake of mail, notifications, the outbox.", no_args_is_help=True)
 
@@ -64,7 +65,7 @@ def send(as_json: bool = JsonOption) -> None:
             typer.echo(f"supportctl: {q.path.name} not delivered, stays in the outbox: {error}", err=True)
         typer.echo(f"sent {len(report.sent)}, failed {len(report.failed)}, waiting {len(report.waiting)}")
     if report.failed or report.waiting:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CONDITION)
 
 
 @command(app, "outbox")

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer()
 
@@ -80,7 +81,7 @@ def overdue(
     else:
         typer.echo("no ticket is overdue", err=True)
     if breached:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CONDITION)
 
 
 @command(app, "eta")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from supportctl.cli.common import JsonOption, command, desk, print_json
+from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer()
 
@@ -73,4 +74,4 @@ def merge_ticket(base: str = typer.Argument(..., metavar="BASE"), ours: str = ty
     where = path or ours
     if outcome.by_fields:
         typer.echo(f"supportctl: {where}: changed on both sides: {', '.join(outcome.conflicts)}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_CONDITION)
