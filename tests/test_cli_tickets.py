@@ -230,3 +230,22 @@ def test_list_org_matches_like_customers_do_case_quotes_spaces(cli):
     tid = new_ticket(cli)
     for spelling in ('акб "барьер"', "АКБ  «Барьер»", "акб «БАРЬЕР»"):
         assert [t["id"] for t in json.loads(cli("list", "--org", spelling, "--json").stdout)] == [tid], spelling
+
+
+def test_verify_matches_a_ticket_once_its_customer_is_registered_R_7_7(cli, desk):
+    cli("customer", "add", "ООО Вектор", "--contract", "П-1", "--from", "2025-01-01", "--to", "2026-12-31",
+        "--plan", "premium")
+    tid = cli("new", "--subject", "Сбой", "--text", "Не работает", "--org", "ООО Вектор",
+              "--contact", "Козлов Д.С.", "--email", "kozlov@vektor.ru").stdout.strip()
+    cli("register", tid, "-p", "2")
+    before = json.loads(cli("show", tid, "--json").stdout)
+    assert before["verified"] is False and before["plan"] is None
+    r = cli("verify", tid)
+    assert r.exit_code == 0 and "still unverified" in r.stdout
+    cli("customer", "contact", "add", "ООО Вектор", "--name", "Козлов Д.С.", "--email", "kozlov@vektor.ru")
+    r = cli("verify", tid, now="2025-12-01T10:30:00+03:00")
+    assert r.stdout.startswith(f"{tid}: verified: ООО Вектор, contract П-1, plan premium, due 01.12.2025 13:00")
+    after = json.loads(cli("show", tid, "--json").stdout)
+    assert (after["verified"], after["contract"], after["plan"]) == (True, "П-1", "premium")
+    assert after["due"] == "2025-12-01T13:00:00+03:00"  # premium: 3 h around the clock (IS-6)
+    assert after["history"][-1]["kind"] == "verified"

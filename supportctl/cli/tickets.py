@@ -224,6 +224,25 @@ def reopen(ticket_id: str = typer.Argument(..., metavar="ID"),
     _done(change, f"reopened, SLA clock continues{_due(ctx, change)}")
 
 
+@command(app, "verify")
+def verify(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    org: Optional[str] = typer.Option(None, "--org", help="The customer it belongs to, if not the one recorded."),
+    contact: Optional[str] = typer.Option(None, "--contact", help="The contact's full name, if not the one recorded."),
+    email: Optional[str] = typer.Option(None, "--email", help="The contact's e-mail, if not the one recorded."),
+) -> None:
+    """Match the ticket to customers.yaml again, e.g. after registering its customer (R-7.7)."""
+    from supportctl.services import tickets
+
+    ctx = context()
+    change = tickets.verify(ctx, ticket_id, org, contact, email)
+    t = change.ticket
+    if t.verified:
+        _done(change, f"verified: {t.org}, contract {t.contract or '—'}, plan {t.plan or 'default'}{_due(ctx, change)}")
+    else:
+        _done(change, f"still unverified: {t.unverified_reason}")
+
+
 @command(app, "link")
 def link(ticket_id: str = typer.Argument(..., metavar="ID"),
          other: str = typer.Argument(..., metavar="OTHER")) -> None:

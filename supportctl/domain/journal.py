@@ -11,7 +11,7 @@ from typing import Any
 KINDS = (
     "received", "registered", "assigned", "priority", "note", "reply", "customer",
     "hold", "resume", "completed", "closed", "reopened", "linked", "split", "eta",
-    "attachment", "imported", "mail",
+    "attachment", "imported", "mail", "verified",
 )
 
 

@@ -42,6 +42,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "reply": ("new", "open", "waiting", "completed"),
     "priority": ("open", "waiting"),
     "eta": ("open", "waiting"),
+    "verify": ("new", "open", "waiting", "completed"),
     "customer": STATUSES,
 }
 

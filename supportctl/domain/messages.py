@@ -28,6 +28,9 @@ HOLD_REASONS = {
 _TEXTS = {
     "received": {"ru": "Заявка получена {channel}.", "en": "Ticket received {channel}."},
     "imported": {"ru": "Заявка импортирована.", "en": "Imported."},
+    "verified": {"ru": "Заявка сопоставлена с Заказчиком {org} (контактное лицо {name}, договор {contract})",
+                 "en": "Matched to the customer {org} (contact {name}, contract {contract})"},
+    "still_unverified": {"ru": "Заказчик не подтверждён: {reason}", "en": "Customer not verified: {reason}"},
     "registered": {"ru": "Передано в ТП. Приоритет {priority}.",
                    "en": "Registered. Priority {priority}."},
     # the wording of the regulation's journal form (Appendix 1); the priority has its own column

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from supportctl.desk.files import record_written
-from supportctl.domain import attachments, ids, lifecycle
+from supportctl.domain import attachments, ids, lifecycle, messages
 from supportctl.domain.customers import match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
@@ -120,6 +120,30 @@ def _fill_customer(ticket: Ticket, new: NewTicket, found, lang: str) -> None:
         ticket.contract = found.customer.contract
     ticket.verified = found.verified
     ticket.unverified_reason = found.reason(lang)
+
+
+def verify(ctx: Ctx, ticket_id: str, org: str | None = None, name: str | None = None,
+           email: str | None = None) -> Change:
+    """R-7.7: match a ticket to customers.yaml again, once its customer or contact is registered
+    (the organisation and contact may be named anew); the plan it gets moves its deadlines."""
+    customers = ctx.desk.customers()
+
+    def operation(t: Ticket) -> list[Entry]:
+        lifecycle.check_action(t, "verify")
+        given = NewTicket(subject="", text="", org=org or t.org,
+                          contact=Contact(name=name or t.contact.name, position=t.contact.position,
+                                          phone=t.contact.phone, email=email or t.contact.email))
+        found = match(customers, org=given.org, name=given.contact.name, email=given.contact.email,
+                      on=t.received_at.astimezone(ctx.desk.tz).date())
+        t.contract = t.plan = None
+        _fill_customer(t, given, found, ctx.lang)
+        if t.verified:
+            line = messages.text("verified", ctx.lang, org=t.org, name=t.contact.name, contract=t.contract or "—")
+        else:
+            line = messages.text("still_unverified", ctx.lang, reason=t.unverified_reason)
+        return [Entry(ctx.now, ctx.actor, "verified", line, data={"verified": t.verified, "plan": t.plan})]
+
+    return mutate(ctx, ticket_id, operation)
 
 
 def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
