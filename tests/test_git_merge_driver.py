@@ -6,11 +6,9 @@ conflict (two different status moves, R-4.5–4.9) is marked field by field and 
 from __future__ import annotations
 
 import copy
-import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from test_git_team import clone_of, git, isolated_git, ok, sc, team  # noqa: F401 (fixtures)
 from typer.testing import CliRunner
 

@@ -5,7 +5,7 @@ notifications that fail or are not sent."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email import policy
 from email.parser import BytesParser
 

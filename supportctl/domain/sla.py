@@ -82,12 +82,6 @@ class Target:
     def __str__(self) -> str:
         return self._text
 
-    def working_duration(self, calendar: WorkingCalendar, start: datetime) -> timedelta:
-        """The working time this target grants a clock started at ``start``."""
-        if self._hours_or_minutes is None:
-            return calendar.days_duration(start, self.amount)
-        return self._hours_or_minutes
-
     def working_us(self, calendar: WorkingCalendar, clock_start: int, start_reading: int) -> int:
         """``working_duration`` in microseconds, for a clock start and its odometer reading."""
         if self._us is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -98,6 +98,3 @@ class Ticket:
         if self.pauses and self.pauses[-1].end is None:
             return self.pauses[-1]
         return None
-
-
-TICKET_FIELDS = tuple(f.name for f in fields(Ticket))

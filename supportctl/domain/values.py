@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 from supportctl.errors import InvalidValue
 
@@ -101,10 +101,6 @@ def load_instant(value: object) -> datetime | None:
     if dt.tzinfo is None:
         raise ValueError(f"time {value!r} has no UTC offset")
     return dt
-
-
-def ceil_minutes(delta: timedelta) -> int:
-    return int(-(-delta.total_seconds() // 60))
 
 
 _LOCAL_STYLES = {

@@ -29,7 +29,6 @@ from supportctl.errors import SupportError
 from supportctl.gitops.runner import Git, repository
 
 DRIVER = "supportctl-ticket"
-ATTRIBUTE = f"tickets/*.yaml merge={DRIVER}"
 ARGUMENTS = "merge-ticket %O %A %B %P"
 MARKER = 7
 

@@ -457,10 +457,6 @@ def ingest_mbox(ctx: Ctx, path: Path) -> list[Outcome]:
         box.close()
 
 
-def quarantine_dir(ctx: Ctx) -> Path:
-    return ctx.desk.root / QUARANTINE_DIR
-
-
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 

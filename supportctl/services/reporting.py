@@ -16,7 +16,6 @@ from supportctl.reports.period import Period, Scope
 from supportctl.services.context import Ctx
 from supportctl.services.query import Filters, find
 
-REPORTS = ("journal", "sla", "workload", "time", "csat", "customer")
 _MODULES = {"sla": "sla_compliance", "time": "time_accounting"}  # report name -> module of supportctl.reports, where they differ
 
 
