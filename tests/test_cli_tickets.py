@@ -165,8 +165,10 @@ def test_attachments_are_checked_by_content_R_7_6(cli, desk, tmp_path):
 def test_split_and_link_relate_both_tickets_R_4_3(cli):
     a = new_ticket(cli)
     b = cli("split", a, "--subject", "Вторая проблема", "--text", "Отчёт не печатается").stdout.strip()
-    assert json.loads(cli("show", a, "--json").stdout)["related"] == [b]
-    assert json.loads(cli("show", b, "--json").stdout)["related"] == [a]
+    first, second = (json.loads(cli("show", t, "--json").stdout) for t in (a, b))
+    assert first["related"] == [b] and second["related"] == [a]
+    assert first["history"][-1]["text"] == f"Новая проблема выделена в заявку {b}."
+    assert f"Выделена из заявки {a}." in [e["text"] for e in second["history"]]
     c = new_ticket(cli)
     assert cli("link", c, a).exit_code == 0
     assert json.loads(cli("show", a, "--json").stdout)["related"] == [b, c]

@@ -32,6 +32,7 @@ class NewTicket:
     product: str | None = None
     received_at: datetime | None = None
     related: list[str] = field(default_factory=list)
+    split_from: str | None = None  # the ticket in which this new problem was found (one of related)
     attachments: list[Path] = field(default_factory=list)
     message_id: str | None = None
     notice: dict = field(default_factory=dict)  # extra details for the acknowledgement (mail intake)
@@ -98,11 +99,12 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         for name in store_attachments(desk, ticket.id, new.attachments):
             ticket.attachments.append(name)
         for other in new.related:
-            entries += lifecycle.link(ticket, other, ctx.now, ctx.actor, ctx.lang)
+            key = "split_from" if other == new.split_from else "linked"
+            entries += lifecycle.link(ticket, other, ctx.now, ctx.actor, ctx.lang, key=key)
         deadlines.refresh(desk, ticket)
         desk.save_change(ticket, entries)
         for other in new.related:
-            _link_back(ctx, other, ticket.id)
+            _link_back(ctx, other, ticket.id, "split" if other == new.split_from else "linked")
     if ticket.channel == "email":
         notes += _notified(notify.deliver(ctx, "acknowledged", ticket, **new.notice))
     return Change(ticket, entries, notes)
@@ -169,10 +171,10 @@ def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
     return names
 
 
-def _link_back(ctx: Ctx, other: str, ticket_id: str) -> None:
+def _link_back(ctx: Ctx, other: str, ticket_id: str, key: str = "linked") -> None:
     t = ctx.desk.load_ticket(other)
     if ticket_id not in t.related:
-        entries = lifecycle.link(t, ticket_id, ctx.now, ctx.actor, ctx.lang)
+        entries = lifecycle.link(t, ticket_id, ctx.now, ctx.actor, ctx.lang, key=key)
         ctx.desk.save_change(t, entries)
 
 
@@ -254,7 +256,7 @@ def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
     first = ctx.desk.load_ticket(ticket_id)
     lifecycle.check_action(first, "split")
     new = NewTicket(subject=subject, text=text, org=first.org, contact=first.contact, channel=first.channel,
-                    category=first.category, product=first.product, related=[ticket_id])
+                    category=first.category, product=first.product, related=[ticket_id], split_from=ticket_id)
     return create(ctx, new, force=True)
 
 
