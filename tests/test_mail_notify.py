@@ -35,6 +35,7 @@ def test_without_smtp_mail_waits_and_mail_send_delivers_it_later(desk, cli, smtp
     assert [q["event"] for q in listed] == ["acknowledged", "registered"]
     # each notification retries the whole queue, oldest first
     assert [q["attempts"] for q in listed] == [2, 1] and "cannot connect" in listed[0]["last_error"]
+    assert all(q["queued_at"].endswith("+03:00") for q in listed)  # the desk's zone, as every time in JSON
     assert handler.envelopes == []
     result = cli("mail", "send")
     assert result.exit_code == 1 and "stays in the outbox" in result.stderr

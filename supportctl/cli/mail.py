@@ -53,11 +53,13 @@ def send(as_json: bool = JsonOption) -> None:
     """Deliver the mails waiting in outbox/ over SMTP; exit 1 when some could not be delivered."""
     from supportctl.services import notify
 
-    report = notify.send_queued(context())
+    ctx = context()
+    report = notify.send_queued(ctx)
+    tz = ctx.desk.tz
     if as_json:
-        print_json({"sent": [q.to_dict() for q in report.sent],
-                    "failed": [{**q.to_dict(), "error": e} for q, e in report.failed],
-                    "waiting": [{**q.to_dict(), "error": e} for q, e in report.waiting]})
+        print_json({"sent": [q.to_dict(tz) for q in report.sent],
+                    "failed": [{**q.to_dict(tz), "error": e} for q, e in report.failed],
+                    "waiting": [{**q.to_dict(tz), "error": e} for q, e in report.waiting]})
     else:
         for q, error in report.failed:
             typer.echo(f"supportctl: {q.path.name} refused for good, moved to outbox/failed/: {error}", err=True)
@@ -77,7 +79,7 @@ def outbox(as_json: bool = JsonOption) -> None:
     ctx = context()
     queued = notify.outbox(ctx.desk).list()
     if as_json:
-        print_json([q.to_dict() for q in queued])
+        print_json([q.to_dict(ctx.desk.tz) for q in queued])
         return
     if not queued:
         typer.echo("the outbox is empty")

@@ -34,8 +34,10 @@ class Queued:
     attempts: int = 0
     last_error: str | None = None
 
-    def to_dict(self) -> dict:
-        return {"file": self.path.name, "queued_at": self.queued_at.isoformat(timespec="seconds"),
+    def to_dict(self, tz=None) -> dict:
+        """The JSON of `mail outbox` and `mail send`; ``queued_at`` in ``tz`` (the desk's zone) when given."""
+        queued_at = self.queued_at.astimezone(tz) if tz else self.queued_at
+        return {"file": self.path.name, "queued_at": queued_at.isoformat(timespec="seconds"),
                 "to": self.to, "subject": self.subject, "ticket": self.ticket_id, "event": self.event,
                 "attempts": self.attempts, "last_error": self.last_error}
 
