@@ -75,4 +75,4 @@ def install(state_dir: Path) -> None:
 
     current = calendar.HOLIDAY_CACHE
     if not (isinstance(current, HolidayCache) and current.path.parent == state_dir):
-        calendar.HOLIDAY_CACHE = HolidayCache(state_dir)
+        calendar.use_holiday_store(HolidayCache(state_dir))

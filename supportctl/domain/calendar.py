@@ -266,11 +266,19 @@ ALWAYS = CalendarSpec(country=None, always=True)
 # ---------------------------------------------------------------- public holidays
 #
 # The `holidays` package imports all of its ~250 countries on first use: ~70 ms
-# of every process that computes a deadline. HOLIDAY_CACHE, when the desk layer
-# sets one (supportctl/desk/holiday_cache.py), keeps the date sets below per
-# (kind, country, year) across processes; without it they come from `holidays`.
+# of every process that computes a deadline. A holiday store, when the desk
+# layer plugs one in with use_holiday_store (supportctl/desk/holiday_cache.py),
+# keeps the date sets below per (kind, country, year) across processes; without
+# one they come from `holidays`. The dates are facts about the world, so the
+# store changes how fast they come, never what they are.
 
-HOLIDAY_CACHE: Any = None  # .get(key) -> list[int] | None, .put(key, list[int]); ordinals
+HOLIDAY_CACHE: Any = None  # the plugged store: .get(key) -> list[int] | None, .put(key, list[int]); ordinals
+
+
+def use_holiday_store(store: Any) -> None:
+    """Plug in (or, with None, take out) the store that remembers holiday dates across processes."""
+    global HOLIDAY_CACHE
+    HOLIDAY_CACHE = store
 
 
 def _cached_dates(kind: str, country: str, year: int, compute) -> frozenset[date] | None:
