@@ -251,3 +251,20 @@ def test_verify_matches_a_ticket_once_its_customer_is_registered_R_7_7(cli, desk
     assert (after["verified"], after["contract"], after["plan"]) == (True, "П-1", "premium")
     assert after["due"] == "2025-12-01T13:00:00+03:00"  # premium: 3 h around the clock (IS-6)
     assert after["history"][-1]["kind"] == "verified"
+
+
+def test_the_answer_channel_is_recorded_R_4_7(cli):
+    tid = new_ticket(cli)
+    assert cli("reply", tid, "Подключились удалённо, исправили", "--via", "remote").exit_code == 0
+    assert json.loads(cli("journal", tid, "--json").stdout)[-1]["data"] == {"via": "remote"}
+    r = cli("reply", tid, "x", "--via", "pigeon")
+    assert r.exit_code == 2 and "invalid --via 'pigeon'" in r.stderr
+
+
+def test_every_ticket_records_its_channel_and_the_desk_decides_which_are_official_MF_1(cli, desk):
+    assert json.loads(cli("show", new_ticket(cli, "--channel", "phone"), "--json").stdout)["channel"] == "phone"
+    cfg = desk.root / "supportctl.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("channels: [email, portal, phone]",
+                                                           "channels: [email, portal, phone, chat]"),
+                   encoding="utf-8")
+    assert json.loads(cli("show", new_ticket(cli, "--channel", "chat"), "--json").stdout)["channel"] == "chat"
