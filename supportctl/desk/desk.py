@@ -6,7 +6,7 @@ import getpass
 import os
 import random
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -109,7 +109,7 @@ class Desk:
         return self.tickets_dir / f"{ids.validate_id(ticket_id)}.yaml"
 
     def journal_path(self, ticket_id: str) -> Path:
-        return self.journal_dir / _journal_name(ticket_id)
+        return self.journal_dir / f"{ids.validate_id(ticket_id)}.yaml"
 
     def exists(self, ticket_id: str) -> bool:
         return self.ticket_path(ticket_id).is_file()
@@ -179,10 +179,6 @@ class Desk:
 
     def read_journal(self, ticket_id: str):
         return journal_file.read(self.journal_path(ticket_id))
-
-    def journals_holding(self, ticket_ids: Iterable[str], kind: str) -> set[str]:
-        """The tickets among ``ticket_ids`` whose journal may hold an entry of ``kind`` (no parsing)."""
-        return journal_file.holding(self.journal_dir, {_journal_name(t): t for t in ticket_ids}, kind)
 
     # -- customers -------------------------------------------------------
 
@@ -296,7 +292,3 @@ class Desk:
                 allocated.append(candidate)
         write_atomic(counter, f"{number}\n")
         return allocated
-
-
-def _journal_name(ticket_id: str) -> str:
-    return f"{ids.validate_id(ticket_id)}.yaml"

@@ -182,19 +182,14 @@ def nearest_rank(sorted_values: list[int], pct: int) -> int | None:
 
 def breaches(items: list[Figures], source: Source) -> list[dict]:
     rows = []
-    # only a ticket at priority > 1 with a resolution clock can have been lowered (priority 1 now keeps
-    # the strictest deadline, so a breach of it is listed anyway); of those, only the journals holding a
-    # priority entry at all are read
-    lowered = source.journals_holding([f.ticket.id for f in items if f.resolution is not None
-                                       and f.ticket.priority and f.ticket.priority > 1], "priority")
     for f in items:
         for name in ("registration", "resolution"):
             timer: Timer | None = getattr(f, name)
             if timer is not None and timer.state in LATE:
                 rows.append(breach_row(f.ticket, name, timer))
-        row = lowered_after_breach(f, source) if f.ticket.id in lowered else None
-        if row is not None:
-            rows.append(row)
+        lowered = lowered_after_breach(f, source)
+        if lowered is not None:
+            rows.append(lowered)
     rows.sort(key=lambda r: (r["deadline"], r["id"]))
     return rows
 
@@ -211,9 +206,15 @@ def lowered_after_breach(f: Figures, source: Source) -> dict | None:
     """The row of a resolution deadline that had passed when the priority was lowered (R-6.1), or None.
 
     The old deadline is the one ``ticket_sla`` gives the ticket with the old priority: pauses begun after
-    it do not move it. One row per ticket: the first such lowering.
+    it do not move it. Only a ticket at priority > 1 with a resolution clock can have been lowered since
+    (priority 1 now keeps the strictest deadline, so its breach is listed anyway), and of those only the
+    journals that hold a priority entry at all are read. One row per ticket: the first such lowering.
     """
     ticket = f.ticket
+    if f.resolution is None or not ticket.priority or ticket.priority <= 1:
+        return None
+    if not source.journal_may_hold(ticket.id, "priority"):
+        return None
     for entry in source.journal(ticket.id):
         old, new = entry.data.get("old"), entry.data.get("new")
         if entry.kind != "priority" or not isinstance(old, int) or not isinstance(new, int) or new <= old:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import import_module
 
+from supportctl.desk import journal as journal_file
 from supportctl.desk.desk import Desk
 from supportctl.domain.customers import find_customer
 from supportctl.domain.journal import Entry, in_time_order
@@ -48,8 +49,9 @@ class DeskSource:
         self.warnings += [str(p) for p in problems]
         return in_time_order(entries)
 
-    def journals_holding(self, ticket_ids: list[str], kind: str) -> set[str]:
-        return self.desk.journals_holding(ticket_ids, kind)
+    def journal_may_hold(self, ticket_id: str, kind: str) -> bool:
+        """A cheap test before ``journal``: False only when the journal has no entry of ``kind``."""
+        return journal_file.may_hold(self.desk.journal_path(ticket_id), kind)
 
     def customers(self):
         return self.desk.customers()
