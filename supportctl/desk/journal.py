@@ -8,10 +8,7 @@ appends cannot interleave two entries, and a torn last line is easy to find.
 from __future__ import annotations
 
 import json
-import os
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import tzinfo
 from pathlib import Path
 
@@ -68,31 +65,6 @@ def read(path: Path) -> tuple[list[Entry], list[JournalProblem]]:
             kind = "merge-conflict marker" if line[:7] in (b"<<<<<<<", b"=======", b">>>>>>>") else "torn or broken entry"
             problems.append(JournalProblem(path, n, f"{kind}: {exc}"))
     return entries, problems
-
-
-def may_hold(path: Path, kind: str) -> bool:
-    """Whether the journal may hold an entry of ``kind``: a bytes search, no parsing, so a report
-    reads only the journals that matter. Never no for a file with such an entry (yes for one that
-    merely quotes it); no for a missing file."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:  # os-level reads: half the time of Path.read_bytes on the small files journals are
-        chunks = [os.read(fd, _CHUNK)]
-        while len(chunks[-1]) == _CHUNK:
-            chunks.append(os.read(fd, _CHUNK))
-    finally:
-        os.close(fd)
-    return _kind_pattern(kind).search(b"".join(chunks)) is not None
-
-
-_CHUNK = 1 << 16
-
-
-@lru_cache(maxsize=None)
-def _kind_pattern(kind: str) -> re.Pattern[bytes]:
-    return re.compile(rb'"kind"\s*:\s*' + re.escape(json.dumps(kind).encode()))
 
 
 def write_whole(path: Path, entries: list[Entry], tz: tzinfo, *, durable: bool = True) -> None:

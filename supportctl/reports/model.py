@@ -120,7 +120,4 @@ class Source(Protocol):
     def journal(self, ticket_id: str) -> list[Entry]:
         """The ticket's journal in time order."""
 
-    def journal_may_hold(self, ticket_id: str, kind: str) -> bool:
-        """False only when the ticket's journal has no entry of ``kind`` (cheaper than ``journal``)."""
-
     def customers(self) -> list: ...  # domain.customers.Customer

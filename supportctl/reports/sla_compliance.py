@@ -10,17 +10,12 @@ so the report agrees with it ticket by ticket. For each timer:
   resolution time (R-6.2-6.5): from receipt to completion, pauses excluded.
   Median and 90th percentile (nearest rank) over the tickets that got there.
 - paused: the working time the resolution clock stood still (R-7.9, R-4.8).
-
-A priority lowered after the deadline of the old one had passed (R-6.1) moves the
-deadline, so the figures count the ticket under the new target; the breach that
-happened stays listed, under the old deadline, with a note.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -114,12 +109,10 @@ BREACH_COLUMNS = [
     Column("stopped_at", ("Выполнено", "Done at"), DATETIME),
     Column("state", ("Нарушение", "Breach")),
     Column("over_minutes", ("Превышение, раб. ч", "Over by, work h"), HOURS),
-    Column("note", ("Примечание", "Note")),
 ]
 TIMER_NAMES = {"registration": ("регистрация (R-6.6)", "registration (R-6.6)"),
                "resolution": ("решение (R-6.2–6.5)", "resolution (R-6.2–6.5)")}
 STATE_NAMES = {"missed": ("выполнено с опозданием", "done late"), "breached": ("просрочено", "overdue")}
-LOWERED = ("приоритет понижен после нарушения срока", "priority lowered after the deadline passed")
 
 
 def summarise(items: list[Figures]) -> dict:
@@ -180,56 +173,20 @@ def nearest_rank(sorted_values: list[int], pct: int) -> int | None:
     return sorted_values[max(0, math.ceil(pct / 100 * len(sorted_values)) - 1)]
 
 
-def breaches(items: list[Figures], source: Source) -> list[dict]:
+def breaches(items: list[Figures]) -> list[dict]:
     rows = []
     for f in items:
         for name in ("registration", "resolution"):
             timer: Timer | None = getattr(f, name)
-            if timer is not None and timer.state in LATE:
-                rows.append(breach_row(f.ticket, name, timer))
-        lowered = lowered_after_breach(f, source)
-        if lowered is not None:
-            rows.append(lowered)
+            if timer is None or timer.state not in LATE:
+                continue
+            rows.append({"id": f.ticket.id, "org": f.ticket.org, "priority": f.ticket.priority,
+                         "assignee": f.ticket.assignee, "timer_code": name, "timer": TIMER_NAMES[name],
+                         "deadline": timer.deadline, "stopped_at": timer.stopped_at,
+                         "state_code": timer.state, "state": STATE_NAMES[timer.state],
+                         "over_minutes": minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0})
     rows.sort(key=lambda r: (r["deadline"], r["id"]))
     return rows
-
-
-def breach_row(ticket: Ticket, name: str, timer: Timer) -> dict:
-    return {"id": ticket.id, "org": ticket.org, "priority": ticket.priority, "assignee": ticket.assignee,
-            "timer_code": name, "timer": TIMER_NAMES[name], "deadline": timer.deadline,
-            "stopped_at": timer.stopped_at, "state_code": timer.state, "state": STATE_NAMES[timer.state],
-            "over_minutes": minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0,
-            "note_code": None, "note": None, "old_priority": None, "lowered_at": None}
-
-
-def lowered_after_breach(f: Figures, source: Source) -> dict | None:
-    """The row of a resolution deadline that had passed when the priority was lowered (R-6.1), or None.
-
-    The old deadline is the one ``ticket_sla`` gives the ticket with the old priority: pauses begun after
-    it do not move it. Only a ticket at priority > 1 with a resolution clock can have been lowered since
-    (priority 1 now keeps the strictest deadline, so its breach is listed anyway), and of those only the
-    journals that hold a priority entry at all are read. One row per ticket: the first such lowering.
-    """
-    ticket = f.ticket
-    if f.resolution is None or not ticket.priority or ticket.priority <= 1:
-        return None
-    if not source.journal_may_hold(ticket.id, "priority"):
-        return None
-    for entry in source.journal(ticket.id):
-        old, new = entry.data.get("old"), entry.data.get("new")
-        if entry.kind != "priority" or not isinstance(old, int) or not isinstance(new, int) or new <= old:
-            continue
-        try:
-            timer = ticket_sla(replace(ticket, priority=old), source.sla, source.now).resolution
-        except ValueError:  # a priority the policy has no target for (a hand-edited journal)
-            continue
-        if timer is None or entry.at <= timer.deadline or timer.state not in LATE:
-            continue
-        row = breach_row(ticket, "resolution", timer)
-        row.update(note_code="priority_lowered", note=tuple(f"{text} ({old} → {new})" for text in LOWERED),
-                   old_priority=old, lowered_at=entry.at)
-        return row
-    return None
 
 
 def build(source: Source, scope: Scope) -> Report:
@@ -252,11 +209,9 @@ def build(source: Source, scope: Scope) -> Report:
     priority_rows = [{"priority": p, **summarise(by_priority[p])}
                      for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
     org_rows = [{"org": org or None, **summarise(by_org[org])} for org in sorted(by_org, key=blank_last)]
-    breach_rows = breaches(items, source)
+    breach_rows = breaches(items)
     for row in breach_rows:
         row["timer"], row["state"] = pick(row["timer"], lang), pick(row["state"], lang)
-        if row["note"]:
-            row["note"] = pick(row["note"], lang)
 
     sections = [
         Section("total", ("Итого за период", "Period total"), COLUMNS, [summarise(items)]),
@@ -268,9 +223,7 @@ def build(source: Source, scope: Scope) -> Report:
                 [ORG, *COLUMNS], org_rows),
         Section("breaches", ("Нарушения сроков", "Breaches"), BREACH_COLUMNS, breach_rows,
                 empty=("Нарушений нет.", "No breaches."),
-                json_only=[Column("timer_code", ("", "")), Column("state_code", ("", "")),
-                           Column("note_code", ("", "")), Column("old_priority", ("", ""), INT),
-                           Column("lowered_at", ("", ""), DATETIME)]),
+                json_only=[Column("timer_code", ("", "")), Column("state_code", ("", ""))]),
     ]
     chart = Chart(("Соблюдение сроков по неделям", "SLA compliance per week"),
                   [row["days"].split("–")[0] for row in week_rows],

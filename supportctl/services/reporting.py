@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from supportctl.desk import journal as journal_file
 from supportctl.desk.desk import Desk
 from supportctl.domain.customers import find_customer
 from supportctl.domain.journal import Entry, in_time_order
@@ -48,10 +47,6 @@ class DeskSource:
         entries, problems = self.desk.read_journal(ticket_id)
         self.warnings += [str(p) for p in problems]
         return in_time_order(entries)
-
-    def journal_may_hold(self, ticket_id: str, kind: str) -> bool:
-        """A cheap test before ``journal``: False only when the journal has no entry of ``kind``."""
-        return journal_file.may_hold(self.desk.journal_path(ticket_id), kind)
 
     def customers(self):
         return self.desk.customers()
