@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import command, context, read_text
+from supportctl.domain.messages import HOLD_REASONS
 
 app = typer.Typer()
 
@@ -149,11 +150,8 @@ def reply(
 ) -> None:
     """Answer the customer (R-4.6, R-4.7); by e-mail the answer is mailed (IS-4)."""
     from supportctl.domain.values import format_minutes, parse_minutes
-    from supportctl.errors import InvalidValue
     from supportctl.services import tickets
 
-    if via not in ("email", "phone", "remote", "other"):
-        raise InvalidValue(f"invalid --via {via!r}", "use email, phone, remote or other")
     change = tickets.reply(context(), ticket_id, read_text(text, text_file, what="reply"),
                            parse_minutes(spent) if spent else None, via)
     _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
@@ -164,8 +162,7 @@ def hold(
     ticket_id: str = typer.Argument(..., metavar="ID"),
     text: Optional[str] = typer.Argument(None, help="Details for the journal; '-' reads stdin."),
     text_file: Optional[Path] = TEXT_FILE,
-    reason: str = typer.Option(..., "--reason", help="cannot-reproduce, need-info, needs-development, "
-                               "requirements-violated, unlicensed, out-of-scope or customer-delay (R-7.9)."),
+    reason: str = typer.Option(..., "--reason", help=", ".join(HOLD_REASONS) + " (R-7.9)."),
 ) -> None:
     """Put the ticket on hold; its resolution clock pauses (R-7.9)."""
     from supportctl.services import tickets

@@ -47,6 +47,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 HOLD_REASONS = tuple(messages.HOLD_REASONS)
+ANSWER_CHANNELS = ("email", "phone", "remote", "other")  # R-4.7
 
 # what an action is called in "cannot … T-0007" when its name is not a verb
 ACTION_PHRASES = {"eta": "set the expected resolution of", "customer": "add a customer's message to",
@@ -127,6 +128,8 @@ def accountable_minutes(spent: int | None) -> int:
 def reply(ticket: Ticket, text: str, spent: int | None, via: str, at: datetime, by: str) -> list[Entry]:
     """R-4.6, R-4.7: an answer to the customer, by the channel that works best."""
     check_action(ticket, "reply")
+    if via not in ANSWER_CHANNELS:
+        raise InvalidValue(f"invalid --via {via!r}", "use " + ", ".join(ANSWER_CHANNELS) + " (R-4.7)")
     _require_text(text, "reply")
     minutes = accountable_minutes(spent)
     ticket.spent_minutes += minutes
