@@ -117,27 +117,9 @@ STATE_NAMES = {"missed": ("выполнено с опозданием", "done la
 
 def summarise(items: list[Figures]) -> dict:
     """The figures of one group of tickets (see the module docstring)."""
-    reg_in = reg_late = res_in = res_late = paused = 0
-    reg_times: list[int] = []
-    res_times: list[int] = []
-    for f in items:
-        state = f.registration_state
-        if state == "met":
-            reg_in += 1
-        elif state in LATE:
-            reg_late += 1
-        if state in STOPPED:
-            reg_times.append(f.registration_minutes)
-        state = f.resolution_state
-        if state == "met":
-            res_in += 1
-        elif state in LATE:
-            res_late += 1
-        if state in STOPPED:
-            res_times.append(f.resolution_minutes)
-        paused += f.paused_minutes
-    reg_times.sort()
-    res_times.sort()
+    reg_in, reg_late, reg_times = _tally((f.registration_state, f.registration_minutes) for f in items)
+    res_in, res_late, res_times = _tally((f.resolution_state, f.resolution_minutes) for f in items)
+    paused = sum(f.paused_minutes for f in items)
     return {
         "received": len(items),
         "registered_in_time": reg_in,
@@ -152,6 +134,21 @@ def summarise(items: list[Figures]) -> dict:
         "resolution_p90_minutes": nearest_rank(res_times, 90),
         "paused_minutes": paused,
     }
+
+
+def _tally(timers) -> tuple[int, int, list[int]]:
+    """One timer over a group, from (state, minutes) pairs: in time, late, and the sorted times of stopped ones."""
+    in_time = late = 0
+    times: list[int] = []
+    for state, minutes in timers:
+        if state == "met":
+            in_time += 1
+        elif state in LATE:
+            late += 1
+        if state in STOPPED:
+            times.append(minutes)
+    times.sort()
+    return in_time, late, times
 
 
 def median(values: list[int]) -> int | None:
