@@ -70,13 +70,15 @@ def overdue(
         "deadline": iso(w.timer.deadline, ctx.desk.tz),
         "remaining_minutes": w.timer.to_dict()["remaining_minutes"],  # as `sla --json` counts them
         "org": w.ticket.org, "assignee": w.ticket.assignee, "subject": w.ticket.subject,
+        "eta_sent": w.ticket.eta is not None,  # the customer was told an expected resolution date
     } for w in breached + soon]
     if as_json:
         print_json(rows)
     elif rows:
         print_table([{"id": r["id"], "state": r["state"], "timer": r["timer"], "p": r["priority"] or "",
                       "deadline": _when(r["deadline"], ctx.desk.tz), "remaining": format_minutes(r["remaining_minutes"]),
-                      "org": r["org"] or "", "assignee": r["assignee"] or "", "subject": r["subject"][:40]}
+                      "org": r["org"] or "", "assignee": r["assignee"] or "",
+                      "eta": "" if r["eta_sent"] else "none!", "subject": r["subject"][:40]}
                      for r in rows])
     else:
         typer.echo("no ticket is overdue", err=True)

@@ -163,12 +163,23 @@ def hold(
     text: Optional[str] = typer.Argument(None, help="Details for the journal; '-' reads stdin."),
     text_file: Optional[Path] = TEXT_FILE,
     reason: str = typer.Option(..., "--reason", help=", ".join(HOLD_REASONS) + " (R-7.9)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="DATE|DATETIME",
+                                        help="Resume by itself once this has passed (supportctl cron); "
+                                             "YYYY-MM-DD is the close of that working day."),
 ) -> None:
     """Put the ticket on hold; its resolution clock pauses (R-7.9)."""
     from supportctl.services import tickets
 
-    _done(tickets.hold(context(), ticket_id, reason, _optional_text(text, text_file)),
-          f"waiting ({reason}), SLA clock paused")
+    ctx = context()
+    change = tickets.hold(ctx, ticket_id, reason, _optional_text(text, text_file), until)
+    pause = change.ticket.open_pause()
+    if pause and pause.until:
+        from supportctl.domain.values import format_local
+
+        resumes = f", resumes {format_local(pause.until, ctx.desk.tz)}"
+    else:
+        resumes = ""
+    _done(change, f"waiting ({reason}), SLA clock paused{resumes}")
 
 
 @command(app, "resume")

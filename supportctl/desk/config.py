@@ -14,6 +14,7 @@ from supportctl.errors import DeskDamaged
 CONFIG_FILE = "supportctl.yaml"
 DEFAULT_CHANNELS = ("email", "portal", "phone")  # R-7.1; anything else is refused (R-7.5)
 LANGUAGES = ("ru", "en")
+ESCALATION_STATES = ("at_risk", "breached")  # the timer states `escalate` mails about
 
 
 @dataclass
@@ -47,6 +48,20 @@ class DeskConfig:
             raise bad("language", " or ".join(LANGUAGES))
         if not isinstance(self.get("timezone", "Europe/Moscow"), str):
             raise bad("timezone", "a zone name, e.g. Europe/Moscow")
+        self._check_escalation(bad)
+
+    def _check_escalation(self, bad) -> None:
+        """``team:`` (people's addresses) and ``escalation:`` (leads, states mailed; R-6.6, R-6.7)."""
+        team = self.get("team", {})
+        if not isinstance(team, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("email", ""), str) for v in team.values()):
+            raise bad("team", 'a mapping of names to {email: ADDRESS}, e.g. "Рудаков А.": {email: r@x.ru}')
+        leads = self.get("escalation.leads", [])
+        if not isinstance(leads, list) or not all(isinstance(a, str) for a in leads):
+            raise bad("escalation.leads", "a list of e-mail addresses")
+        states = self.get("escalation.states", list(ESCALATION_STATES))
+        if not isinstance(states, list) or not all(s in ESCALATION_STATES for s in states):
+            raise bad("escalation.states", "a list of " + " and ".join(ESCALATION_STATES))
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.raw
@@ -79,3 +94,17 @@ class DeskConfig:
     @property
     def id_prefix(self) -> str:
         return str(self.get("ids.prefix", "T"))
+
+    def team_email(self, name: str | None) -> str | None:
+        """The address of a person of the team (``team: {NAME: {email: …}}``), None when unknown."""
+        entry = self.get("team", {}).get(name or "") if name else None
+        email = entry.get("email") if isinstance(entry, dict) else None
+        return str(email).strip() or None if email else None
+
+    @property
+    def escalation_leads(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.get("escalation.leads", []) if a.strip())
+
+    @property
+    def escalation_states(self) -> tuple[str, ...]:
+        return tuple(self.get("escalation.states", list(ESCALATION_STATES)))

@@ -41,7 +41,8 @@ def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
         "rating": t.rating,
         "spent_minutes": t.spent_minutes,
         "eta": {"date": iso(t.eta.date, tz), "text": t.eta.text} if t.eta else None,
-        "pauses": [{"start": iso(p.start, tz), "end": iso(p.end, tz), "reason": p.reason} for p in t.pauses],
+        "pauses": [{"start": iso(p.start, tz), "end": iso(p.end, tz), "reason": p.reason,
+                    **({"until": iso(p.until, tz)} if p.until else {})} for p in t.pauses],
         "related": list(t.related),
         "attachments": list(t.attachments),
         "message_ids": list(t.message_ids),
@@ -86,7 +87,8 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         rating=d.get("rating"),
         spent_minutes=int(d.get("spent_minutes") or 0),
         eta=Eta(load_instant(eta["date"]), str(eta.get("text") or "")) if eta else None,
-        pauses=[Pause(load_instant(p["start"]), load_instant(p.get("end")), str(p.get("reason") or ""))
+        pauses=[Pause(load_instant(p["start"]), load_instant(p.get("end")), str(p.get("reason") or ""),
+                      load_instant(p.get("until")))
                 for p in d.get("pauses") or []],
         related=[str(x) for x in d.get("related") or []],
         attachments=[str(x) for x in d.get("attachments") or []],
@@ -144,7 +146,7 @@ def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
         iso(t.received_at, tz), iso(t.registered_at, tz), iso(t.registration_due, tz), iso(t.due, tz),
         t.hold_reason, iso(t.completed_at, tz), iso(t.closed_at, tz), t.rating, t.spent_minutes,
         (iso(t.eta.date, tz), t.eta.text) if t.eta else None,
-        tuple((iso(p.start, tz), iso(p.end, tz), p.reason) for p in t.pauses),
+        tuple((iso(p.start, tz), iso(p.end, tz), p.reason, iso(p.until, tz)) for p in t.pauses),
         tuple(t.related), tuple(t.attachments), tuple(t.message_ids),
     )
 
@@ -162,7 +164,8 @@ def ticket_from_row(row: tuple) -> Ticket:
         registration_due and instant(registration_due), due and instant(due), hold_reason,
         completed_at and instant(completed_at), closed_at and instant(closed_at), rating, spent_minutes,
         Eta(instant(eta[0]), eta[1]) if eta else None,
-        [Pause(instant(start), end and instant(end), reason) for start, end, reason in pauses],
+        [Pause(instant(start), end and instant(end), reason, until and instant(until))
+         for start, end, reason, until in pauses],
         list(related), list(attachments), list(message_ids),
     )
 

@@ -136,15 +136,41 @@ def reply(ticket: Ticket, text: str, spent: int | None, via: str, at: datetime, 
     return [Entry(at, by, "reply", text, spent_minutes=minutes, data={"via": via})]
 
 
-def hold(ticket: Ticket, reason: str, text: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
-    """R-7.9: put on hold with a reason; the resolution clock pauses."""
+def hold(ticket: Ticket, reason: str, text: str, at: datetime, by: str, lang: str = "ru",
+         until: datetime | None = None, until_shown: str = "") -> list[Entry]:
+    """R-7.9: put on hold with a reason; the resolution clock pauses. With ``until`` the desk resumes
+    the ticket by itself once that time has passed (``resume_expired``)."""
     if reason not in HOLD_REASONS:
         raise InvalidValue(f"invalid hold reason {reason!r}", "one of: " + ", ".join(HOLD_REASONS))
+    if until is not None and until <= at:
+        raise InvalidValue(f"--until {until_shown or until.isoformat()} is not in the future",
+                           "give a later date, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
     ticket.status = check_move(ticket, "hold")
     ticket.hold_reason = reason
     ticket.pauses.append(Pause(start=at, reason=reason))
+    ticket.pauses[-1].until = until
     line = messages.text("hold", lang, reason=messages.hold_reason_text(reason, lang))
-    return [Entry(at, by, "hold", f"{line} {text}".strip(), data={"reason": reason})]
+    data = {"reason": reason}
+    if until is not None:
+        data["until"] = until.isoformat(timespec="seconds")
+    return [Entry(at, by, "hold", f"{line} {text}".strip(), data=data)]
+
+
+def hold_expired(ticket: Ticket, now: datetime) -> datetime | None:
+    """When the ticket's hold ended by its ``--until``, if it is waiting and that time has passed."""
+    pause = ticket.open_pause()
+    if ticket.status == "waiting" and pause is not None and pause.until is not None and pause.until <= now:
+        return pause.until
+    return None
+
+
+def resume_expired(ticket: Ticket, now: datetime, by: str, shown: str, lang: str = "ru") -> list[Entry]:
+    """A hold past its ``--until`` resumes as of that time: the clock runs again from then, not from
+    whenever the desk noticed (cron)."""
+    until = hold_expired(ticket, now)
+    if until is None:
+        raise Refused(f"{ticket.id} has no hold that ended")
+    return resume(ticket, messages.text("resume_until", lang, until=shown), until, by, lang)
 
 
 def resume(ticket: Ticket, text: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:

@@ -41,6 +41,10 @@ _TEXTS = {
                  "en": "Priority changed from {old} to {new}: {reason}"},
     "hold": {"ru": "Ожидание: {reason}.", "en": "On hold: {reason}."},
     "resume": {"ru": "Работа по заявке возобновлена.", "en": "Work resumed."},
+    "resume_until": {"ru": "Срок ожидания ({until}) истёк: работа по заявке возобновлена.",
+                     "en": "The hold ended ({until}): work resumed."},
+    "escalated": {"ru": "Эскалация: {timer} — {state}, срок {deadline}; уведомлены: {to}",
+                  "en": "Escalated: {timer} is {state}, deadline {deadline}; told: {to}"},
     "completed": {"ru": "Заявка завершена.", "en": "Ticket completed."},
     "closed": {"ru": "Заявка закрыта.", "en": "Ticket closed."},
     "closed_rated": {"ru": "Заявка закрыта. Оценка: {rating}.", "en": "Ticket closed. Rating: {rating}."},
@@ -51,6 +55,17 @@ _TEXTS = {
     "split": {"ru": "Новая проблема выделена в заявку {other}.", "en": "New problem split into ticket {other}."},
     "split_from": {"ru": "Выделена из заявки {other}.", "en": "Split from ticket {other}."},
     "eta": {"ru": "Ожидаемый срок решения {date}: {text}", "en": "Expected resolution {date}: {text}"},
+}
+
+# the SLA timers and their states as the journal and the escalation mails name them (R-6)
+TIMER_NAMES = {
+    "registration": {"ru": "срок регистрации", "en": "registration"},
+    "first_response": {"ru": "срок первого ответа", "en": "first response"},
+    "resolution": {"ru": "срок решения", "en": "resolution"},
+}
+TIMER_STATES = {
+    "at_risk": {"ru": "под угрозой нарушения", "en": "at risk"},
+    "breached": {"ru": "нарушен", "en": "breached"},
 }
 
 CHANNELS = {
@@ -135,3 +150,11 @@ def unverified_reason(code: str, lang: str = "ru", catalog: dict | None = None, 
 def date_text(day, lang: str = "ru") -> str:
     """A calendar date as the language writes it: 30.06.2026 / 2026-06-30."""
     return day.isoformat() if lang == "en" else day.strftime("%d.%m.%Y")
+
+
+def timer_name(name: str, lang: str = "ru") -> str:
+    return TIMER_NAMES.get(name, {}).get(lang, name)
+
+
+def timer_state(state: str, lang: str = "ru") -> str:
+    return TIMER_STATES.get(state, {}).get(lang, state)

@@ -41,6 +41,7 @@ class Pause:
     start: datetime
     end: datetime | None = None
     reason: str = ""
+    until: datetime | None = None  # `hold --until`: the desk resumes the ticket once this has passed
 
 
 @dataclass

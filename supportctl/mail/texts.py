@@ -34,6 +34,17 @@ _TEXTS = {
     "mail_failed": {"ru": "Письмо Заказчику не отправлено: {error}", "en": "Mail to the customer not sent: {error}"},
     "mail_limited": {"ru": "Автоответ {to} не отправлен: превышен лимит автоответов.",
                      "en": "No auto-reply to {to}: the auto-reply limit is reached."},
+    # escalations: the assignee and the desk's leads read them
+    "escalation_subject": {"ru": "[{id}] {timer}: {state} (срок {deadline})",
+                           "en": "[{id}] {timer}: {state} (deadline {deadline})"},
+    "escalation_body": {"ru": "Заявка {id}: {subject}\nЗаказчик: {org}\nПриоритет: {priority}\n"
+                              "Ответственный: {assignee}\n{timer}: {state}, срок {deadline}, осталось {remaining}.",
+                        "en": "Ticket {id}: {subject}\nCustomer: {org}\nPriority: {priority}\n"
+                              "Assignee: {assignee}\n{timer}: {state}, deadline {deadline}, remaining {remaining}."},
+    "escalation_no_eta": {"ru": "Заказчику не сообщён ожидаемый срок решения (п. 6.7 Регламента): "
+                                "supportctl eta {id} ДАТА --text \"…\"",
+                          "en": "The customer has not been told an expected resolution date (R-6.7): "
+                                "supportctl eta {id} DATE --text \"…\""},
     "attachments_refused": {"ru": "Вложения не приняты: {list}", "en": "Attachments refused: {list}"},
     "duplicate": {"ru": "Повторное письмо от {sender} с той же темой и текстом (IS-1), новая заявка не создана.",
                   "en": "Repeated mail from {sender} with the same subject and text (IS-1); no new ticket."},

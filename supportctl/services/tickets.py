@@ -219,8 +219,37 @@ def reply(ctx: Ctx, ticket_id: str, text: str, spent: int | None, via: str) -> C
                   "reply" if via == "email" else None, text=text)
 
 
-def hold(ctx: Ctx, ticket_id: str, reason: str, text: str) -> Change:
-    return mutate(ctx, ticket_id, lambda t: lifecycle.hold(t, reason, text, ctx.now, ctx.actor, ctx.lang))
+def hold(ctx: Ctx, ticket_id: str, reason: str, text: str, until: str | None = None) -> Change:
+    """R-7.9; ``until`` (YYYY-MM-DD: the close of that working day, or YYYY-MM-DDTHH:MM): when the
+    desk resumes the ticket by itself (`supportctl cron`)."""
+    until_at, shown = _local_instant(ctx, until) if until else (None, "")
+    return mutate(ctx, ticket_id, lambda t: lifecycle.hold(t, reason, text, ctx.now, ctx.actor, ctx.lang,
+                                                           until=until_at, until_shown=shown))
+
+
+def resume_expired_holds(ctx: Ctx, dry_run: bool = False, skipped: list | None = None) -> list[Ticket]:
+    """Resume every waiting ticket whose `hold --until` has passed; re-checked under the lock."""
+    from supportctl.services.query import Filters, find
+
+    waiting, damaged = find(ctx.desk, Filters(status=["waiting"]))
+    if skipped is not None:
+        skipped += damaged
+    due = [t for t in waiting if lifecycle.hold_expired(t, ctx.now)]
+    if dry_run:
+        return due
+    resumed: list[Ticket] = []
+    for t in due:
+        def operation(ticket: Ticket) -> list[Entry]:
+            until = lifecycle.hold_expired(ticket, ctx.now)
+            if until is None:
+                raise Refused(f"{ticket.id} changed meanwhile")
+            shown = format_local(until, ctx.desk.tz)
+            return lifecycle.resume_expired(ticket, ctx.now, ctx.actor, shown, ctx.lang)
+        try:
+            resumed.append(mutate(ctx, t.id, operation).ticket)
+        except Refused:
+            continue
+    return resumed
 
 
 def resume(ctx: Ctx, ticket_id: str, text: str) -> Change:
@@ -263,17 +292,22 @@ def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
 def set_eta(ctx: Ctx, ticket_id: str, when: str, text: str) -> Change:
     """R-6.7: tell the customer the expected resolution date and why. A date alone means the close
     of that working day in the regulation's calendar (18:00), and is shown as a date alone."""
-    tz = ctx.desk.tz
     date_only = len(when.strip()) == 10  # YYYY-MM-DD
-    if date_only:
+    eta_at, shown = _local_instant(ctx, when)
+    return mutate(ctx, ticket_id, lambda t: lifecycle.set_eta(t, eta_at, text, shown, ctx.now, ctx.actor, ctx.lang),
+                  "eta", text=text, eta_shown=shown if date_only else None)
+
+
+def _local_instant(ctx: Ctx, when: str) -> tuple[datetime, str]:
+    """YYYY-MM-DDTHH:MM in the desk's zone, or YYYY-MM-DD: the close of that working day in the
+    regulation's calendar (18:00); and the instant as people read it (a date alone when given as one)."""
+    tz = ctx.desk.tz
+    if len(when.strip()) == 10:  # YYYY-MM-DD
         day = parse_date(when)
         sla = ctx.desk.sla
         calendar = sla.calendar(sla.policy_for(None).calendar)
         periods = () if calendar.spec.always else (calendar.day_periods(day) or calendar.spec.workday_hours)
-        eta_at = lifecycle.end_of_working_day(day, periods, calendar.zone).astimezone(tz)
-        shown = format_local(eta_at, tz, "date")
-    else:
-        eta_at = parse_instant(when, tz).astimezone(tz)
-        shown = format_local(eta_at, tz)
-    return mutate(ctx, ticket_id, lambda t: lifecycle.set_eta(t, eta_at, text, shown, ctx.now, ctx.actor, ctx.lang),
-                  "eta", text=text, eta_shown=shown if date_only else None)
+        at = lifecycle.end_of_working_day(day, periods, calendar.zone).astimezone(tz)
+        return at, format_local(at, tz, "date")
+    at = parse_instant(when, tz).astimezone(tz)
+    return at, format_local(at, tz)
