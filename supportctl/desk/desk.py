@@ -133,7 +133,46 @@ class Desk:
                 from None
         if ticket.id != path.stem:
             raise DeskDamaged(f"{path}: holds ticket {ticket.id}, not {path.stem}", "rename the file or fix its id")
+        self.refresh_deadlines(ticket)
         return ticket
+
+    def refresh_deadlines(self, ticket: Ticket) -> None:
+        """The stored deadlines as the current supportctl.yaml and calendar data make them (issue 11 §4):
+        every reader sees these, whatever the file says; the next write of the ticket stores them.
+        Left as stored while the SLA settings cannot be read (`check` names that)."""
+        from supportctl.domain.sla import registration_due, resolution_due
+
+        sla = self._sla_or_none
+        if sla is None:
+            return
+        try:
+            ticket.registration_due = registration_due(ticket, sla)
+            ticket.due = resolution_due(ticket, sla) if ticket.priority is not None else None
+        except ValueError:  # e.g. a policy without a target for this priority: as stored
+            pass
+
+    @cached_property
+    def _sla_or_none(self):
+        try:
+            return self.sla
+        except SupportError:
+            return None
+
+    @cached_property
+    def deadline_basis(self) -> str:
+        """A hash of what deadlines are computed from: supportctl.yaml's content and the installed
+        calendar data (the `holidays` package). The ticket index is rebuilt when it changes."""
+        import hashlib
+
+        from supportctl.desk.holiday_cache import package_stamp
+
+        digest = hashlib.sha256()
+        try:
+            digest.update((self.root / CONFIG_FILE).read_bytes())
+        except OSError:
+            pass
+        digest.update(b"\0" + (package_stamp() or "").encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()[:16]
 
     def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
         path = self.ticket_path(ticket.id)

@@ -20,6 +20,11 @@ from supportctl.desk.files import write_atomic
 CACHE_FILE = "holidays.json"
 
 
+def package_stamp() -> str | None:
+    """The installed `holidays` package: its path, size and modification time (None without it)."""
+    return _package_stamp()
+
+
 def _package_stamp() -> str | None:
     from importlib.util import find_spec
 

@@ -167,8 +167,8 @@ class TicketIndex:
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                if self._format(db) != FORMAT:
-                    self._create(db)
+                if self._format(db) != self.format:  # a new supportctl, or new settings (deadlines)
+                    self._create(db, self.format)
                 return db
             except sqlite3.DatabaseError:
                 db.close()
@@ -187,8 +187,13 @@ class TicketIndex:
             return None
         return row[0] if row else None
 
+    @property
+    def format(self) -> str:
+        """FORMAT and what the stored deadlines were computed under (rows hold them, issue 11 §4)."""
+        return f"{FORMAT}/{self.desk.deadline_basis}"
+
     @staticmethod
-    def _create(db: sqlite3.Connection) -> None:
+    def _create(db: sqlite3.Connection, format: str = FORMAT) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DROP TABLE IF EXISTS tickets")
@@ -196,7 +201,7 @@ class TicketIndex:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
-            db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+            db.execute("INSERT INTO meta VALUES ('format', ?)", (format,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -270,6 +275,7 @@ def _parse_all(desk: Desk, stale: list[str]) -> Iterator[list[tuple]]:
     chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if len(stale) >= PARALLEL_FROM and cores > 1:
+        desk._sla_or_none  # noqa: B018  (computed once, before the workers fork)
         pool = _pool(desk, cores)
         if pool is not None:
             with pool:

@@ -52,6 +52,7 @@ def check_desk(desk: Desk) -> list[Problem]:
         for other in item.related:
             if other not in ticket_ids:
                 problems.append(Problem(path, f"related ticket {other} does not exist"))
+        problems += _stale_deadlines(desk, item, path)
     problems += _check_journals(desk, ticket_ids)
     problems += _stray_files(desk)
     problems += _symlinks(desk)
@@ -197,3 +198,30 @@ def _conflict_markers(path: Path) -> list[Problem]:
             return [Problem(path, f"line {n}: leftover merge-conflict marker; resolve the conflict "
                                   "(see README, 'Working as a team')")]
     return []
+
+
+_STORED_DEADLINE = re.compile(r"^(registration_due|due): *'?([^'\n]*)'?\s*$", re.M)
+
+
+def _stale_deadlines(desk: Desk, ticket, path: Path) -> list[Problem]:
+    """Issue 11 §4: a deadline stored in the file that the current supportctl.yaml and calendar data
+    no longer give (``ticket`` comes with them recomputed). Every command already shows the new one;
+    the file keeps the old until the ticket next changes, so it is a note."""
+    from supportctl.domain.values import format_local, load_instant
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    problems = []
+    for name, raw in _STORED_DEADLINE.findall(text):
+        try:
+            stored = None if raw.strip() in ("", "null", "~") else load_instant(raw.strip())
+        except ValueError:
+            continue
+        current = getattr(ticket, name)
+        if stored != current:
+            problems.append(Problem(path, f"stored {name} {format_local(stored, desk.tz) or 'none'} differs from "
+                                          f"{format_local(current, desk.tz) or 'none'} under the current settings "
+                                          "and calendar (the next change of the ticket stores it)", note=True))
+    return problems
