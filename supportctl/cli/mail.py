@@ -19,6 +19,9 @@ def ingest(
     maildir: Optional[Path] = typer.Option(None, "--maildir", metavar="DIR",
                                            help="Ingest every mail in DIR/new and move it to DIR/cur."),
     mbox: Optional[Path] = typer.Option(None, "--mbox", metavar="FILE", help="Ingest every mail of an mbox file."),
+    keep_dates: bool = typer.Option(False, "--keep-dates",
+                                    help="With --mbox/--maildir (a migration): received when the mail's Date: "
+                                         "says; a date in the future or before 2000 gives the arrival time."),
     as_json: bool = JsonOption,
 ) -> None:
     """Turn mail into tickets and follow-ups; idempotent (the same mail twice changes nothing)."""
@@ -29,11 +32,14 @@ def ingest(
 
     if sum(x is not None for x in (file, maildir, mbox)) > 1:
         raise InvalidValue("give one of FILE, --maildir or --mbox")
+    if keep_dates and maildir is None and mbox is None:
+        raise InvalidValue("--keep-dates goes with --mbox or --maildir", "a single mail is received now")
     ctx = context()
+    warnings: list[str] = []
     if maildir is not None:
-        outcomes = mail_intake.ingest_maildir(ctx, maildir)
+        outcomes = mail_intake.ingest_maildir(ctx, maildir, keep_dates, warnings)
     elif mbox is not None:
-        outcomes = mail_intake.ingest_mbox(ctx, mbox)
+        outcomes = mail_intake.ingest_mbox(ctx, mbox, keep_dates, warnings)
     elif file in (None, "-"):
         if file is None and sys.stdin.isatty():
             raise InvalidValue("no mail given", "pipe a mail to `supportctl mail ingest`, or give FILE, --maildir, --mbox")
@@ -41,6 +47,8 @@ def ingest(
     else:
         path = Path(file)
         outcomes = [mail_intake.ingest_bytes(ctx, path.read_bytes(), path.name)]
+    for line in warnings:
+        typer.echo(f"supportctl: warning: {line}", err=True)
     if as_json:
         print_json([o.to_dict() for o in outcomes])
     else:

@@ -150,6 +150,11 @@ def _sender(msg) -> tuple[str, str]:
     return "", ""
 
 
+def header_date(text: str) -> datetime | None:
+    """A Date: header as an aware datetime; None when it is missing, malformed or without a zone."""
+    return _date(text)
+
+
 def _date(text: str) -> datetime | None:
     try:
         dt = parsedate_to_datetime(text) if text else None

@@ -398,12 +398,19 @@ class Intake:
 # -- sources -------------------------------------------------------------------------
 
 
-def run(ctx: Ctx, mails: Iterator[tuple[bytes, str, datetime | None, object]], done=None) -> list[Outcome]:
-    """Ingest each (raw, source, received_at, token); ``done(token)`` after each (Maildir: new/ → cur/)."""
+def run(ctx: Ctx, mails: Iterator[tuple[bytes, str, datetime | None, object]], done=None,
+        keep_dates: bool = False, warnings: list[str] | None = None) -> list[Outcome]:
+    """Ingest each (raw, source, received_at, token); ``done(token)`` after each (Maildir: new/ → cur/).
+    ``keep_dates``: received when the mail's Date: says (see ``kept_date``); its warnings go to ``warnings``."""
     intake = Intake(ctx)
     outcomes: list[Outcome] = []
     with exclusive_lock(ctx.desk.state_dir / "mail" / "intake.lock"):
         for raw, source, received_at, token in mails:
+            if keep_dates:
+                received_at, why = kept_date(_header_date(raw), received_at or ctx.now, ctx.now)
+                if why and warnings is not None:
+                    warnings.append(f"{source}: {why}; received at the arrival time "
+                                    f"{received_at.astimezone(ctx.desk.tz).isoformat(timespec='minutes')}")
             outcomes.append(intake.ingest(raw, source, received_at))
             if done is not None:
                 done(token)
@@ -414,7 +421,37 @@ def ingest_bytes(ctx: Ctx, raw: bytes, source: str = "stdin") -> Outcome:
     return run(ctx, iter([(raw, source, None, None)]))[0]
 
 
-def ingest_maildir(ctx: Ctx, folder: Path) -> list[Outcome]:
+# `--keep-dates` (a migration keeps the real times, issue 11 §7): a Date: before this is not believed
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_HEADER_LIMIT = 65536  # the Date: is looked for in this much of the mail's head
+
+
+def kept_date(date: datetime | None, arrival: datetime, now: datetime) -> tuple[datetime, str | None]:
+    """The received time a migrated mail keeps: its Date: when that is sane (not after ``now``, not
+    before EARLIEST_DATE), else ``arrival`` with the reason."""
+    if date is None:
+        return arrival, "no usable Date: header"
+    if date > now:
+        return arrival, f"its Date: {date.isoformat()} is in the future"
+    if date < EARLIEST_DATE:
+        return arrival, f"its Date: {date.isoformat()} is before {EARLIEST_DATE.year}"
+    return date, None
+
+
+def _header_date(raw: bytes) -> datetime | None:
+    from email import policy
+    from email.parser import BytesHeaderParser
+
+    from supportctl.mail.parse import header_date
+
+    try:
+        head = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:_HEADER_LIMIT])
+        return header_date(str(head.get("Date") or ""))
+    except Exception:  # noqa: BLE001 - a header the parser chokes on is simply no date
+        return None
+
+
+def ingest_maildir(ctx: Ctx, folder: Path, keep_dates: bool = False, warnings: list[str] | None = None) -> list[Outcome]:
     """The mails in new/, oldest first; each moves to cur/ (flag S) once handled, as a mail client does."""
     new, cur = folder / "new", folder / "cur"
     if not new.is_dir() or not cur.is_dir():
@@ -438,23 +475,37 @@ def ingest_maildir(ctx: Ctx, folder: Path) -> list[Outcome]:
         except FileNotFoundError:
             pass
 
-    return run(ctx, mails(), to_cur)
+    return run(ctx, mails(), to_cur, keep_dates, warnings)
 
 
-def ingest_mbox(ctx: Ctx, path: Path) -> list[Outcome]:
-    """Every mail of an mbox file; the file is left as it is (ingesting it again changes nothing)."""
+def ingest_mbox(ctx: Ctx, path: Path, keep_dates: bool = False, warnings: list[str] | None = None) -> list[Outcome]:
+    """Every mail of an mbox file; the file is left as it is (ingesting it again changes nothing).
+    With ``keep_dates`` the arrival time (when a Date: is not believed) is the mbox's "From " line."""
     if not path.is_file():
         raise SupportError(f"no mbox file {path}")
     box = mailbox.mbox(path, create=False)
 
     def mails():
         for n, key in enumerate(box.keys(), 1):
-            yield box.get_bytes(key), f"{path.name}#{n}", None, None
+            arrival = _from_line_date(box, key, ctx.now) if keep_dates else None
+            yield box.get_bytes(key), f"{path.name}#{n}", arrival, None
 
     try:
-        return run(ctx, mails())
+        return run(ctx, mails(), None, keep_dates, warnings)
     finally:
         box.close()
+
+
+def _from_line_date(box: mailbox.mbox, key, now: datetime) -> datetime | None:
+    """When the mbox's "From sender Mon Dec  1 10:00:00 2025" line says the mail arrived (UTC, as MTAs
+    write it); None when it says nothing usable or a time after ``now``."""
+    try:
+        with box.get_file(key, from_=True) as f:
+            line = f.readline(1000).decode("ascii", "replace")
+        when = datetime.strptime(" ".join(line.split()[-5:]), "%a %b %d %H:%M:%S %Y").replace(tzinfo=timezone.utc)
+    except (ValueError, OSError, KeyError):
+        return None
+    return when if EARLIEST_DATE <= when <= now else None
 
 
 def _norm(text: str) -> str:
