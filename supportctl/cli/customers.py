@@ -37,7 +37,8 @@ def show(org: str = typer.Argument(..., metavar="ORG"), as_json: bool = JsonOpti
                f"\nplan:     {c.plan or 'default'}\nproducts: {', '.join(c.products) or '—'}"
                f"\ndomains:  {', '.join(c.domains) or '—'}\ncontacts:")
     for k in c.contacts:
-        typer.echo("  " + ", ".join(x for x in (k.name, k.position, k.phone, k.email) if x))
+        typer.echo("  " + ", ".join(x for x in (k.name, k.position, k.phone, k.email) if x)
+                   + (f" (role: {k.role})" if k.role else ""))
 
 
 @command(app, "add")
@@ -65,10 +66,13 @@ def add_contact(
     email: str = typer.Option(..., "--email", help="E-mail address."),
     position: Optional[str] = typer.Option(None, "--position", help="Position."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone."),
+    role: Optional[str] = typer.Option(None, "--role", help="Role, e.g. owner: who may ask for what "
+                                       "written_only reserves (IS-3)."),
 ) -> None:
     """Add a registered contact person to a customer (R-7.7)."""
     from supportctl.domain.ticket import Contact
     from supportctl.services import customers
 
-    c = customers.add_contact(desk(), org, Contact(name=name, position=position, phone=phone, email=email))
+    c = customers.add_contact(desk(), org, Contact(name=name, position=position, phone=phone, email=email,
+                                                   role=role or None))
     typer.echo(f"added {name} <{email}> to {c.org}")

@@ -46,7 +46,8 @@ def new(
     received: Optional[str] = typer.Option(None, "--received", help="When it arrived (ISO 8601); default now."),
     related: list[str] = typer.Option([], "--related", metavar="ID", help="A related ticket ID (R-4.3); repeatable."),
     attach: list[Path] = typer.Option([], "--attach", metavar="FILE", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
-    force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract."),
+    force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract, "
+                               "or a written-only request (IS-3) as it came; journaled."),
 ) -> None:
     """Record a new ticket (status new) and print its ID alone on stdout."""
     from supportctl.domain.ids import validate_id

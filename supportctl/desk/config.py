@@ -49,6 +49,7 @@ class DeskConfig:
         if not isinstance(self.get("timezone", "Europe/Moscow"), str):
             raise bad("timezone", "a zone name, e.g. Europe/Moscow")
         self._check_escalation(bad)
+        self.written_only  # noqa: B018  (checked here, named on error)
 
     def _check_escalation(self, bad) -> None:
         """``team:`` (people's addresses) and ``escalation:`` (leads, states mailed; R-6.6, R-6.7)."""
@@ -108,3 +109,21 @@ class DeskConfig:
     @property
     def escalation_states(self) -> tuple[str, ...]:
         return tuple(self.get("escalation.states", list(ESCALATION_STATES)))
+
+    @property
+    def written_only(self):
+        """IS-3: ``written_only: {categories: [...], channels: [email, portal], role: owner}``."""
+        from supportctl.domain.written import WRITTEN_CHANNELS, WrittenOnly
+
+        raw = self.get("written_only", {})
+        lists = {key: raw.get(key, default) if isinstance(raw, dict) else None
+                 for key, default in (("categories", []), ("channels", list(WRITTEN_CHANNELS)))}
+        role = raw.get("role") if isinstance(raw, dict) else None
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                raise DeskDamaged(f"{CONFIG_FILE}: written_only.{key}: expected a list of names, not {value!r}",
+                                  f"fix written_only in {CONFIG_FILE}")
+        if role is not None and not isinstance(role, str):
+            raise DeskDamaged(f"{CONFIG_FILE}: written_only.role: expected a role name like owner, not {role!r}",
+                              f"fix written_only in {CONFIG_FILE}")
+        return WrittenOnly(tuple(lists["categories"]), tuple(lists["channels"]), role or None)

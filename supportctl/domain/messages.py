@@ -43,6 +43,7 @@ _TEXTS = {
     "resume": {"ru": "Работа по заявке возобновлена.", "en": "Work resumed."},
     "resume_until": {"ru": "Срок ожидания ({until}) истёк: работа по заявке возобновлена.",
                      "en": "The hold ended ({until}): work resumed."},
+    "written_override": {"ru": "Принято в обход ограничения: {reason}", "en": "Accepted despite the rule: {reason}"},
     "escalated": {"ru": "Эскалация: {timer} — {state}, срок {deadline}; уведомлены: {to}",
                   "en": "Escalated: {timer} is {state}, deadline {deadline}; told: {to}"},
     "completed": {"ru": "Заявка завершена.", "en": "Ticket completed."},

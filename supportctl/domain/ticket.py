@@ -19,14 +19,18 @@ class Contact:
     position: str | None = None
     phone: str | None = None
     email: str | None = None
+    role: str | None = None  # a customer's contact: e.g. owner (IS-3, `written_only.role`)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "position": self.position, "phone": self.phone, "email": self.email}
+        d = {"name": self.name, "position": self.position, "phone": self.phone, "email": self.email}
+        if self.role:
+            d["role"] = self.role
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "Contact":
         d = d or {}
-        return cls(**{k: d.get(k) for k in ("name", "position", "phone", "email")})
+        return cls(**{k: d.get(k) for k in ("name", "position", "phone", "email", "role")})
 
 
 @dataclass

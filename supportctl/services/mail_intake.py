@@ -279,6 +279,8 @@ class Intake:
             message_id=mail.message_id, notice=notice)
         try:  # what the desk refuses now (an unofficial channel...) is quarantined by ingest()
             change = tickets.create(ctx, new)
+        except tickets.WrittenOnlyRefused as exc:  # IS-3: the sender is told why
+            return self._refuse(mail, source, exc.refusal.text(lang, rule_id=False), str(exc))
         finally:
             self._cleanup(saved)
         ticket = change.ticket

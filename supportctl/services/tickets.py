@@ -80,6 +80,10 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     if not found.verified and desk.config.require_contract and not force:
         raise Refused(f"ticket refused: {found.reason('en')}",
                       "register the customer with `supportctl customer`, or pass --force")
+    written = None if new.split_from else written_only_refusal(ctx, new, found)
+    if written is not None and not force:
+        raise WrittenOnlyRefused(written, f"ticket refused: {written.text('en')}",
+                                 "ask for it in writing from the authorised contact, or pass --force")
     ticket = Ticket(id="", subject=new.subject.strip(), text=new.text, channel=new.channel,
                     category=new.category, product=new.product, received_at=received)
     _fill_customer(ticket, new, found, ctx.lang)
@@ -96,6 +100,10 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         if new.message_id:
             ticket.message_ids.append(new.message_id)
         entries = lifecycle.receive(ticket, received, ctx.actor, ctx.lang)
+        if written is not None:  # accepted with --force: the journal keeps why it should not have been
+            entries.append(Entry(ctx.now, ctx.actor, "note",
+                                 messages.text("written_override", ctx.lang, reason=written.text(ctx.lang)),
+                                 data={"override": "written_only", "reason": written.code}))
         for name in store_attachments(desk, ticket.id, new.attachments):
             ticket.attachments.append(name)
         for other in new.related:
@@ -108,6 +116,21 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     if ticket.channel == "email":
         notes += _notified(notify.deliver(ctx, "acknowledged", ticket, **new.notice))
     return Change(ticket, entries, notes)
+
+
+class WrittenOnlyRefused(Refused):
+    """IS-3: a request of a written-only category from another channel or an unauthorised contact."""
+
+    def __init__(self, refusal, message: str, hint: str | None = None):
+        super().__init__(message, hint)
+        self.refusal = refusal
+
+
+def written_only_refusal(ctx: Ctx, new: NewTicket, found):
+    """Why IS-3 refuses this request (a ``written.Refusal``), or None."""
+    from supportctl.domain.written import refusal
+
+    return refusal(ctx.desk.config.written_only, new.category, new.channel, found.contact, new.contact.email)
 
 
 def _fill_customer(ticket: Ticket, new: NewTicket, found, lang: str) -> None:
