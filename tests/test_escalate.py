@@ -199,3 +199,43 @@ def test_cron_delivers_queued_escalations_once_after_the_server_was_down(cli, de
         assert len(escalation_mails(handler)) == 2
     finally:
         controller.stop()
+
+
+def test_a_rerun_after_a_crash_between_journal_and_outbox_mails_nothing_twice(cli, mailed_desk, monkeypatch):
+    """The `escalated` entry is written first: a run killed before the mails were queued leaves the
+    entry, and the re-run mails nothing (at most once; the journal names who should have been told)."""
+    desk, handler = mailed_desk
+    tid = p1_ticket(cli)
+    from supportctl.mail.outbox import Outbox
+
+    real_put = Outbox.put
+
+    def crash(self, *a, **kw):
+        raise KeyboardInterrupt  # the process dies here
+
+    monkeypatch.setattr(Outbox, "put", crash)
+    assert cli("escalate", now=MON.format("13:30")).exit_code != 0
+    monkeypatch.setattr(Outbox, "put", real_put)
+    entries = [e for e in Desk(desk.root).read_journal(tid)[0] if e.kind == "escalated"]
+    assert [e.data["to"] for e in entries] == [["rudakov@support.example", "lead@support.example"]]
+    assert cli("escalate", now=MON.format("13:31")).stdout == ""
+    assert escalation_mails(handler) == []
+
+
+def test_escalation_mail_in_english(cli, desk):
+    controller, handler = start_smtp()
+    try:
+        configure_mail(desk.root, controller.port)
+        team_yaml(desk.root)
+        path = desk.root / "supportctl.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("language: ru", "language: en"), encoding="utf-8")
+        tid = p1_ticket(cli)
+        assert cli("escalate", now=MON.format("14:30")).exit_code == 0
+        subjects = {s for _, s in escalation_mails(handler)}
+        assert subjects == {f"[{tid}] resolution: breached (deadline 01.12.2025 14:00)"}
+        body = body_of(handler.messages[-1])
+        assert "Assignee: Рудаков А." in body and "has not been told an expected resolution date (R-6.7)" in body
+        entry = [e for e in Desk(desk.root).read_journal(tid)[0] if e.kind == "escalated"][0]
+        assert entry.text.startswith("Escalated: resolution is breached, deadline 01.12.2025 14:00")
+    finally:
+        controller.stop()
