@@ -186,3 +186,29 @@ def test_a_full_disk_error_names_the_file(desk, run, three, monkeypatch):
     monkeypatch.setattr(files.os, "fsync", real_fsync)
     assert result.exit_code != 0 and "No space left on device" in result.stderr
     assert str(desk.root) in result.stderr, result.stderr
+
+
+def test_item11_sibling_a_fifo_as_the_holiday_cache_does_not_hang(desk, run, three):
+    from supportctl.domain import calendar
+
+    calendar.use_holiday_store(None)  # this process's cache object: read the file afresh
+    cache = desk.state_dir / "holidays.json"
+    cache.unlink(missing_ok=True)
+    os.mkfifo(cache)
+    started = time.monotonic()
+    assert run("list").exit_code == 0
+    assert time.monotonic() - started < 20
+
+
+def test_item11_sibling_history_skips_a_journal_that_is_a_link(desk, run, three):
+    from supportctl.gitops.history import _uncommitted
+
+    path = desk.journal_path("T-0002")
+    path.unlink()
+    os.symlink("/dev/zero", path)
+
+    class NoGit:
+        def head(self):
+            return None
+
+    assert _uncommitted(NoGit(), desk, "T-0002") == []
