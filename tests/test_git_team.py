@@ -62,8 +62,9 @@ def team(tmp_path):
     git(tmp_path, "init", "-q", "--bare", str(remote))
     a = clone_of(remote, tmp_path / "a", "Anna")
     ok(a, "init", str(a))
-    with open(a / "supportctl.yaml", "a", encoding="utf-8") as f:
-        f.write("\ngit:\n  autocommit: true\n")
+    cfg = a / "supportctl.yaml"  # the template's git section, switched on (a key given twice is refused)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("  autocommit: false", "  autocommit: true"),
+                   encoding="utf-8")
     git(a, "add", ".")
     git(a, "commit", "-q", "-m", "a new desk")
     git(a, "push", "-q", "-u", "origin", "main")
@@ -125,8 +126,9 @@ def test_no_commit_for_a_read_only_command_or_with_no_commit(team):
 def test_autocommit_outside_git_says_so_once_and_does_nothing(tmp_path):
     desk = tmp_path / "desk"
     ok(desk, "init", str(desk))
-    with open(desk / "supportctl.yaml", "a", encoding="utf-8") as f:
-        f.write("\ngit:\n  autocommit: true\n")
+    cfg = desk / "supportctl.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("  autocommit: false", "  autocommit: true"),
+                   encoding="utf-8")
     first = sc(desk, "new", "-s", "x", "-t", "y")
     assert first.exit_code == 0 and "not in a git repository" in first.stderr
     second = sc(desk, "note", "T-0001", "ещё")

@@ -21,7 +21,8 @@ from supportctl.domain.codec import ticket_from_dict, ticket_to_file
 from supportctl.domain.customers import Customer
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Ticket
-from supportctl.errors import DeskDamaged, NotFound, SupportError
+from supportctl.domain.ticket import problems as ticket_problems
+from supportctl.errors import DeskDamaged, NotFound, Refused, SupportError
 
 ENV_DESK = "SUPPORTCTL_DESK"
 ENV_USER = "SUPPORTCTL_USER"
@@ -117,7 +118,7 @@ class Desk:
     def load_ticket(self, ticket_id: str) -> Ticket:
         path = self.ticket_path(ticket_id)
         try:
-            return self.parse_ticket_text(path.read_text(encoding="utf-8"), path)
+            return self.parse_ticket_text(yamlio.read_regular(path).decode("utf-8"), path)
         except FileNotFoundError:
             raise NotFound(f"no ticket {ids.validate_id(ticket_id)} in this desk",
                            "see the IDs with: supportctl list") from None
@@ -125,10 +126,12 @@ class Desk:
             raise DeskDamaged(f"{path}: not UTF-8 text", "restore the file with git") from None
 
     def parse_ticket_text(self, text: str, path: Path) -> Ticket:
+        """The ticket of a file's text; DeskDamaged when its YAML, its fields or their consistency
+        (domain.ticket.problems, checked by ticket_from_dict) are wrong."""
         data = yamlio.loads(text, str(path))
         try:
             ticket = ticket_from_dict(data)
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
             raise DeskDamaged(f"{path}: invalid ticket: {exc}", "fix the file by hand or restore it with git") \
                 from None
         if ticket.id != path.stem:
@@ -175,12 +178,20 @@ class Desk:
         return digest.hexdigest()[:16]
 
     def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
+        found = ticket_problems(ticket)
+        if found:  # never write a file every reader would refuse
+            raise Refused(f"{ticket.id}: not saved: {'; '.join(found)}")
+        text = yamlio.dumps_spaced(ticket_to_file(ticket, self.tz))
+        if len(text) > yamlio.MAX_FILE_BYTES // 4:  # a character is at most 4 bytes: len() is a quick bound
+            if len(text.encode("utf-8")) > yamlio.MAX_FILE_BYTES:
+                raise Refused(f"{ticket.id}: not saved: the ticket file would be larger than "
+                              f"{yamlio.MAX_FILE_BYTES // 1024 ** 2} MiB", "shorten its text")
         path = self.ticket_path(ticket.id)
         if self._undo is not None and durable and ticket.id not in self._undo:
             from supportctl.desk import undo
 
             self._undo[ticket.id] = undo.record(self, ticket.id)  # a kill before the journal is undone
-        write_atomic(path, yamlio.dumps_spaced(ticket_to_file(ticket, self.tz)), durable=durable)
+        write_atomic(path, text, durable=durable)
         return path
 
     def save_change(self, ticket: Ticket, entries: list[Entry]) -> None:
@@ -272,7 +283,10 @@ class Desk:
         """Roll back what killed commands left half-done (any locked command does it first)."""
         from supportctl.desk import undo
 
-        if not undo.folder(self.state_dir).is_dir():
+        try:
+            if not os.listdir(undo.folder(self.state_dir)):
+                return []  # nothing to undo: no lock taken, so a read-only clone reads on
+        except FileNotFoundError:
             return []
         with exclusive_lock(self.state_dir / "lock"):
             return undo.roll_back_all(self)

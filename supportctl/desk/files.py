@@ -48,11 +48,12 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        _name_the_file(exc, path)
         raise
     if durable:
         _fsync_dir(path.parent)
@@ -74,16 +75,26 @@ def append_line(path: Path, line: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # never through a symlink (git can deliver one) to a file outside the desk: ELOOP instead
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o666)
-    with os.fdopen(fd, "a+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        if size:
-            f.seek(size - 1)
-            if f.read(1) != b"\n":
-                f.write(b"\n")
-        f.write((line.encode("utf-8") if isinstance(line, str) else line) + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with os.fdopen(fd, "a+b") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size:
+                f.seek(size - 1)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+            f.write((line.encode("utf-8") if isinstance(line, str) else line) + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        _name_the_file(exc, path)
+        raise
     record_written(path)
+
+
+def _name_the_file(exc: BaseException, path: Path) -> None:
+    """A write on an open file (a full disk: ENOSPC) raises without a file name; the user needs it."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 
 from supportctl.desk.files import write_atomic
+from supportctl.desk.yamlio import read_regular
+from supportctl.errors import SupportError
 
 CACHE_FILE = "holidays.json"
 
@@ -52,10 +54,10 @@ class HolidayCache:
             self._stamp = _package_stamp()
             self._dates = {}
             try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = json.loads(read_regular(self.path).decode("utf-8"))  # never a FIFO or /dev/zero
                 if data.get("stamp") == self._stamp and isinstance(data.get("dates"), dict):
                     self._dates = data["dates"]
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError, SupportError):
                 pass
         return self._dates
 

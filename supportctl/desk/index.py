@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 
 from supportctl import __version__
+from supportctl.desk import yamlio
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
 from supportctl.domain.codec import ticket_from_row, ticket_to_row
@@ -46,7 +47,7 @@ from supportctl.errors import DeskDamaged, NotFound
 INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values);
 # a different supportctl version rebuilds too.
-FORMAT = f"7/schema{SCHEMA_VERSION}/{__version__}"
+FORMAT = f"8/schema{SCHEMA_VERSION}/{__version__}"  # 7: ticket problems, bounded instants; 8: pause until, config hash
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -308,15 +309,25 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
     The key comes from the open file, so it never claims newer content than was read.
     """
     path = desk.tickets_dir / f"{ticket_id}.yaml"
+    refused = None
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            raw = f.read()
+        raw, st = yamlio.read_regular(path, with_stat=True)
     except FileNotFoundError:
         return ticket_id, None, None
+    except DeskDamaged as exc:  # a link, a folder, a FIFO, too large: indexed as damaged, never read
+        refused = exc
+        try:
+            st = os.stat(path)
+        except OSError:
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                return ticket_id, None, None
     racy = time.time_ns() - st.st_mtime_ns < RACY_NS
     key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino)
     try:
+        if refused is not None:
+            raise refused
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

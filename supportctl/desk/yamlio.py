@@ -1,37 +1,134 @@
 """YAML for humans and git: safe loading only, Cyrillic as is, keys in the order given.
 
 libyaml's C loader and dumper are used when PyYAML was built with them.
+
+Desk files come through git and hand edits, so reading them is bounded
+(README, "What supportctl promises"): only regular files are read, never
+through a symbolic link, never more than MAX_FILE_BYTES; an alias (``*name``)
+is refused, so a kilobyte cannot expand into gigabytes; a key given twice in
+one mapping is refused (last-one-wins would let an appended ``status: closed``
+silently close a ticket). libyaml itself limits nesting to 1000 levels.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from supportctl.domain.codec import shown
 from supportctl.errors import DeskDamaged
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+MAX_FILE_BYTES = 16 * 1024 ** 2  # a ticket, customers.yaml, supportctl.yaml; a journal line
+
+
+class _DeskLoader(_Loader):
+    """The C loader, refusing aliases and duplicate keys (the checks cost a few per cent)."""
+
+    def construct_object(self, node, deep=False):
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an anchor and alias (&name, *name) are not allowed in desk files; write each value out",
+                node.start_mark)
+        return super().construct_object(node, deep)
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) < len(node.value):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.constructed_objects.get(key_node, key_node.value)
+                try:
+                    twice = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue
+                if twice:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {shown(key)} is given twice in one mapping; keep one",
+                        key_node.start_mark)
+        return mapping
+
+
+_DeskLoader.add_constructor("tag:yaml.org,2002:map", _DeskLoader.construct_yaml_map)
+
 
 def loads(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_DeskLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DeskDamaged(f"{where}: broken YAML: {problem}", "fix the file by hand or restore it with git") from None
+    except (ValueError, OverflowError) as exc:  # a timestamp like 2026-02-30 fails in the constructor
+        raise DeskDamaged(f"{source}: broken YAML: {exc}", "fix the file by hand or restore it with git") from None
 
 
 def load(path: Path) -> Any:
+    raw = read_regular(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DeskDamaged(f"{path}: not UTF-8 text", "restore the file with git") from None
     return loads(text, str(path))
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES, with_stat: bool = False):
+    """The bytes of a desk file: a regular file, not a symbolic link, at most ``limit`` bytes.
+
+    FileNotFoundError when there is none; DeskDamaged for anything else that is
+    not a readable file (a link to /dev/zero, a FIFO, a folder), without ever
+    blocking on it. With ``with_stat``, (bytes, the open file's stat).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and os.path.islink(path):
+            raise DeskDamaged(f"{path}: a symbolic link; desk files must be regular files",
+                              "replace it with the file itself or remove it") from None
+        raise DeskDamaged(f"{path}: cannot be read: {exc.strerror}", "fix the file or remove it") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise DeskDamaged(f"{path}: not a regular file ({_kind(st.st_mode)})",
+                              "remove it or replace it with the file itself")
+        if st.st_size > limit:
+            raise DeskDamaged(f"{path}: larger than the limit of {limit // 1024 ** 2} MiB",
+                              "restore the file with git or shorten it")
+        chunks, size = [], 0
+        while size <= limit:  # the file may grow after fstat: never read more than the limit
+            chunk = os.read(fd, min(limit + 1 - size, 1024 ** 2) or 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise DeskDamaged(f"{path}: larger than the limit of {limit // 1024 ** 2} MiB",
+                              "restore the file with git or shorten it")
+        data = b"".join(chunks)
+    except BlockingIOError:
+        raise DeskDamaged(f"{path}: cannot be read without waiting", "remove it") from None
+    finally:
+        os.close(fd)
+    return (data, st) if with_stat else data
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def dumps(data: Any) -> str:

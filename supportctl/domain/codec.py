@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import reprlib
 from datetime import datetime, tzinfo
 from typing import Any
 
 from supportctl.domain.journal import Entry
 from supportctl.domain.lifecycle import STATUSES
-from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, Ticket
-from supportctl.domain.values import iso, load_instant
+from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, Ticket, problems
+from supportctl.domain.values import MAX_MINUTES, YEARS, iso, load_instant
 
 _INSTANTS = ("received_at", "registered_at", "registration_due", "due", "completed_at", "closed_at")
 
@@ -63,11 +64,11 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         raise TypeError("a ticket must be a mapping of fields")
     schema = d.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION:
-        raise ValueError(f"schema version {schema!r} is not supported (this supportctl reads {SCHEMA_VERSION})")
+        raise ValueError(f"schema version {shown(schema)} is not supported (this supportctl reads {SCHEMA_VERSION})")
     _check_shape(d)
     eta = d.get("eta")
     priority = d.get("priority")
-    return Ticket(
+    ticket = Ticket(
         id=str(d["id"]),
         status=str(d.get("status") or "new"),
         priority=priority,
@@ -86,15 +87,40 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         hold_reason=_opt(d.get("hold_reason")),
         rating=d.get("rating"),
         spent_minutes=int(d.get("spent_minutes") or 0),
-        eta=Eta(load_instant(eta["date"]), str(eta.get("text") or "")) if eta else None,
-        pauses=[Pause(load_instant(p["start"]), load_instant(p.get("end")), str(p.get("reason") or ""),
-                      load_instant(p.get("until")))
+        eta=Eta(_instant(eta["date"], "eta.date"), str(eta.get("text") or "")) if eta else None,
+        pauses=[Pause(_instant(p["start"], "pauses.start"), _instant(p.get("end"), "pauses.end"),
+                      str(p.get("reason") or ""), _instant(p.get("until"), "pauses.until"))
                 for p in d.get("pauses") or []],
         related=[str(x) for x in d.get("related") or []],
         attachments=[str(x) for x in d.get("attachments") or []],
         message_ids=[str(x) for x in d.get("message_ids") or []],
-        **{k: load_instant(d.get(k)) for k in _INSTANTS},
+        **{k: _instant(d.get(k), k) for k in _INSTANTS},
     )
+    found = problems(ticket)
+    if found:
+        raise ValueError("; ".join(found))
+    return ticket
+
+
+def _instant(value: Any, key: str) -> datetime | None:
+    """An instant of a file or an import line, within the years the calendar can compute with."""
+    try:
+        dt = load_instant(value)
+    except ValueError:
+        raise ValueError(f"{key}: not a date and time with a UTC offset: {shown(value)}") from None
+    if dt is not None and dt.year not in YEARS:
+        raise ValueError(f"{key}: the year {dt.year} is out of range ({YEARS[0]} to {YEARS[-1]})")
+    return dt
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlevel = 3
+
+
+def shown(value: Any) -> str:
+    """A bounded repr for error messages: never the whole of a large or deeply nested value."""
+    return _SHOWN.repr(value)
 
 
 _SCALARS = ("id", "subject", "text", "org", "contract", "plan", "unverified_reason", "channel", "category",
@@ -105,17 +131,17 @@ _LISTS = ("related", "attachments", "message_ids", "pauses")
 def _check_shape(d: dict[str, Any]) -> None:
     """ValueError naming the field whose value a hand edit (or an import line) got wrong."""
     def wrong(key: str, what: str) -> ValueError:
-        return ValueError(f"{key}: {what}, not {d[key]!r}")
+        return ValueError(f"{key}: {what}, not {shown(d[key])}")
 
     for key in _SCALARS:
         if isinstance(d.get(key), (dict, list, bool)):
             raise wrong(key, "expected a single value")
     if d.get("status") not in (None, "", *STATUSES):
-        raise ValueError(f"unknown status {d['status']!r} (one of {', '.join(STATUSES)})")
+        raise ValueError(f"unknown status {shown(d['status'])} (one of {', '.join(STATUSES)})")
     for key, allowed in (("priority", PRIORITIES), ("rating", range(1, 6))):
         value = d.get(key)
         if value is not None and (type(value) is not int or value not in allowed):
-            raise ValueError(f"invalid {key} {value!r} ({allowed[0]} to {allowed[-1]}, or none)")
+            raise ValueError(f"invalid {key} {shown(value)} ({allowed[0]} to {allowed[-1]}, or none)")
     spent = d.get("spent_minutes")
     if spent is not None and (type(spent) is not int or spent < 0):
         raise wrong("spent_minutes", "expected a whole number of minutes")
@@ -179,9 +205,21 @@ def entry_to_dict(e: Entry, tz: tzinfo) -> dict[str, Any]:
 
 
 def entry_from_dict(d: dict[str, Any]) -> Entry:
-    return Entry(at=load_instant(d["at"]), by=str(d.get("by") or ""), kind=str(d["kind"]),
-                 text=str(d.get("text") or ""), spent_minutes=int(d.get("spent_minutes") or 0),
-                 data=dict(d.get("data") or {}))
+    """Raises KeyError/ValueError/TypeError on a malformed entry (a journal line, an import's history)."""
+    if not isinstance(d, dict):
+        raise TypeError("an entry must be a mapping of fields")
+    at = _instant(d["at"], "at")
+    if at is None:
+        raise ValueError("at: no time given")
+    spent = d.get("spent_minutes") or 0
+    if type(spent) is not int or not 0 <= spent <= MAX_MINUTES:
+        raise ValueError(f"spent_minutes: expected a whole number of minutes from 0 to {MAX_MINUTES}, "
+                         f"not {shown(spent)}")
+    data = d.get("data") or {}
+    if not isinstance(data, dict):
+        raise TypeError(f"data: expected a mapping, not {shown(data)}")
+    return Entry(at=at, by=str(d.get("by") or ""), kind=str(d["kind"]),
+                 text=str(d.get("text") or ""), spent_minutes=spent, data=dict(data))
 
 
 def _opt(v: Any) -> str | None:

@@ -490,11 +490,20 @@ def _check_references(config: SlaConfig) -> None:
                              f"known: {', '.join(sorted(config.calendars))}")
 
 
+# The longest target a configuration may set: a year of working time. Longer is a typo, and each
+# deadline's calendar walk grows with it (99999999d took minutes for every `list`).
+MAX_TARGET = {"d": 250, "h": 2000, "m": 120_000}
+
+
 def _target(value: Any, where: str) -> Target:
     try:
-        return parse_target(str(value))
+        target = parse_target(str(value)[:40])
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
+    if target.amount > MAX_TARGET[target.unit]:
+        raise ValueError(f"{where}: target {target} is longer than a year of working time "
+                         f"(at most {MAX_TARGET['d']}d, {MAX_TARGET['h']}h or {MAX_TARGET['m']}m)")
+    return target
 
 
 def _share(value: Any) -> float:

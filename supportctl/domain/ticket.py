@@ -103,3 +103,28 @@ class Ticket:
         if self.pauses and self.pauses[-1].end is None:
             return self.pauses[-1]
         return None
+
+
+# A ticket's total time; far beyond any real one (1,900 years of one-year entries), and a bound
+# that keeps sums and reports exact.
+MAX_SPENT_MINUTES = 1_000_000_000
+
+
+def problems(t: Ticket) -> list[str]:
+    """What makes a ticket inconsistent, whatever its source: every load (desk files, the index),
+    `import` and `check` refuse such a ticket (issue 10, item 15). Empty when it is sound."""
+    found: list[str] = []
+    if t.status != "new" and t.priority is None:
+        found.append(f"status {t.status} but no priority (never registered)")
+    if t.status == "closed" and t.closed_at is None:
+        found.append("status closed but no closed_at")
+    if t.status == "completed" and t.completed_at is None:
+        found.append("status completed but no completed_at")
+    if not 0 <= t.spent_minutes <= MAX_SPENT_MINUTES:
+        found.append(f"spent_minutes {t.spent_minutes} is out of range (0 to {MAX_SPENT_MINUTES})")
+    for n, pause in enumerate(t.pauses, 1):
+        if pause.end is not None and pause.end < pause.start:
+            found.append(f"pause {n} ends before it starts")
+        elif pause.end is None and n != len(t.pauses):
+            found.append(f"pause {n} is open but is not the last one (only the last pause may be open)")
+    return found

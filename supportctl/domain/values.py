@@ -7,19 +7,28 @@ from datetime import date, datetime, time, tzinfo
 
 from supportctl.errors import InvalidValue
 
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.I)
+_DURATION = re.compile(r"^\s*(?:(\d{1,12})\s*d)?\s*(?:(\d{1,12})\s*h)?\s*(?:(\d{1,12})\s*m(?:in)?)?\s*$", re.I)
+
+# The longest duration a person may give or a journal entry may hold (--spent, --within): one year.
+# Longer is a typo, and unbounded numbers overflow date arithmetic.
+MAX_MINUTES = 366 * 24 * 60
 
 
 def parse_minutes(text: str) -> int:
-    """'90m', '1h30m', '2h', '1d' (24 h) or a bare number of minutes → minutes."""
+    """'90m', '1h30m', '2h', '1d' (24 h) or a bare number of minutes → minutes, at most MAX_MINUTES."""
     s = str(text).strip()
-    if s.isdigit():
-        return int(s)
-    m = _DURATION.match(s)
-    if not s or not m or not any(m.groups()):
-        raise InvalidValue(f"invalid duration {text!r}", "use minutes or e.g. 45m, 1h30m, 2h")
-    d, h, mins = (int(g) if g else 0 for g in m.groups())
-    return d * 1440 + h * 60 + mins
+    if s.isdecimal() and len(s) <= 12:
+        minutes = int(s)
+    else:
+        m = _DURATION.match(s)
+        if not s or not m or not any(m.groups()):
+            raise InvalidValue(f"invalid duration {str(text)[:40]!r}", "use minutes or e.g. 45m, 1h30m, 2h")
+        d, h, mins = (int(g) if g else 0 for g in m.groups())
+        minutes = d * 1440 + h * 60 + mins
+    if minutes > MAX_MINUTES:
+        raise InvalidValue(f"duration {str(text).strip()[:40]!r} is too long",
+                           f"give at most {MAX_MINUTES // 1440} days ({MAX_MINUTES} minutes)")
+    return minutes
 
 
 def format_minutes(minutes: int) -> str:

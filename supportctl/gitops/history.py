@@ -6,10 +6,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportctl.desk import journal as journal_file
 from supportctl.desk.desk import Desk
+from supportctl.desk.yamlio import read_regular
 from supportctl.domain import ids
 from supportctl.domain.codec import entry_from_dict, entry_to_dict
 from supportctl.domain.journal import Entry, in_time_order
+from supportctl.errors import DeskDamaged
 from supportctl.gitops.runner import Git
 
 _RECORD, _FIELD = "\x1e", "\x1f"
@@ -84,7 +87,7 @@ def _parse_commit(record: str, journal: str, patch: bool) -> Commit:
 def _entry(text: str) -> Entry | None:
     try:
         return entry_from_dict(json.loads(text))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):  # as desk/journal.py skips it
         return None
 
 
@@ -92,8 +95,9 @@ def _uncommitted(git: Git, desk: Desk, ticket_id: str) -> list[Entry]:
     path = f"journal/{ticket_id}.yaml"
     committed = set((git.show_file("HEAD", path) or "").splitlines()) if git.head() else set()
     try:
-        lines = desk.journal_path(ticket_id).read_text(encoding="utf-8").splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
+        raw = read_regular(desk.journal_path(ticket_id), journal_file.MAX_JOURNAL_BYTES)
+        lines = raw.decode("utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError, DeskDamaged):  # `check` names such a journal
         return []
     found = [_entry(line[2:]) for line in lines if line.startswith("- ") and line not in committed]
     return in_time_order([e for e in found if e])

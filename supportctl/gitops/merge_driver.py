@@ -88,11 +88,11 @@ def _region(ours: list[str], theirs: list[str]) -> str:
 
 def _ticket(path: Path) -> Ticket | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yamlio.read_regular(path).decode("utf-8")  # bounded, like every desk file
         if not text.strip():
             return None  # no common ancestor: both sides added the file
         return ticket_from_dict(yamlio.loads(text, str(path)))
-    except (OSError, UnicodeDecodeError, SupportError, KeyError, ValueError, TypeError):
+    except (OSError, UnicodeDecodeError, SupportError, KeyError, ValueError, TypeError, OverflowError):
         return None
 
 

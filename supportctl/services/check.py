@@ -9,6 +9,7 @@ from pathlib import Path
 
 from supportctl.desk.config import CONFIG_FILE
 from supportctl.desk.desk import DamagedFile, Desk
+from supportctl.desk.yamlio import read_regular
 from supportctl.domain import ids
 from supportctl.errors import SupportError
 
@@ -25,8 +26,13 @@ class Problem:
 
 
 def check_desk(desk: Desk) -> list[Problem]:
-    desk.recover()  # a command killed midway is rolled back first (desk/undo.py)
     problems: list[Problem] = []
+    try:
+        desk.recover()  # a command killed midway is rolled back first (desk/undo.py)
+    except OSError as exc:  # a read-only clone: read it as it is
+        problems.append(Problem(desk.state_dir, f"a killed command's changes could not be rolled back "
+                                                f"({exc.strerror or exc}); run any supportctl command where "
+                                                "the desk is writable"))
     for name in (CONFIG_FILE, "customers.yaml"):
         problems += _conflict_markers(desk.root / name)
     try:
@@ -39,7 +45,7 @@ def check_desk(desk: Desk) -> list[Problem]:
     seen: dict[tuple[str, int], Path] = {}
     for item in desk.iter_tickets():
         if isinstance(item, DamagedFile):
-            problems += ticket_conflicts(item.path) or [Problem(item.path, item.message)]
+            problems += ticket_conflicts(item.path) or [Problem(item.path, _without_path(item.path, item.message))]
             continue
         path = desk.ticket_path(item.id)
         problems += ticket_conflicts(path)
@@ -47,8 +53,6 @@ def check_desk(desk: Desk) -> list[Problem]:
         if number in seen:
             problems.append(Problem(path, f"the ID {item.id} is used twice (also {seen[number]})"))
         seen[number] = path
-        if item.status != "new" and item.priority is None:
-            problems.append(Problem(path, f"status {item.status} but no priority (never registered)"))
         for other in item.related:
             if other not in ticket_ids:
                 problems.append(Problem(path, f"related ticket {other} does not exist"))
@@ -76,7 +80,7 @@ def _check_journals(desk: Desk, ticket_ids: set[str]) -> list[Problem]:
         if stem not in ticket_ids:
             problems.append(Problem(path, f"journal of {stem}, but there is no ticket {stem}"))
         entries, broken = desk.read_journal(stem)
-        problems += [Problem(p.path, f"line {p.line}: {p.message}") for p in broken]
+        problems += [Problem(p.path, f"line {p.line}: {p.message}" if p.line else p.message) for p in broken]
         problems += _journal_story(path, stem, entries)
     for ticket_id in ticket_ids:
         if not desk.journal_path(ticket_id).exists():
@@ -102,8 +106,8 @@ def _journal_story(path: Path, ticket_id: str, entries: list) -> list[Problem]:
 def ticket_conflicts(path: Path) -> list[Problem]:
     """Merge-conflict regions in a ticket file, each named by the fields it holds."""
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_regular(path)
+    except (OSError, SupportError):  # not readable: reported as a damaged file
         return []
     if b"<<<<<<<" not in data and b"=======" not in data:
         return []
@@ -139,6 +143,14 @@ def ticket_conflicts(path: Path) -> list[Problem]:
 
 
 _KEY = re.compile(r"^([A-Za-z_][\w]*):")
+
+
+def _without_path(path: Path, message: str) -> str:
+    """A damaged file's message without its own path in front (the problem line names the file)."""
+    m = re.match(re.escape(str(path)) + r"(?::(\d+))?: ", message)
+    if not m:
+        return message
+    return (f"line {m.group(1)}: " if m.group(1) else "") + message[m.end():]
 
 
 def _conflict_problem(path: Path, line: int, field_above: str | None, sides: list[list[str]],
@@ -190,8 +202,8 @@ def _symlinks(desk: Desk) -> list[Problem]:
 
 def _conflict_markers(path: Path) -> list[Problem]:
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_regular(path)
+    except (OSError, SupportError):  # not readable: reported when the file is loaded
         return []
     for n, line in enumerate(data.split(b"\n"), 1):
         if line.startswith((b"<<<<<<< ", b">>>>>>> ")) or line == b"=======":

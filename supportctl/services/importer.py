@@ -47,12 +47,12 @@ def parse_line(line: str, where: str) -> Parsed:
         given_id = fields.get("id")
         fields["id"] = ids.validate_id(given_id) if given_id else ""
         ticket = ticket_from_dict(fields)
-    except (ValueError, KeyError, TypeError, InvalidValue) as exc:
+    except RecursionError:
+        raise InvalidValue(f"{where}: nested too deeply", _NOT_IMPORTED) from None
+    except (ValueError, KeyError, TypeError, OverflowError, InvalidValue) as exc:  # incl. ticket.problems
         raise InvalidValue(f"{where}: {exc}", _NOT_IMPORTED) from None
     if ticket.received_at is None:
         raise InvalidValue(f"{where}: received_at is required", _NOT_IMPORTED)
-    if ticket.status != "new" and ticket.priority is None:
-        raise InvalidValue(f"{where}: status {ticket.status} but no priority (never registered)", _NOT_IMPORTED)
     return Parsed(ticket, history)
 
 
