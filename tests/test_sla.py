@@ -147,6 +147,7 @@ def test_timer_to_dict_is_json_with_offsets_and_minutes():
         "elapsed_minutes": 90, "remaining_minutes": 389, "state": "on_track", "stopped_at": None,
         "pauses": [{"start": "2025-12-01T10:30:00+03:00", "end": "2025-12-01T11:00:00+03:00",
                     "reason": "customer"}],
+        "breaches": [],
     }
 
 

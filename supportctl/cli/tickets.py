@@ -117,17 +117,17 @@ def priority(
     new_priority: str = typer.Argument(..., metavar="N"),
     reason: str = typer.Option(..., "--reason", help="Why the priority changes (recorded, R-6.1)."),
 ) -> None:
-    """Change the priority; the deadline is recomputed from the receipt (R-6.1)."""
+    """Change the priority; the deadline is recomputed from the receipt, a breach that happened stays (R-6.1)."""
     from supportctl.domain.values import parse_priority
     from supportctl.services import tickets
-    from supportctl.services.deadlines import breach_kept, calendar_warning
+    from supportctl.services.deadlines import calendar_warning, priority_warnings
 
     ctx = context()
     wanted = parse_priority(new_priority)
-    kept = breach_kept(ctx.desk, ctx.desk.load_ticket(ticket_id), wanted, ctx.now)
     change = tickets.change_priority(ctx, ticket_id, wanted, reason)
-    _done(change, f"priority {change.ticket.priority}{_due(ctx, change)}", kept,
-          calendar_warning(ctx.desk, change.ticket))
+    old = change.entries[-1].data.get("old")
+    _done(change, f"priority {change.ticket.priority}{_due(ctx, change)}",
+          *priority_warnings(ctx.desk, old, change.ticket, ctx.now), calendar_warning(ctx.desk, change.ticket))
 
 
 @command(app, "note")
@@ -164,11 +164,14 @@ def hold(
     text_file: Optional[Path] = TEXT_FILE,
     reason: str = typer.Option(..., "--reason", help=", ".join(HOLD_REASONS) + " (R-7.9)."),
 ) -> None:
-    """Put the ticket on hold; its resolution clock pauses (R-7.9)."""
+    """Put the ticket on hold; its SLA clocks pause when the reason is a customer delay (R-7.9)."""
     from supportctl.services import tickets
 
-    _done(tickets.hold(context(), ticket_id, reason, _optional_text(text, text_file)),
-          f"waiting ({reason}), SLA clock paused")
+    change = tickets.hold(context(), ticket_id, reason, _optional_text(text, text_file))
+    if change.ticket.pauses[-1].clock_runs:
+        _done(change, f"waiting ({reason}), the SLA clock keeps running ({reason} is not a customer delay)")
+    else:
+        _done(change, f"waiting ({reason}), SLA clock paused")
 
 
 @command(app, "resume")

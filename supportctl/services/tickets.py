@@ -220,7 +220,9 @@ def reply(ctx: Ctx, ticket_id: str, text: str, spent: int | None, via: str) -> C
 
 
 def hold(ctx: Ctx, ticket_id: str, reason: str, text: str) -> Change:
-    return mutate(ctx, ticket_id, lambda t: lifecycle.hold(t, reason, text, ctx.now, ctx.actor, ctx.lang))
+    stops_clock = reason in ctx.desk.sla.pause_reasons  # decided now and stored on the pause
+    return mutate(ctx, ticket_id, lambda t: lifecycle.hold(t, reason, text, ctx.now, ctx.actor, ctx.lang,
+                                                          stops_clock))
 
 
 def resume(ctx: Ctx, ticket_id: str, text: str) -> Change:
