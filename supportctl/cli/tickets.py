@@ -27,7 +27,18 @@ def _due(ctx, change) -> str:
     """', due 02.12.2026 16:00': the resolution deadline after a change that moved it."""
     from supportctl.domain.values import format_local
 
-    return f", due {format_local(change.ticket.due, ctx.desk.tz)}" if change.ticket.due else ""
+    t = change.ticket
+    due = f", due {format_local(t.due, ctx.desk.tz)}" if t.due else ""
+    return due + _first_response_due(ctx, t)
+
+
+def _first_response_due(ctx, t) -> str:
+    """', first response due 02.12.2026 10:00' while the first-response timer (IS-6) runs."""
+    from supportctl.domain.values import format_local
+
+    if t.first_response_due is None or t.responded_at is not None or t.completed_at is not None:
+        return ""
+    return f", first response due {format_local(t.first_response_due, ctx.desk.tz)}"
 
 
 @command(app, "new")
@@ -98,7 +109,7 @@ def register(
     ctx = context()
     change = tickets.register(ctx, ticket_id, parse_priority(priority), assignee)
     due = format_local(change.ticket.due, ctx.desk.tz) or "—"
-    _done(change, f"registered, priority {change.ticket.priority}, due {due}",
+    _done(change, f"registered, priority {change.ticket.priority}, due {due}{_first_response_due(ctx, change.ticket)}",
           late_registration(ctx.desk, change.ticket, ctx.now), calendar_warning(ctx.desk, change.ticket))
 
 

@@ -45,6 +45,9 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"registration due: {when(view['registration_due'])}  {registration['state'] if registration else '—'}",
         f"due:        {when(view['due'])}  sla: {view['sla_state'] or '—'}",
     ]
+    first = view["sla"].get("first_response")
+    if first:
+        lines.append(f"first response due: {when(first['deadline'])}  {first['state']}")
     if view["eta"]:
         lines.append(f"eta:        {when(view['eta']['date'])}  {view['eta']['text']}")
     if view["completed_at"]:
