@@ -177,3 +177,18 @@ def test_a_target_is_counted_from_receipt_not_from_the_change(cli):
     r = cli("priority", tid, "2", "--reason", "x", now="2025-12-02T10:00:00+03:00")
     assert "is breached at once: under priority 2 it was due 01.12.2025 18:00" in r.stderr
     assert json.loads(cli("show", tid, "--json").stdout)["due"] == "2025-12-01T18:00:00+03:00"
+
+
+def test_two_clones_merge_their_priority_changes_and_first_answers():
+    """The merge driver: both sides' history entries in time order; the earlier first answer."""
+    from supportctl.domain.merge import merge_tickets
+
+    base = worked([("2025-12-01 10:00", 2)])
+    ours, theirs = worked([("2025-12-01 10:00", 2)]), worked([("2025-12-01 10:00", 2)])
+    lifecycle.change_priority(ours, 1, "x", at("2025-12-01 15:00"), "a")
+    lifecycle.reply(ours, "ответ", None, "email", at("2025-12-01 12:00"), "a")
+    lifecycle.reply(theirs, "ответ", None, "phone", at("2025-12-01 11:00"), "b")
+    merged = merge_tickets(base, ours, theirs)
+    assert merged.clean
+    assert merged.ticket.priority_history == ours.priority_history
+    assert merged.ticket.responded_at == at("2025-12-01 11:00")

@@ -1,25 +1,30 @@
 """SLA policies and timers: pure domain, the clock is passed in.
 
-A ticket runs two timers (R-6.6, R-6.2-6.5): registration (received ->
-registered, 3 working hours) and resolution (received -> completed, by
-priority or by category). Both start at receipt; a clock started outside
-working time starts at the next opening (see ``supportctl.domain.calendar``).
+A ticket runs up to three timers: registration (R-6.6, received ->
+registered, 3 working hours), first response (IS-6, received -> the first
+reply or completion) and resolution (R-6.2-6.5, received -> completed), the
+last two by priority or by category; a timer the policy leaves out is absent.
+All start at receipt; a clock started outside working time starts at the
+next opening (see ``supportctl.domain.calendar``).
 
 - A target is "90m", "4h" (working time) or "5d" (working days: the same
   clock time on the 5th following working day, ``WorkingCalendar.add_days``).
   The working duration of a day target is fixed at the clock start.
-- The resolution clock stands still during pauses: while the ticket waits on
-  the customer (R-7.9) and between completion and a reopen (R-4.8). The
+- The first-response and resolution clocks stand still during pauses: while
+  the ticket waits on the customer (R-7.9; a hold recorded with
+  ``clock_runs`` is no customer delay and does not pause) and between
+  completion and a reopen (R-4.8). The
   deadline is the instant where the working time outside pauses reaches the
   target. An open pause counts up to ``now``: the deadline shown while
   waiting is the one if work resumed now. The stored ``due``
   (``resolution_due``) assumes no further pauses: an open pause counts as
   ended at its start, so ``due`` moves when the ticket resumes.
-- A priority change recomputes everything from the receipt with the new
-  target; the paused time stays excluded.
-- States, first that applies: ``met`` / ``missed`` once stopped (at or
-  before the deadline / after it); ``breached`` when ``now`` is past the
-  deadline (a pause cannot hide a breach); ``paused`` during an open pause;
+- A priority change recomputes the deadline from the receipt with the new
+  target; the paused time stays excluded. A deadline that passed while it
+  was in force (``priority_history``) stays a breach (R-6.1): ``breaches``.
+- States, first that applies: ``met`` / ``missed`` once stopped (no breach /
+  a breach); ``breached`` when a deadline in force has passed (a pause
+  cannot hide a breach); ``paused`` during an open pause;
   ``at_risk`` when less than ``at_risk_share`` of the target's working time
   is left; else ``on_track``. ``remaining`` is negative once breached.
 - A named policy (IS-6) overrides the calendar and targets by priority and by
@@ -385,6 +390,12 @@ class Policy:
     first_response_by_priority: dict[int, Target] = field(default_factory=dict)
     first_response_by_category: dict[str, Target] = field(default_factory=dict)
     first_response_default: Target | None = None
+    # the timers this policy leaves out (``TicketSla.absent``), computed once
+    absent: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        absent = () if self.has_first_response else ("first_response",)
+        object.__setattr__(self, "absent", absent + (() if self.has_resolution else ("resolution",)))
 
     def resolution_target(self, priority: int, category: str | None = None) -> Target | None:
         """None when the policy has no resolution target for the ticket (``resolution: none``)."""
@@ -705,7 +716,7 @@ def _earlier_targets(history: list[PriorityPeriod], target_of, calendar: Working
 def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSla:
     if ticket.received_at is None:
         policy = sla_config.policy_for(ticket.plan)
-        return TicketSla(policy.name, None, None, None, _absent(policy))
+        return TicketSla(policy.name, None, None, None, policy.absent)
     policy, calendar, resolution_target = sla_config.terms(ticket.plan, ticket.priority, ticket.category)
     now_us = sla_config.epoch_us(now, calendar)
     share = sla_config.at_risk_share
@@ -721,20 +732,14 @@ def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSl
         resolution = _run(calendar, clock, resolution_target, pauses, ticket.completed_at, now, now_us, share,
                           ticket.priority, earlier)
     first_response = None
-    if policy.has_first_response:
+    if "first_response" not in policy.absent:
         target = policy.first_response_target(ticket.priority, category)
         if target is not None:
             earlier = history and _earlier_targets(history, lambda p: policy.first_response_target(p, category),
                                                    calendar, target)
             first_response = _run(calendar, clock, target, pauses, ticket.responded_at or ticket.completed_at,
                                   now, now_us, share, ticket.priority, earlier)
-    return TicketSla(policy.name, registration, resolution, first_response, _absent(policy))
-
-
-def _absent(policy: Policy) -> tuple[str, ...]:
-    if policy.has_first_response:
-        return () if policy.has_resolution else ("resolution",)
-    return ("first_response",) if policy.has_resolution else ("first_response", "resolution")
+    return TicketSla(policy.name, registration, resolution, first_response, policy.absent)
 
 
 def registration_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
