@@ -135,7 +135,9 @@ def test_lowering_a_breached_priority_warns(cli):
     assert lowered.exit_code == 0
     assert f"{t} was breached at 01.12.2025 14:00 under priority 1" in lowered.stderr
     raised = cli("priority", t, "1", "--reason", "срочно", now="2025-12-01T15:30:00+03:00")
-    assert "breached" not in raised.stderr
+    # issue 11 §1: raised back to 1 after 14:00 it is breached at once (the old warning said nothing)
+    assert f"{t} is breached at once: under priority 1 it was due 01.12.2025 14:00" in raised.stderr
+    assert "was breached at" not in raised.stderr
 
 
 def test_show_prints_the_registration_deadline_R_6_6(cli):

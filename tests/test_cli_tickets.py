@@ -246,10 +246,12 @@ def test_verify_matches_a_ticket_once_its_customer_is_registered_R_7_7(cli, desk
     assert r.exit_code == 0 and "still unverified" in r.stdout
     cli("customer", "contact", "add", "ООО Вектор", "--name", "Козлов Д.С.", "--email", "kozlov@vektor.ru")
     r = cli("verify", tid, now="2025-12-01T10:30:00+03:00")
-    assert r.stdout.startswith(f"{tid}: verified: ООО Вектор, contract П-1, plan premium, due 01.12.2025 13:00")
+    # issue 11 §3: premium promises the first response in 3 h around the clock (IS-6), no resolution time
+    assert r.stdout.startswith(f"{tid}: verified: ООО Вектор, contract П-1, plan premium, "
+                               "first response due 01.12.2025 13:00")
     after = json.loads(cli("show", tid, "--json").stdout)
     assert (after["verified"], after["contract"], after["plan"]) == (True, "П-1", "premium")
-    assert after["due"] == "2025-12-01T13:00:00+03:00"  # premium: 3 h around the clock (IS-6)
+    assert after["first_response_due"] == "2025-12-01T13:00:00+03:00" and after["due"] is None
     assert after["history"][-1]["kind"] == "verified"
 
 

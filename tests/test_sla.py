@@ -147,6 +147,7 @@ def test_timer_to_dict_is_json_with_offsets_and_minutes():
         "elapsed_minutes": 90, "remaining_minutes": 389, "state": "on_track", "stopped_at": None,
         "pauses": [{"start": "2025-12-01T10:30:00+03:00", "end": "2025-12-01T11:00:00+03:00",
                     "reason": "customer"}],
+        "breaches": [],
     }
 
 
@@ -226,13 +227,17 @@ def test_defaults_are_the_regulation():
 
 
 def test_the_shipped_template_expresses_is6():
-    """IS-6: 24x7, functional 24h, layout 36h; premium plan 3h for any type."""
+    """IS-6: 24x7, functional 24h, layout 36h; premium plan 3h for any type. Issue 11 §3: these are
+    first-response targets (a reaction, not a resolution), and these policies have no resolution timer."""
     sla = sla_config_from_dict(yaml.safe_load(TEMPLATE.read_text(encoding="utf-8")))
     is6, premium = sla.policy_for("is6"), sla.policy_for("premium")
     assert (is6.calendar, premium.calendar) == ("24x7", "24x7")
-    assert str(is6.resolution_target(3, "functional")) == "24h"
-    assert str(is6.resolution_target(3, "layout")) == "36h"
-    assert {str(premium.resolution_target(p, "layout")) for p in (1, 2, 3, 4)} == {"3h"}
+    assert str(is6.first_response_target(3, "functional")) == "24h"
+    assert str(is6.first_response_target(3, "layout")) == "36h"
+    assert str(is6.first_response_target(None, None)) == "24h"
+    assert {str(premium.first_response_target(p, "layout")) for p in (1, 2, 3, 4, None)} == {"3h"}
+    assert not is6.has_resolution and not premium.has_resolution
+    assert sla.policy_for("regulation").first_response_target(1) is None
     assert sla.policy_for("regulation") == sla.policy_for(None)
 
 

@@ -20,7 +20,7 @@ def _when(value, tz) -> str:
 
 @command(app, "sla")
 def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOption) -> None:
-    """Both SLA timers of a ticket: target, elapsed, remaining, deadline, state, pauses (R-6)."""
+    """The SLA timers of a ticket: target, elapsed, remaining, deadline, state, pauses, breaches (R-6)."""
     from supportctl.domain.values import format_minutes
     from supportctl.services.views import sla_of
 
@@ -32,7 +32,9 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
         return
     tz = ctx.desk.tz
     typer.echo(f"{ticket.id}  policy {data['policy']}")
-    for name, rule in (("registration", "R-6.6"), ("resolution", "R-6.2..6.5")):
+    for name, rule in (("registration", "R-6.6"), ("first_response", "IS-6"), ("resolution", "R-6.2..6.5")):
+        if name not in data:  # the policy has no such timer
+            continue
         t = data[name]
         if t is None:
             typer.echo(f"{name:13} — (no priority yet)")
@@ -41,6 +43,9 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
                    f" remaining {format_minutes(t['remaining_minutes']):<8} deadline {_when(t['deadline'], tz)}  ({rule})")
         for p in t["pauses"]:
             typer.echo(f"{'':13} paused {_when(p['start'], tz)} → {_when(p['end'], tz) if p['end'] else 'now'} ({p['reason']})")
+        for b in t["breaches"]:
+            if b["deadline"] != t["deadline"]:  # the current deadline's breach is the state above
+                typer.echo(f"{'':13} breached under priority {b['priority']}: due {_when(b['deadline'], tz)} (R-6.1)")
 
 
 def _warn_skipped(damaged: list) -> None:

@@ -27,7 +27,18 @@ def _due(ctx, change) -> str:
     """', due 02.12.2026 16:00': the resolution deadline after a change that moved it."""
     from supportctl.domain.values import format_local
 
-    return f", due {format_local(change.ticket.due, ctx.desk.tz)}" if change.ticket.due else ""
+    t = change.ticket
+    due = f", due {format_local(t.due, ctx.desk.tz)}" if t.due else ""
+    return due + _first_response_due(ctx, t)
+
+
+def _first_response_due(ctx, t) -> str:
+    """', first response due 02.12.2026 10:00' while the first-response timer (IS-6) runs."""
+    from supportctl.domain.values import format_local
+
+    if t.first_response_due is None or t.responded_at is not None or t.completed_at is not None:
+        return ""
+    return f", first response due {format_local(t.first_response_due, ctx.desk.tz)}"
 
 
 @command(app, "new")
@@ -99,7 +110,7 @@ def register(
     ctx = context()
     change = tickets.register(ctx, ticket_id, parse_priority(priority), assignee)
     due = format_local(change.ticket.due, ctx.desk.tz) or "—"
-    _done(change, f"registered, priority {change.ticket.priority}, due {due}",
+    _done(change, f"registered, priority {change.ticket.priority}, due {due}{_first_response_due(ctx, change.ticket)}",
           late_registration(ctx.desk, change.ticket, ctx.now), calendar_warning(ctx.desk, change.ticket))
 
 
@@ -118,17 +129,17 @@ def priority(
     new_priority: str = typer.Argument(..., metavar="N"),
     reason: str = typer.Option(..., "--reason", help="Why the priority changes (recorded, R-6.1)."),
 ) -> None:
-    """Change the priority; the deadline is recomputed from the receipt (R-6.1)."""
+    """Change the priority; the deadline is recomputed from the receipt, a breach that happened stays (R-6.1)."""
     from supportctl.domain.values import parse_priority
     from supportctl.services import tickets
-    from supportctl.services.deadlines import breach_kept, calendar_warning
+    from supportctl.services.deadlines import calendar_warning, priority_warnings
 
     ctx = context()
     wanted = parse_priority(new_priority)
-    kept = breach_kept(ctx.desk, ctx.desk.load_ticket(ticket_id), wanted, ctx.now)
     change = tickets.change_priority(ctx, ticket_id, wanted, reason)
-    _done(change, f"priority {change.ticket.priority}{_due(ctx, change)}", kept,
-          calendar_warning(ctx.desk, change.ticket))
+    old = change.entries[-1].data.get("old")
+    _done(change, f"priority {change.ticket.priority}{_due(ctx, change)}",
+          *priority_warnings(ctx.desk, old, change.ticket, ctx.now), calendar_warning(ctx.desk, change.ticket))
 
 
 @command(app, "note")
@@ -168,7 +179,7 @@ def hold(
                                         help="Resume by itself once this has passed (supportctl cron); "
                                              "YYYY-MM-DD is the close of that working day."),
 ) -> None:
-    """Put the ticket on hold; its resolution clock pauses (R-7.9)."""
+    """Put the ticket on hold; its SLA clocks pause when the reason is a customer delay (R-7.9)."""
     from supportctl.services import tickets
 
     ctx = context()
@@ -180,7 +191,11 @@ def hold(
         resumes = f", resumes {format_local(pause.until, ctx.desk.tz)}"
     else:
         resumes = ""
-    _done(change, f"waiting ({reason}), SLA clock paused{resumes}")
+    if pause and pause.clock_runs:
+        _done(change, f"waiting ({reason}), the SLA clock keeps running ({reason} is not a customer delay)"
+                      f"{resumes}")
+    else:
+        _done(change, f"waiting ({reason}), SLA clock paused{resumes}")
 
 
 @command(app, "resume")

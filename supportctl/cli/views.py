@@ -45,6 +45,9 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"registration due: {when(view['registration_due'])}  {registration['state'] if registration else '—'}",
         f"due:        {when(view['due'])}  sla: {view['sla_state'] or '—'}",
     ]
+    first = view["sla"].get("first_response")
+    if first:
+        lines.append(f"first response due: {when(first['deadline'])}  {first['state']}")
     if view["eta"]:
         lines.append(f"eta:        {when(view['eta']['date'])}  {view['eta']['text']}")
     if view["completed_at"]:
@@ -102,13 +105,14 @@ def list_tickets(
     """List the tickets not yet closed (or as filtered) by priority, then first in first out (IS-2, R-4.5).
 
     The due column is the deadline that runs now: registration (R-6.6, 3 working hours) for new
-    tickets, resolution (R-6.2-6.5) once registered.
+    tickets, resolution (R-6.2-6.5) once registered, or first response (IS-6) when it is the more
+    urgent running timer; --overdue and --at-risk match any running timer.
     """
     from supportctl.domain.lifecycle import STATUSES
     from supportctl.domain.values import format_local, parse_instant, parse_priority
     from supportctl.errors import InvalidValue
     from supportctl.services.query import Filters, find
-    from supportctl.services.views import current_timer, ticket_view
+    from supportctl.services.views import DUE_FIELDS, sla_of, ticket_view
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
@@ -135,21 +139,30 @@ def list_tickets(
     tickets, damaged = find(ctx.desk, filters)
     for d in damaged:
         typer.echo(f"supportctl: warning: skipped {d}", err=True)
-    timers = [current_timer(ctx.desk, t, ctx.now) for t in tickets]
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
-    states = [timer.state if timer else None for timer in timers]
-    listed = [(t, state) for t, state in zip(tickets, states) if not wanted or state in wanted]
+    listed = []
+    for t in tickets:
+        sla = sla_of(ctx.desk, t, ctx.now)
+        current = sla.current
+        if current is None:
+            if not wanted:
+                listed.append((t, None, t.due or t.registration_due))
+            continue
+        name, timer = current
+        running = {other.state for _, other in sla.timers if other.stopped_at is None} or {timer.state}
+        if not wanted or wanted & running:
+            listed.append((t, timer.state, getattr(t, DUE_FIELDS[name]) or t.due or t.registration_due))
     if not listed and not (as_json or fmt == "json"):
         typer.echo("no tickets", err=True)  # stdout stays empty for scripts
         return
     if as_json or fmt == "json":
-        print_json([ticket_view(ctx.desk, t, ctx.now) for t, _ in listed])
+        print_json([ticket_view(ctx.desk, t, ctx.now) for t, _, _ in listed])
         return
     rows = [{
         "id": t.id, "p": t.priority or "", "status": t.status, "sla": state or "",
-        "due": format_local(t.due or t.registration_due, tz), "org": t.org or "", "subject": t.subject[:50],
+        "due": format_local(due, tz), "org": t.org or "", "subject": t.subject[:50],
         "assignee": t.assignee or "", "verified": "" if t.verified else "unverified",
-    } for t, state in listed]
+    } for t, state, due in listed]
     if fmt == "csv":
         print_csv(rows)
     else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from supportctl.domain.journal import Entry
 from supportctl.domain.lifecycle import STATUSES
-from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, Ticket, problems
+from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, PriorityPeriod, Ticket, problems
 from supportctl.domain.values import MAX_MINUTES, YEARS, iso, load_instant
 
 _INSTANTS = ("received_at", "registered_at", "registration_due", "due", "completed_at", "closed_at")
@@ -42,12 +42,23 @@ def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
         "rating": t.rating,
         "spent_minutes": t.spent_minutes,
         "eta": {"date": iso(t.eta.date, tz), "text": t.eta.text} if t.eta else None,
-        "pauses": [{"start": iso(p.start, tz), "end": iso(p.end, tz), "reason": p.reason,
-                    **({"until": iso(p.until, tz)} if p.until else {})} for p in t.pauses],
+        "pauses": [_pause_to_dict(p, tz) for p in t.pauses],
         "related": list(t.related),
         "attachments": list(t.attachments),
         "message_ids": list(t.message_ids),
+        "responded_at": iso(t.responded_at, tz),
+        "first_response_due": iso(t.first_response_due, tz),
+        "priority_history": [{"priority": h.priority, "since": iso(h.since, tz)} for h in t.priority_history],
     }
+
+
+def _pause_to_dict(p: Pause, tz: tzinfo) -> dict[str, Any]:
+    d = {"start": iso(p.start, tz), "end": iso(p.end, tz), "reason": p.reason}
+    if p.until:
+        d["until"] = iso(p.until, tz)
+    if p.clock_runs:  # only then: pauses written before R-7.9's pause_reasons keep their shape
+        d["clock"] = "running"
+    return d
 
 
 def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
@@ -89,11 +100,16 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         spent_minutes=int(d.get("spent_minutes") or 0),
         eta=Eta(_instant(eta["date"], "eta.date"), str(eta.get("text") or "")) if eta else None,
         pauses=[Pause(_instant(p["start"], "pauses.start"), _instant(p.get("end"), "pauses.end"),
-                      str(p.get("reason") or ""), _instant(p.get("until"), "pauses.until"))
+                      str(p.get("reason") or ""), _instant(p.get("until"), "pauses.until"),
+                      p.get("clock") == "running")
                 for p in d.get("pauses") or []],
         related=[str(x) for x in d.get("related") or []],
         attachments=[str(x) for x in d.get("attachments") or []],
         message_ids=[str(x) for x in d.get("message_ids") or []],
+        responded_at=_instant(d.get("responded_at"), "responded_at"),
+        first_response_due=_instant(d.get("first_response_due"), "first_response_due"),
+        priority_history=[PriorityPeriod(h["priority"], _instant(h["since"], "priority_history.since"))
+                          for h in d.get("priority_history") or []],
         **{k: _instant(d.get(k), k) for k in _INSTANTS},
     )
     found = problems(ticket)
@@ -160,6 +176,19 @@ def _check_shape(d: dict[str, Any]) -> None:
     eta = d.get("eta")
     if eta is not None and not (isinstance(eta, dict) and "date" in eta):
         raise wrong("eta", "expected date and text fields")
+    for key in ("responded_at", "first_response_due"):
+        if isinstance(d.get(key), (dict, list, bool)):
+            raise wrong(key, "expected a single value")
+    for p in d.get("pauses") or []:
+        if p.get("clock") not in (None, "running", "stopped"):
+            raise ValueError(f"pauses: clock: expected running or stopped, not {p['clock']!r}")
+    history = d.get("priority_history")
+    if history is not None and not (
+            isinstance(history, list)
+            and all(isinstance(h, dict) and type(h.get("priority")) is int and h["priority"] in PRIORITIES
+                    and h.get("since") is not None and not isinstance(h["since"], (dict, list, bool))
+                    for h in history)):
+        raise wrong("priority_history", "expected a list of priority (1 to 4) and since fields")
 
 
 def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
@@ -172,8 +201,10 @@ def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
         iso(t.received_at, tz), iso(t.registered_at, tz), iso(t.registration_due, tz), iso(t.due, tz),
         t.hold_reason, iso(t.completed_at, tz), iso(t.closed_at, tz), t.rating, t.spent_minutes,
         (iso(t.eta.date, tz), t.eta.text) if t.eta else None,
-        tuple((iso(p.start, tz), iso(p.end, tz), p.reason, iso(p.until, tz)) for p in t.pauses),
+        tuple((iso(p.start, tz), iso(p.end, tz), p.reason, iso(p.until, tz), p.clock_runs) for p in t.pauses),
         tuple(t.related), tuple(t.attachments), tuple(t.message_ids),
+        iso(t.responded_at, tz), iso(t.first_response_due, tz),
+        tuple((h.priority, iso(h.since, tz)) for h in t.priority_history),
     )
 
 
@@ -181,7 +212,8 @@ def ticket_from_row(row: tuple) -> Ticket:
     """The ticket `ticket_to_row` made: equal to ``ticket_from_dict(ticket_to_dict(t, tz))``."""
     (id_, status, priority, subject, text, org, contact, contract, plan, verified, unverified_reason, channel,
      category, product, assignee, received_at, registered_at, registration_due, due, hold_reason, completed_at,
-     closed_at, rating, spent_minutes, eta, pauses, related, attachments, message_ids) = row
+     closed_at, rating, spent_minutes, eta, pauses, related, attachments, message_ids,
+     responded_at, first_response_due, priority_history) = row
     instant = datetime.fromisoformat
     return Ticket(
         id_, status, priority, subject, text, org, Contact(*contact), contract, plan, verified, unverified_reason,
@@ -190,9 +222,11 @@ def ticket_from_row(row: tuple) -> Ticket:
         registration_due and instant(registration_due), due and instant(due), hold_reason,
         completed_at and instant(completed_at), closed_at and instant(closed_at), rating, spent_minutes,
         Eta(instant(eta[0]), eta[1]) if eta else None,
-        [Pause(instant(start), end and instant(end), reason, until and instant(until))
-         for start, end, reason, until in pauses],
+        [Pause(instant(start), end and instant(end), reason, until and instant(until), runs)
+         for start, end, reason, until, runs in pauses],
         list(related), list(attachments), list(message_ids),
+        responded_at and instant(responded_at), first_response_due and instant(first_response_due),
+        [PriorityPeriod(priority, instant(since)) for priority, since in priority_history],
     )
 
 

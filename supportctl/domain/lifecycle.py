@@ -17,7 +17,7 @@ from datetime import date, datetime, time, tzinfo
 
 from supportctl.domain import messages
 from supportctl.domain.journal import Entry
-from supportctl.domain.ticket import Eta, Pause, Ticket
+from supportctl.domain.ticket import Eta, Pause, PriorityPeriod, Ticket
 from supportctl.errors import InvalidValue, Refused
 
 STATUSES = ("new", "open", "waiting", "completed", "closed")
@@ -88,6 +88,7 @@ def register(ticket: Ticket, priority: int, assignee: str | None, at: datetime, 
     ticket.status = check_move(ticket, "register")
     ticket.priority = priority
     ticket.registered_at = at
+    ticket.priority_history = [PriorityPeriod(priority, at)]
     if assignee:
         ticket.assignee = assignee
         text = messages.text("registered_assigned", lang, priority=priority, assignee=assignee)
@@ -110,6 +111,9 @@ def change_priority(ticket: Ticket, priority: int, reason: str, at: datetime, by
     if not reason.strip():
         raise InvalidValue("a priority change needs a reason", "give --reason TEXT (R-6.1)")
     old, ticket.priority = ticket.priority, priority
+    if not ticket.priority_history and old is not None:  # registered before the history was kept
+        ticket.priority_history.append(PriorityPeriod(old, ticket.registered_at or ticket.received_at or at))
+    ticket.priority_history.append(PriorityPeriod(priority, at))
     return [Entry(at, by, "priority", messages.text("priority", lang, old=old, new=priority, reason=reason),
                   data={"old": old, "new": priority})]
 
@@ -133,13 +137,16 @@ def reply(ticket: Ticket, text: str, spent: int | None, via: str, at: datetime, 
     _require_text(text, "reply")
     minutes = accountable_minutes(spent)
     ticket.spent_minutes += minutes
+    if ticket.responded_at is None:  # stops the first-response timer (IS-6)
+        ticket.responded_at = at
     return [Entry(at, by, "reply", text, spent_minutes=minutes, data={"via": via})]
 
 
 def hold(ticket: Ticket, reason: str, text: str, at: datetime, by: str, lang: str = "ru",
-         until: datetime | None = None, until_shown: str = "") -> list[Entry]:
-    """R-7.9: put on hold with a reason; the resolution clock pauses. With ``until`` the desk resumes
-    the ticket by itself once that time has passed (``resume_expired``)."""
+         until: datetime | None = None, until_shown: str = "", stops_clock: bool = True) -> list[Entry]:
+    """R-7.9: put on hold with a reason; the clocks pause when the reason is a customer delay
+    (``stops_clock``, from ``sla.pause_reasons``), else the pause is recorded as ``clock_runs``.
+    With ``until`` the desk resumes the ticket by itself once that time has passed (``resume_expired``)."""
     if reason not in HOLD_REASONS:
         raise InvalidValue(f"invalid hold reason {reason!r}", "one of: " + ", ".join(HOLD_REASONS))
     if until is not None and until <= at:
@@ -147,10 +154,11 @@ def hold(ticket: Ticket, reason: str, text: str, at: datetime, by: str, lang: st
                            "give a later date, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
     ticket.status = check_move(ticket, "hold")
     ticket.hold_reason = reason
-    ticket.pauses.append(Pause(start=at, reason=reason))
-    ticket.pauses[-1].until = until
+    ticket.pauses.append(Pause(start=at, reason=reason, until=until, clock_runs=not stops_clock))
     line = messages.text("hold", lang, reason=messages.hold_reason_text(reason, lang))
     data = {"reason": reason}
+    if not stops_clock:
+        data["clock"] = "running"
     if until is not None:
         data["until"] = until.isoformat(timespec="seconds")
     return [Entry(at, by, "hold", f"{line} {text}".strip(), data=data)]
@@ -187,6 +195,8 @@ def complete(ticket: Ticket, text: str, spent: int | None, at: datetime, by: str
     _end_pause(ticket, at)
     ticket.hold_reason = None
     ticket.completed_at = at
+    if ticket.responded_at is None:
+        ticket.responded_at = at
     minutes = accountable_minutes(spent) if text else (spent or 0)
     ticket.spent_minutes += minutes
     return [Entry(at, by, "completed", text or messages.text("completed", lang), spent_minutes=minutes)]

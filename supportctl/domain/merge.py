@@ -14,9 +14,11 @@ plain. Here each field merges by what it holds:
 - the lifecycle (status and what a move sets with it): a status that changed
   on one side brings that side's hold reason, completion, close and rating;
   different statuses on both sides are a conflict of all of them, pauses too;
-- the stored deadlines ``registration_due`` and ``due`` are derived: they
-  never conflict; where both moved differently the earlier stands until the
-  next command on the ticket recomputes them.
+- the stored deadlines ``registration_due``, ``due`` and ``first_response_due``
+  are derived: they never conflict; where both moved differently the earlier
+  stands until the next command on the ticket recomputes them;
+- ``responded_at`` (the first answer, IS-6): the earlier of both sides';
+- ``priority_history`` (R-6.1): both sides' entries, in time order.
 
 A merge without a common ancestor (both clones created the same ID) is not a
 merge of one ticket: the caller leaves it to git's text merge.
@@ -30,7 +32,7 @@ from typing import Any
 from supportctl.domain.ticket import Contact, Pause, Ticket
 
 LIFECYCLE = ("status", "hold_reason", "completed_at", "closed_at", "rating")
-DEADLINES = ("registration_due", "due")
+DEADLINES = ("registration_due", "due", "first_response_due")
 RUNNING_TOTALS = ("spent_minutes",)
 SETS = ("related", "attachments", "message_ids")
 
@@ -95,6 +97,10 @@ def _merge_field(name: str, b: Any, o: Any, t: Any, *, status_conflict: bool) ->
                           for f in fields(Contact)})
     if name in DEADLINES:
         return _deadline(b, o, t)
+    if name == "responded_at":
+        return min((x for x in (o, t) if x is not None), default=None)
+    if name == "priority_history":
+        return sorted({(h.priority, h.since): h for h in [*o, *t]}.values(), key=lambda h: h.since)
     return _three_way(b, o, t)
 
 

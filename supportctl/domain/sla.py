@@ -1,25 +1,30 @@
 """SLA policies and timers: pure domain, the clock is passed in.
 
-A ticket runs two timers (R-6.6, R-6.2-6.5): registration (received ->
-registered, 3 working hours) and resolution (received -> completed, by
-priority or by category). Both start at receipt; a clock started outside
-working time starts at the next opening (see ``supportctl.domain.calendar``).
+A ticket runs up to three timers: registration (R-6.6, received ->
+registered, 3 working hours), first response (IS-6, received -> the first
+reply or completion) and resolution (R-6.2-6.5, received -> completed), the
+last two by priority or by category; a timer the policy leaves out is absent.
+All start at receipt; a clock started outside working time starts at the
+next opening (see ``supportctl.domain.calendar``).
 
 - A target is "90m", "4h" (working time) or "5d" (working days: the same
   clock time on the 5th following working day, ``WorkingCalendar.add_days``).
   The working duration of a day target is fixed at the clock start.
-- The resolution clock stands still during pauses: while the ticket waits on
-  the customer (R-7.9) and between completion and a reopen (R-4.8). The
+- The first-response and resolution clocks stand still during pauses: while
+  the ticket waits on the customer (R-7.9; a hold recorded with
+  ``clock_runs`` is no customer delay and does not pause) and between
+  completion and a reopen (R-4.8). The
   deadline is the instant where the working time outside pauses reaches the
   target. An open pause counts up to ``now``: the deadline shown while
   waiting is the one if work resumed now. The stored ``due``
   (``resolution_due``) assumes no further pauses: an open pause counts as
   ended at its start, so ``due`` moves when the ticket resumes.
-- A priority change recomputes everything from the receipt with the new
-  target; the paused time stays excluded.
-- States, first that applies: ``met`` / ``missed`` once stopped (at or
-  before the deadline / after it); ``breached`` when ``now`` is past the
-  deadline (a pause cannot hide a breach); ``paused`` during an open pause;
+- A priority change recomputes the deadline from the receipt with the new
+  target; the paused time stays excluded. A deadline that passed while it
+  was in force (``priority_history``) stays a breach (R-6.1): ``breaches``.
+- States, first that applies: ``met`` / ``missed`` once stopped (no breach /
+  a breach); ``breached`` when a deadline in force has passed (a pause
+  cannot hide a breach); ``paused`` during an open pause;
   ``at_risk`` when less than ``at_risk_share`` of the target's working time
   is left; else ``on_track``. ``remaining`` is negative once breached.
 - A named policy (IS-6) overrides the calendar and targets by priority and by
@@ -44,7 +49,8 @@ from supportctl.domain.calendar import (
     WorkingCalendar,
     calendar_spec_from_config,
 )
-from supportctl.domain.ticket import PRIORITIES, Pause, Ticket
+from supportctl.domain.lifecycle import HOLD_REASONS
+from supportctl.domain.ticket import PRIORITIES, Pause, PriorityPeriod, Ticket
 
 STATES = ("on_track", "at_risk", "breached", "met", "missed", "paused")
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -54,6 +60,9 @@ DEFAULT_AT_RISK_SHARE = 0.2
 DEFAULT_AUTOCLOSE_AFTER = "24h"  # R-4.9, calendar time unless autoclose_calendar names a calendar
 REGISTRATION_TARGET = "3h"  # R-6.6
 RESOLUTION_TARGETS = {1: "4h", 2: "8h", 3: "5d", 4: "10d"}  # R-6.2 .. R-6.5
+TIMER_NAMES = ("registration", "first_response", "resolution")
+# R-7.9: only a wait on the customer stops the clock; the vendor's own development does not
+DEFAULT_PAUSE_REASONS = tuple(r for r in HOLD_REASONS if r != "needs-development")
 
 _TARGET_RE = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
 _MINUTES_PER_UNIT = {"m": 1, "h": 60}
@@ -115,16 +124,17 @@ class Timer:
     """One SLA clock of a ticket; instants in the calendar's zone. Immutable."""
 
     __slots__ = ("_calendar", "_target", "_state", "_duration", "_started", "_deadline", "_elapsed",
-                 "_stopped_at", "_pauses")
+                 "_stopped_at", "_pauses", "_breaches")
 
     def __init__(self, calendar: WorkingCalendar, target: Target, state: str, duration: int, started: int,
-                 deadline: int, elapsed: int, stopped_at: datetime | None, pauses) -> None:
+                 deadline: int, elapsed: int, stopped_at: datetime | None, pauses, breaches=()) -> None:
         self._calendar = calendar
         self._target = target
         self._state = state
         self._duration, self._started, self._deadline, self._elapsed = duration, started, deadline, elapsed
         self._stopped_at = stopped_at
         self._pauses = pauses
+        self._breaches = breaches  # ((deadline in epoch microseconds, priority or None), ...) in time order
 
     @property
     def target(self) -> str:
@@ -166,8 +176,14 @@ class Timer:
     def pauses(self) -> tuple[Pause, ...]:
         return tuple(_in_zone(p, self._calendar.zone) for p in self._pauses)
 
+    @property
+    def breaches(self) -> tuple[tuple[datetime, int | None], ...]:
+        """R-6.1: each deadline in force that passed before the clock stopped (or before a new priority
+        replaced it), with the priority it belonged to; kept whatever the priority is now."""
+        return tuple((self._calendar.from_us(deadline), priority) for deadline, priority in self._breaches)
+
     _FIELDS = ("target", "target_duration", "started_at", "deadline", "elapsed", "remaining", "state",
-               "stopped_at", "pauses")
+               "stopped_at", "pauses", "breaches")
 
     def _values(self) -> tuple:
         return tuple(getattr(self, name) for name in self._FIELDS)
@@ -195,6 +211,8 @@ class Timer:
                 {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None, "reason": p.reason}
                 for p in self.pauses
             ],
+            "breaches": [{"deadline": deadline.isoformat(), "priority": priority}
+                         for deadline, priority in self.breaches],
         }
 
 
@@ -214,8 +232,12 @@ def compute_timer(
 
 
 def _run(calendar: WorkingCalendar, clock: tuple[int, int, int], target: Target, pauses,
-         stopped_at: datetime | None, now: datetime, now_us: int, at_risk_share: float) -> Timer:
+         stopped_at: datetime | None, now: datetime, now_us: int, at_risk_share: float,
+         priority: int | None = None, earlier: list[tuple[Target | None, int | None, int]] | None = None) -> Timer:
     """``compute_timer`` on the odometer: ``clock`` from ``start_clock``, ``now`` in microseconds.
+
+    ``priority`` is the one ``target`` belongs to; ``earlier`` the targets that were in force
+    before it (R-6.1): (target, priority, until when in epoch microseconds), oldest first.
 
     Up to the closing time of the clock start's working interval the reading is linear, which
     spares the bisections for most registrations and many short targets."""
@@ -240,9 +262,15 @@ def _run(calendar: WorkingCalendar, clock: tuple[int, int, int], target: Target,
         elapsed = calendar.reading(horizon) - start_reading
     if spans:
         elapsed -= _paused_work(calendar, clock_start, horizon, spans)
+    late_now = stopped > deadline if stopped is not None else now_us > deadline
+    breaches: tuple = ((deadline, priority),) if late_now else ()
+    if earlier:
+        found = _earlier_breaches(calendar, clock_start, start_reading, spans, earlier,
+                                  now_us if stopped is None else min(now_us, stopped))
+        breaches = tuple(b for b in found if b not in breaches) + breaches
     if stopped is not None:
-        state = "met" if stopped <= deadline else "missed"
-    elif now_us > deadline:
+        state = "missed" if breaches else "met"
+    elif breaches:
         state = "breached"
     elif pauses and any(p.end is None and p.start <= now for p in pauses):
         state = "paused"
@@ -250,7 +278,25 @@ def _run(calendar: WorkingCalendar, clock: tuple[int, int, int], target: Target,
         state = "at_risk"
     else:
         state = "on_track"
-    return Timer(calendar, target, state, duration, clock_start, deadline, elapsed, stopped_at, pauses)
+    return Timer(calendar, target, state, duration, clock_start, deadline, elapsed, stopped_at, pauses, breaches)
+
+
+def _earlier_breaches(calendar: WorkingCalendar, clock_start: int, start_reading: int, spans, earlier,
+                      horizon: int) -> tuple:
+    """R-6.1: the deadlines of earlier priorities (counted from receipt, like every target) that passed
+    while they were in force: before the next priority replaced them, the clock stopped, or now."""
+    found = []
+    for target, priority, until in earlier:
+        if target is None:
+            continue
+        duration = target.working_us(calendar, clock_start, start_reading)
+        if spans:
+            deadline = _deadline_with_pauses(calendar, clock_start, start_reading, duration, spans)
+        else:
+            deadline = calendar.instant_at(start_reading + duration)
+        if deadline < min(until, horizon) and (deadline, priority) not in found:
+            found.append((deadline, priority))
+    return tuple(found)
 
 
 def deadline_of(calendar: WorkingCalendar, start: datetime, target: Target,
@@ -338,16 +384,40 @@ class Policy:
     name: str
     calendar: str
     registration: Target
-    by_priority: dict[int, Target]
+    by_priority: dict[int, Target]  # empty: no resolution timer (``resolution: none``) but by category
     by_category: dict[str, Target] = field(default_factory=dict)
+    # IS-6: the first answer to the customer; a category target wins, then the priority's, then ``default``
+    first_response_by_priority: dict[int, Target] = field(default_factory=dict)
+    first_response_by_category: dict[str, Target] = field(default_factory=dict)
+    first_response_default: Target | None = None
+    # the timers this policy leaves out (``TicketSla.absent``), computed once
+    absent: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    def resolution_target(self, priority: int, category: str | None = None) -> Target:
+    def __post_init__(self) -> None:
+        absent = () if self.has_first_response else ("first_response",)
+        object.__setattr__(self, "absent", absent + (() if self.has_resolution else ("resolution",)))
+
+    def resolution_target(self, priority: int, category: str | None = None) -> Target | None:
+        """None when the policy has no resolution target for the ticket (``resolution: none``)."""
         if category is not None and category in self.by_category:
             return self.by_category[category]
-        try:
-            return self.by_priority[priority]
-        except KeyError:
-            raise ValueError(f"policy {self.name!r} has no target for priority {priority!r}") from None
+        return self.by_priority.get(priority)
+
+    def first_response_target(self, priority: int | None, category: str | None = None) -> Target | None:
+        if category is not None and category in self.first_response_by_category:
+            return self.first_response_by_category[category]
+        if priority is not None and priority in self.first_response_by_priority:
+            return self.first_response_by_priority[priority]
+        return self.first_response_default
+
+    @property
+    def has_resolution(self) -> bool:
+        return bool(self.by_priority or self.by_category)
+
+    @property
+    def has_first_response(self) -> bool:
+        return bool(self.first_response_by_priority or self.first_response_by_category
+                    or self.first_response_default)
 
 
 REGULATION_POLICY = Policy(
@@ -368,6 +438,7 @@ class SlaConfig:
     at_risk_share: float = DEFAULT_AT_RISK_SHARE
     autoclose_after: Target = parse_target(DEFAULT_AUTOCLOSE_AFTER)
     autoclose_calendar: str = ALWAYS_CALENDAR_NAME  # 24x7: calendar time
+    pause_reasons: tuple[str, ...] = DEFAULT_PAUSE_REASONS  # R-7.9: the hold reasons that stop the clock
     _working_calendars: dict[str, WorkingCalendar] = field(default_factory=dict, init=False, repr=False,
                                                            compare=False)
     _terms: dict[tuple, tuple[Policy, WorkingCalendar, Target | None]] = field(
@@ -408,8 +479,9 @@ class SlaConfig:
         return self.autoclose_after.deadline(self.calendar(self.autoclose_calendar), completed_at)
 
 
-_SLA_KEYS = ("default_policy", "at_risk_share", "autoclose_after", "autoclose_calendar", "policies")
-_POLICY_KEYS = ("calendar", "registration", "resolution", "categories")
+_SLA_KEYS = ("default_policy", "at_risk_share", "autoclose_after", "autoclose_calendar", "policies",
+             "pause_reasons")
+_POLICY_KEYS = ("calendar", "registration", "resolution", "categories", "first_response")
 
 
 def sla_config_from_dict(cfg: dict[str, Any] | None) -> SlaConfig:
@@ -432,6 +504,7 @@ def sla_config_from_dict(cfg: dict[str, Any] | None) -> SlaConfig:
         at_risk_share=_share(sla.get("at_risk_share", DEFAULT_AT_RISK_SHARE)),
         autoclose_after=_target(sla.get("autoclose_after") or DEFAULT_AUTOCLOSE_AFTER, "sla.autoclose_after"),
         autoclose_calendar=str(sla.get("autoclose_calendar") or ALWAYS_CALENDAR_NAME),
+        pause_reasons=_pause_reasons(sla.get("pause_reasons", DEFAULT_PAUSE_REASONS)),
     )
     _check_references(config)
     return config
@@ -453,16 +526,60 @@ def _policy_from_config(name: str, d: Any) -> Policy:
     where = f"sla.policies.{name}"
     d = _mapping(d, where)
     _reject_unknown(d, _POLICY_KEYS, where)
+    resolution = d.get("resolution")
+    first_response = d.get("first_response")
+    fr_priorities, fr_categories, fr_default = _first_response_targets(first_response, f"{where}.first_response")
     return Policy(
         name=name,
         calendar=str(d.get("calendar") or DEFAULT_CALENDAR),
         registration=_target(d.get("registration") or REGISTRATION_TARGET, f"{where}.registration"),
-        by_priority=_priority_targets(d.get("resolution"), f"{where}.resolution"),
+        by_priority={} if _is_none(resolution) else _priority_targets(resolution, f"{where}.resolution"),
         by_category={
             str(category): _target(text, f"{where}.categories.{category}")
             for category, text in _mapping(d.get("categories"), f"{where}.categories").items()
         },
+        first_response_by_priority=fr_priorities,
+        first_response_by_category=fr_categories,
+        first_response_default=fr_default,
     )
+
+
+def _is_none(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "none"
+
+
+def _first_response_targets(value: Any, where: str) -> tuple[dict[int, Target], dict[str, Target], Target | None]:
+    """``first_response``: absent or ``none`` (no such timer), one target, or a mapping of priorities
+    (1..4), ``categories`` (category -> target) and ``default``. Nothing comes from the regulation."""
+    if value is None or _is_none(value):
+        return {}, {}, None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return {}, {}, _target(value, where)
+    by_priority: dict[int, Target] = {}
+    by_category: dict[str, Target] = {}
+    default = None
+    for key, text in _mapping(value, where).items():
+        if key == "categories":
+            by_category = {str(category): _target(t, f"{where}.categories.{category}")
+                           for category, t in _mapping(text, f"{where}.categories").items()}
+        elif key == "default":
+            default = _target(text, f"{where}.default")
+        else:
+            priority = str(key).lower().removeprefix("p")
+            if not priority.isdigit() or int(priority) not in PRIORITIES:
+                raise ValueError(f"{where}: unknown key {key!r} (use 1..4, categories or default)")
+            by_priority[int(priority)] = _target(text, f"{where}.{key}")
+    return by_priority, by_category, default
+
+
+def _pause_reasons(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(r, str) for r in value):
+        raise ValueError(f"sla.pause_reasons: expected a list of hold reasons, got {value!r}")
+    for reason in value:
+        if reason not in HOLD_REASONS:
+            raise ValueError(f"sla.pause_reasons: unknown hold reason {reason!r} "
+                             f"(known: {', '.join(HOLD_REASONS)})")
+    return tuple(value)
 
 
 def _priority_targets(value: Any, where: str) -> dict[int, Target]:
@@ -528,43 +645,110 @@ def _reject_unknown(d: dict[Any, Any], known: tuple[str, ...], where: str) -> No
 
 # ---------------------------------------------------------------- tickets
 
+_URGENCY = {"breached": 0, "at_risk": 1, "on_track": 2, "paused": 3}
+
+
 class TicketSla(NamedTuple):  # a named tuple: immutable and quicker to build than a frozen dataclass
-    """Both timers of a ticket (R-6.6 registration, R-6.2-6.5 resolution)."""
+    """The timers of a ticket (R-6.6 registration, IS-6 first response, R-6.2-6.5 resolution)."""
 
     policy: str
     registration: Timer | None  # None without a receipt time
-    resolution: Timer | None  # None while the ticket has no priority
+    resolution: Timer | None  # None while the ticket has no priority, or the policy has no such target
+    first_response: Timer | None = None  # None when the policy has no such target (or none for the ticket yet)
+    absent: tuple[str, ...] = ()  # the timers the policy leaves out: not shown at all, never as zero
+
+    @property
+    def timers(self) -> list[tuple[str, Timer]]:
+        """The timers the ticket runs, by name, in the order registration, first_response, resolution."""
+        return [(name, timer) for name, timer in (("registration", self.registration),
+                                                  ("first_response", self.first_response),
+                                                  ("resolution", self.resolution)) if timer is not None]
 
     @property
     def current(self) -> tuple[str, Timer] | None:
-        """The clock that matters now: registration (R-6.6) until registered, then resolution."""
-        if self.resolution is not None:
-            return "resolution", self.resolution
-        if self.registration is not None:
-            return "registration", self.registration
+        """The clock that matters now: the most urgent running one (breached, at risk, on track,
+        paused; then the earliest deadline); once all stopped, resolution, else first response,
+        else registration."""
+        best = None
+        for name, timer in (("registration", self.registration), ("first_response", self.first_response),
+                            ("resolution", self.resolution)):
+            if timer is None or timer._stopped_at is not None:
+                continue
+            key = (_URGENCY.get(timer._state, 4), timer._deadline)
+            if best is None or key < best[0]:
+                best = (key, name, timer)
+        if best is not None:
+            return best[1], best[2]
+        for name, timer in (("resolution", self.resolution), ("first_response", self.first_response),
+                            ("registration", self.registration)):
+            if timer is not None:
+                return name, timer
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "registration": self.registration.to_dict() if self.registration else None,
-            "resolution": self.resolution.to_dict() if self.resolution else None,
-        }
+        d: dict[str, Any] = {"policy": self.policy}
+        for name in TIMER_NAMES:
+            if name not in self.absent:
+                timer = getattr(self, name)
+                d[name] = timer.to_dict() if timer else None
+        return d
+
+
+def clock_pauses(pauses: list[Pause]) -> list[Pause]:
+    """R-7.9: the pauses that stop the clocks (a hold recorded with ``clock: running`` does not)."""
+    for p in pauses:
+        if p.clock_runs:
+            return [p for p in pauses if not p.clock_runs]
+    return pauses
+
+
+def _earlier_targets(history: list[PriorityPeriod], target_of, calendar: WorkingCalendar,
+                     current: Target | None) -> list[tuple[Target | None, int | None, int]] | None:
+    """R-6.1: the targets in force before the current priority's, as ``_run`` takes them; None when the
+    deadline never changed. Consecutive priorities with the same target are one deadline in force."""
+    periods: list[list] = []
+    for entry in history:
+        target = target_of(entry.priority)
+        if periods and periods[-1][0] == target:
+            continue
+        if periods:
+            periods[-1][2] = calendar.to_us(entry.since)
+        periods.append([target, entry.priority, None])
+    if periods and periods[-1][0] == current:
+        periods.pop()
+    elif periods:
+        # a hand-edited history that does not end with the current priority: that one is still in force
+        periods[-1][2] = calendar.to_us(history[-1].since)
+    return [tuple(p) for p in periods] or None
 
 
 def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSla:
     if ticket.received_at is None:
-        return TicketSla(sla_config.policy_for(ticket.plan).name, None, None)
+        policy = sla_config.policy_for(ticket.plan)
+        return TicketSla(policy.name, None, None, None, policy.absent)
     policy, calendar, resolution_target = sla_config.terms(ticket.plan, ticket.priority, ticket.category)
     now_us = sla_config.epoch_us(now, calendar)
     share = sla_config.at_risk_share
-    clock = calendar.start_clock(calendar.to_us(ticket.received_at))  # both timers start at receipt
+    clock = calendar.start_clock(calendar.to_us(ticket.received_at))  # every timer starts at receipt
     registration = _run(calendar, clock, policy.registration, (), ticket.registered_at, now, now_us, share)
+    pauses = clock_pauses(ticket.pauses) if ticket.pauses else ticket.pauses
+    history = ticket.priority_history if len(ticket.priority_history) > 1 else None
+    category = ticket.category
     resolution = None
     if resolution_target is not None:
-        resolution = _run(calendar, clock, resolution_target, ticket.pauses, ticket.completed_at, now, now_us,
-                          share)
-    return TicketSla(policy.name, registration, resolution)
+        earlier = history and _earlier_targets(history, lambda p: policy.resolution_target(p, category),
+                                               calendar, resolution_target)
+        resolution = _run(calendar, clock, resolution_target, pauses, ticket.completed_at, now, now_us, share,
+                          ticket.priority, earlier)
+    first_response = None
+    if "first_response" not in policy.absent:
+        target = policy.first_response_target(ticket.priority, category)
+        if target is not None:
+            earlier = history and _earlier_targets(history, lambda p: policy.first_response_target(p, category),
+                                                   calendar, target)
+            first_response = _run(calendar, clock, target, pauses, ticket.responded_at or ticket.completed_at,
+                                  now, now_us, share, ticket.priority, earlier)
+    return TicketSla(policy.name, registration, resolution, first_response, policy.absent)
 
 
 def registration_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
@@ -576,9 +760,25 @@ def registration_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
 
 
 def resolution_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
-    """R-6.2-6.5: the resolution deadline assuming no further pauses; None without priority or receipt."""
+    """R-6.2-6.5: the resolution deadline assuming no further pauses; None without priority or receipt,
+    or when the policy has no resolution target."""
     if ticket.received_at is None or ticket.priority is None:
         return None
     policy = sla_config.policy_for(ticket.plan)
     target = policy.resolution_target(ticket.priority, ticket.category)
-    return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target, ticket.pauses)
+    if target is None:
+        return None
+    return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target,
+                       clock_pauses(ticket.pauses))
+
+
+def first_response_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
+    """IS-6: the first-response deadline assuming no further pauses; None without receipt or target."""
+    if ticket.received_at is None:
+        return None
+    policy = sla_config.policy_for(ticket.plan)
+    target = policy.first_response_target(ticket.priority, ticket.category)
+    if target is None:
+        return None
+    return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target,
+                       clock_pauses(ticket.pauses))

@@ -46,6 +46,17 @@ class Pause:
     end: datetime | None = None
     reason: str = ""
     until: datetime | None = None  # `hold --until`: the desk resumes the ticket once this has passed
+    # R-7.9: a hold that is no customer delay (``sla.pause_reasons``) keeps the clock running; decided
+    # at hold time and stored (``clock: running``), so a pause already in a file keeps pausing
+    clock_runs: bool = False
+
+
+@dataclass
+class PriorityPeriod:
+    """R-6.1: a priority and the instant from which it was in force (``priority_history``)."""
+
+    priority: int
+    since: datetime
 
 
 @dataclass
@@ -93,6 +104,9 @@ class Ticket:
     related: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
+    responded_at: datetime | None = None  # the first answer to the customer (reply or complete)
+    first_response_due: datetime | None = None
+    priority_history: list[PriorityPeriod] = field(default_factory=list)  # R-6.1, written by register/priority
 
     @property
     def is_open(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from supportctl.mail.parse import Incoming
-from supportctl.mail.settings import MailSettings
+from supportctl.mail.settings import MailSettings, fold
 from supportctl.mail.threads import is_our_message_id
 
 _DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|no-?reply|noreply-dmarc-support)@", re.I)
@@ -79,3 +79,17 @@ def _has_any(text: str, phrases: list[str]) -> bool:
         if re.search(r"(?<!\w)" + re.escape(phrase) + end, text):
             return True
     return False
+
+
+CATEGORY_SCAN = 20_000  # characters of the text read for category keywords (the subject always)
+
+
+def category_of(subject: str, text: str, settings: MailSettings) -> str | None:
+    """IS-6: the category the customer's mail names (the first keyword of ``mail.categories`` found in
+    the subject, else in the start of the text), else ``mail.default_category``."""
+    if settings.categories:
+        for part in (fold(subject), fold(text[:CATEGORY_SCAN])):
+            for keyword, category in settings.categories.items():
+                if keyword in part:
+                    return category
+    return settings.default_category

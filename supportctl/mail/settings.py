@@ -57,6 +57,9 @@ class MailSettings:
     autoreply_window_minutes: int = 60
     confirm_words: list[str] = field(default_factory=lambda: list(DEFAULT_CONFIRM))
     disagree_words: list[str] = field(default_factory=lambda: list(DEFAULT_DISAGREE))
+    # IS-6: what the customer's mail says its category is: keyword (any part of a word) -> category
+    categories: dict[str, str] = field(default_factory=dict)
+    default_category: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -98,7 +101,23 @@ def mail_settings(config) -> MailSettings:
     s.autoreply_window_minutes = _minutes(limit, "per", s.autoreply_window_minutes, "mail.autoreply_limit.")
     s.confirm_words = _words(raw, "confirm_words", s.confirm_words)
     s.disagree_words = _words(raw, "disagree_words", s.disagree_words)
+    s.categories = _categories(raw.get("categories"))
+    s.default_category = _clean(raw.get("default_category"))
     return s
+
+
+def fold(text: str) -> str:
+    """Case and ё folded, as keywords and mails are compared."""
+    return text.casefold().replace("ё", "е")
+
+
+def _categories(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+                                              for k, v in value.items()):
+        _bad("mail.categories", value, "a mapping of keyword to category, e.g. {вёрстк: layout}")
+    return {fold(k.strip()): v.strip() for k, v in value.items()}
 
 
 def _smtp(raw: Any) -> Smtp | None:

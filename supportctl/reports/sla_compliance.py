@@ -7,7 +7,12 @@ so the report agrees with it ticket by ticket. For each timer:
   (still running past it); the percentage is in time / (in time + late), so a
   ticket whose deadline has not come yet counts for neither.
 - registration time (R-6.6): the working time from receipt to registration;
-  resolution time (R-6.2-6.5): from receipt to completion, pauses excluded.
+  first response (IS-6): from receipt to the first reply or completion; resolution time
+  (R-6.2-6.5): from receipt to completion; both with pauses excluded. The first-response
+  columns appear only when some ticket's policy has that timer.
+- late is late whatever the priority is now (R-6.1): a deadline that passed while it was in
+  force stays a breach after the priority was lowered; the breaches list the priority each
+  deadline belonged to.
   Median and 90th percentile (nearest rank) over the tickets that got there.
 - paused: the working time the resolution clock stood still (R-7.9, R-4.8).
 """
@@ -43,6 +48,8 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
     resolution_state: str | None
     resolution_minutes: int | None
     paused_minutes: int
+    first_response_state: str | None = None
+    first_response_minutes: int | None = None
 
     @property
     def registration(self) -> Timer | None:
@@ -59,6 +66,8 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
             "priority": self.ticket.priority,
             "registration_state": self.registration_state,
             "registration_minutes": self.registration_minutes,
+            "first_response_state": self.first_response_state,
+            "first_response_minutes": self.first_response_minutes,
             "resolution_state": self.resolution_state,
             "resolution_minutes": self.resolution_minutes,
             "paused_minutes": self.paused_minutes,
@@ -79,9 +88,11 @@ def figures_of(ticket: Ticket, source: Source) -> Figures:
         calendar = config.calendar(config.policies[sla.policy].calendar)
         horizon = min(source.now, res.stopped_at) if res.stopped_at else source.now
         paused = minutes(calendar.between(res.started_at, horizon) - res.elapsed)
+    first = sla.first_response
     return Figures(ticket, sla,
                    reg.state if reg else None, minutes(reg.elapsed) if reg else None,
-                   res.state if res else None, minutes(res.elapsed) if res else None, paused)
+                   res.state if res else None, minutes(res.elapsed) if res else None, paused,
+                   first.state if first else None, minutes(first.elapsed) if first else None)
 
 
 COLUMNS = [
@@ -110,16 +121,32 @@ BREACH_COLUMNS = [
     Column("state", ("Нарушение", "Breach")),
     Column("over_minutes", ("Превышение, раб. ч", "Over by, work h"), HOURS),
 ]
+FIRST_RESPONSE_COLUMNS = [
+    Column("first_response_in_time", ("Отв. в срок", "Resp. in time"), INT),
+    Column("first_response_late", ("Отв. поздно", "Resp. late"), INT),
+    Column("first_response_pct", ("Отв. %", "Resp. %"), PCT),
+    Column("first_response_median_minutes", ("Отв. медиана, ч", "Resp. median, h"), HOURS),
+    Column("first_response_p90_minutes", ("Отв. 90%, ч", "Resp. p90, h"), HOURS),
+]
 TIMER_NAMES = {"registration": ("регистрация (R-6.6)", "registration (R-6.6)"),
+               "first_response": ("первый ответ (IS-6)", "first response (IS-6)"),
                "resolution": ("решение (R-6.2–6.5)", "resolution (R-6.2–6.5)")}
 STATE_NAMES = {"missed": ("выполнено с опозданием", "done late"), "breached": ("просрочено", "overdue")}
 
 
-def summarise(items: list[Figures]) -> dict:
-    """The figures of one group of tickets (see the module docstring)."""
+def summarise(items: list[Figures], first_response: bool = False) -> dict:
+    """The figures of one group of tickets (see the module docstring); with ``first_response``
+    also those of the first-response timer."""
     reg_in, reg_late, reg_times = _tally((f.registration_state, f.registration_minutes) for f in items)
     res_in, res_late, res_times = _tally((f.resolution_state, f.resolution_minutes) for f in items)
     paused = sum(f.paused_minutes for f in items)
+    first: dict = {}
+    if first_response:
+        fr_in, fr_late, fr_times = _tally((f.first_response_state, f.first_response_minutes) for f in items)
+        first = {"first_response_in_time": fr_in, "first_response_late": fr_late,
+                 "first_response_pct": percent(fr_in, fr_in + fr_late),
+                 "first_response_median_minutes": median(fr_times),
+                 "first_response_p90_minutes": nearest_rank(fr_times, 90)}
     return {
         "received": len(items),
         "registered_in_time": reg_in,
@@ -133,6 +160,7 @@ def summarise(items: list[Figures]) -> dict:
         "resolution_median_minutes": median(res_times),
         "resolution_p90_minutes": nearest_rank(res_times, 90),
         "paused_minutes": paused,
+        **first,
     }
 
 
@@ -171,17 +199,22 @@ def nearest_rank(sorted_values: list[int], pct: int) -> int | None:
 
 
 def breaches(items: list[Figures]) -> list[dict]:
+    """One row per deadline that passed while in force (R-6.1), with the priority it belonged to;
+    how much it was overrun is known for the deadline in force now (blank for earlier ones)."""
     rows = []
     for f in items:
-        for name in ("registration", "resolution"):
-            timer: Timer | None = getattr(f, name)
-            if timer is None or timer.state not in LATE:
+        for name, timer in f.sla.timers:
+            if timer.state not in LATE:
                 continue
-            rows.append({"id": f.ticket.id, "org": f.ticket.org, "priority": f.ticket.priority,
-                         "assignee": f.ticket.assignee, "timer_code": name, "timer": TIMER_NAMES[name],
-                         "deadline": timer.deadline, "stopped_at": timer.stopped_at,
-                         "state_code": timer.state, "state": STATE_NAMES[timer.state],
-                         "over_minutes": minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0})
+            over = minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0
+            for deadline, priority in timer.breaches:
+                current = deadline == timer.deadline
+                rows.append({"id": f.ticket.id, "org": f.ticket.org,
+                             "priority": f.ticket.priority if priority is None else priority,
+                             "assignee": f.ticket.assignee, "timer_code": name, "timer": TIMER_NAMES[name],
+                             "deadline": deadline, "stopped_at": timer.stopped_at,
+                             "state_code": timer.state, "state": STATE_NAMES[timer.state],
+                             "over_minutes": over if current else None})
     rows.sort(key=lambda r: (r["deadline"], r["id"]))
     return rows
 
@@ -199,25 +232,28 @@ def build(source: Source, scope: Scope) -> Report:
         by_priority[f.ticket.priority].append(f)
         by_org[f.ticket.org or ""].append(f)
 
+    first = any(f.sla.first_response is not None for f in items)  # else no such columns (absent, not zero)
+    columns = [*COLUMNS[:7], *FIRST_RESPONSE_COLUMNS[:3], *COLUMNS[7:9], *FIRST_RESPONSE_COLUMNS[3:],
+               *COLUMNS[9:]] if first else COLUMNS
     weeks = weeks_of(scope.period, list(by_week), today=source.now.astimezone(tz).date())
     week_rows = [{"week": f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
-                  "days": f"{monday:%d.%m}–{sunday:%d.%m}", **summarise(by_week.get(monday, []))}
+                  "days": f"{monday:%d.%m}–{sunday:%d.%m}", **summarise(by_week.get(monday, []), first)}
                  for monday, sunday in weeks]
-    priority_rows = [{"priority": p, **summarise(by_priority[p])}
+    priority_rows = [{"priority": p, **summarise(by_priority[p], first)}
                      for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
-    org_rows = [{"org": org or None, **summarise(by_org[org])} for org in sorted(by_org, key=blank_last)]
+    org_rows = [{"org": org or None, **summarise(by_org[org], first)} for org in sorted(by_org, key=blank_last)]
     breach_rows = breaches(items)
     for row in breach_rows:
         row["timer"], row["state"] = pick(row["timer"], lang), pick(row["state"], lang)
 
     sections = [
-        Section("total", ("Итого за период", "Period total"), COLUMNS, [summarise(items)]),
+        Section("total", ("Итого за период", "Period total"), columns, [summarise(items, first)]),
         Section("by_week", ("По неделям", "By week"),
-                [Column("week", ("Неделя", "Week")), Column("days", ("Дни", "Days")), *COLUMNS], week_rows),
+                [Column("week", ("Неделя", "Week")), Column("days", ("Дни", "Days")), *columns], week_rows),
         Section("by_priority", ("По приоритетам", "By priority"),
-                [Column("priority", ("Приоритет", "Priority"), INT), *COLUMNS], priority_rows),
+                [Column("priority", ("Приоритет", "Priority"), INT), *columns], priority_rows),
         Section("by_customer", ("По заказчикам", "By customer"),
-                [ORG, *COLUMNS], org_rows),
+                [ORG, *columns], org_rows),
         Section("breaches", ("Нарушения сроков", "Breaches"), BREACH_COLUMNS, breach_rows,
                 empty=("Нарушений нет.", "No breaches."),
                 json_only=[Column("timer_code", ("", "")), Column("state_code", ("", ""))]),
@@ -225,10 +261,19 @@ def build(source: Source, scope: Scope) -> Report:
     chart = Chart(("Соблюдение сроков по неделям", "SLA compliance per week"),
                   [row["days"].split("–")[0] for row in week_rows],
                   [(("регистрация в срок, %", "registered in time, %"), [r["registered_pct"] for r in week_rows]),
-                   (("решение в срок, %", "resolved in time, %"), [r["resolved_pct"] for r in week_rows])])
+                   (("решение в срок, %", "resolved in time, %"), [r["resolved_pct"] for r in week_rows])]
+                  + ([(("первый ответ в срок, %", "first response in time, %"),
+                       [r["first_response_pct"] for r in week_rows])] if first else []))
     about = [("Рег. — регистрация (3 раб. ч, R-6.6), Реш. — решение (R-6.2–6.5); % = в срок / (в срок + поздно); "
               "поздно — выполнено после срока или просрочено; ч — рабочие часы (R-5.1); 90% — 90-й процентиль.",
               "Reg. — registration (3 working h, R-6.6), Res. — resolution (R-6.2–6.5); % = in time / "
               "(in time + late); late — done after the deadline or overdue; h — working hours (R-5.1).")]
+    if first:
+        about.append(("Отв. — первый ответ заказчику (IS-6): от поступления до первого ответа или выполнения.",
+                      "Resp. — first response to the customer (IS-6): from receipt to the first reply or completion."))
+    about.append(("Нарушение остаётся нарушением и после понижения приоритета (R-6.1): в списке нарушений — "
+                  "приоритет, при котором срок был пропущен.",
+                  "A breach stays a breach after the priority is lowered (R-6.1): the breaches list the "
+                  "priority each missed deadline belonged to."))
     return Report("sla", TITLE, scope, source.now, sections, chart=chart, about=about,
                   extra={"tickets": [f.to_dict() for f in items]})

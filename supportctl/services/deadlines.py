@@ -8,10 +8,11 @@ from supportctl.domain.ticket import Ticket
 
 def refresh(desk: Desk, ticket: Ticket) -> None:
     """R-6.6: registration sets `due`; a priority change, pause or reopen moves it."""
-    from supportctl.domain.sla import registration_due, resolution_due
+    from supportctl.domain.sla import first_response_due, registration_due, resolution_due
 
     ticket.registration_due = registration_due(ticket, desk.sla)
     ticket.due = resolution_due(ticket, desk.sla) if ticket.priority is not None else None
+    ticket.first_response_due = first_response_due(ticket, desk.sla)
 
 
 def calendar_warning(desk: Desk, ticket: Ticket) -> str | None:
@@ -45,15 +46,29 @@ def late_registration(desk: Desk, ticket: Ticket, now) -> str | None:
             "registration deadline (R-6.6)")
 
 
-def breach_kept(desk: Desk, before: Ticket, new_priority: int, now) -> str | None:
-    """Lowering the priority of a breached ticket moves its deadline, not the breach that happened."""
+def priority_warnings(desk: Desk, old_priority: int | None, ticket: Ticket, now) -> list[str]:
+    """R-6.1 after a priority change: a raised priority whose deadline (counted from receipt) has
+    already passed is breached at once; a lowered one moves the deadline, never a breach that happened."""
     from supportctl.domain.values import format_local
     from supportctl.services.views import sla_of
 
-    if before.priority is None or new_priority <= before.priority:
-        return None
-    timer = sla_of(desk, before, now).resolution
-    if timer is None or timer.state not in ("breached", "missed"):
-        return None
-    return (f"warning: {before.id} was breached at {format_local(timer.deadline, desk.tz)} "
-            f"under priority {before.priority}; the lower priority does not undo that")
+    if old_priority is None or ticket.priority is None or ticket.priority == old_priority:
+        return []
+    warnings = []
+    sla = sla_of(desk, ticket, now)
+    for name in ("first_response", "resolution"):
+        timer = getattr(sla, name)
+        if timer is None or timer.stopped_at is not None:
+            continue
+        label = "" if name == "resolution" else " (first response)"
+        breaches = timer.breaches
+        if ticket.priority < old_priority and timer.deadline < now:
+            warnings.append(f"warning: {ticket.id} is breached at once{label}: under priority "
+                            f"{ticket.priority} it was due {format_local(timer.deadline, desk.tz)}")
+        elif ticket.priority > old_priority:
+            for deadline, priority in breaches:
+                if priority != ticket.priority:
+                    warnings.append(f"warning: {ticket.id} was breached{label} at {format_local(deadline, desk.tz)} "
+                                    f"under priority {priority}; the breach stays on record whatever the "
+                                    "priority is now (R-6.1)")
+    return warnings

@@ -275,6 +275,7 @@ class Intake:
         new = tickets.NewTicket(
             subject=subject or _first_lines(mail.text, 1, 120) or "—", text=mail.text,
             contact=Contact(email=mail.sender), channel="email",
+            category=classify.category_of(mail.subject, mail.text, self.settings),
             received_at=received_at, related=[previous] if previous else [], attachments=saved,
             message_id=mail.message_id, notice=notice)
         try:  # what the desk refuses now (an unofficial channel...) is quarantined by ingest()

@@ -259,6 +259,7 @@ def _ticket_values(ctx: Ctx, ticket: Ticket, settings, details: dict) -> dict:
         "status": messages.status_name(ticket.status, lang),
         "registration_due": _when(ctx, ticket.registration_due),
         "due": _when(ctx, ticket.due),
+        "first_response_due": _when(ctx, ticket.first_response_due),  # IS-6, for templates that promise it
         # set_eta passes the date as it told the journal (a date alone when given as one)
         "eta_date": details.get("eta_shown") or (_when(ctx, ticket.eta.date) if ticket.eta else "—"),
         "autoclose_after": autoclose_after,

@@ -20,7 +20,7 @@ ACTIVE = ["new", "open", "waiting"]
 @dataclass
 class Watched:
     ticket: Ticket
-    which: str  # "registration" or "resolution" (R-6.2–6.5)
+    which: str  # "registration", "first_response" (IS-6) or "resolution" (R-6.2–6.5)
     timer: Timer
 
 
@@ -34,14 +34,13 @@ def overdue(ctx: Ctx, within: timedelta | None = None,
     if skipped is not None:
         skipped += damaged
     for t in tickets:
-        found = sla_of(ctx.desk, t, ctx.now).current
-        if found is None:
-            continue
-        watched = Watched(t, *found)
-        if watched.timer.state == "breached":
-            breached.append(watched)
-        elif within is not None and watched.timer.state != "paused" and watched.timer.remaining <= within:
-            soon.append(watched)
+        for which, timer in sla_of(ctx.desk, t, ctx.now).timers:  # each running timer of the ticket
+            if timer.stopped_at is not None:
+                continue
+            if timer.state == "breached":
+                breached.append(Watched(t, which, timer))
+            elif within is not None and timer.state != "paused" and timer.remaining <= within:
+                soon.append(Watched(t, which, timer))
     key = lambda w: (w.timer.remaining, w.ticket.priority or 0)  # noqa: E731
     return sorted(breached, key=key), sorted(soon, key=key)
 

@@ -246,8 +246,10 @@ def hold(ctx: Ctx, ticket_id: str, reason: str, text: str, until: str | None = N
     """R-7.9; ``until`` (YYYY-MM-DD: the close of that working day, or YYYY-MM-DDTHH:MM): when the
     desk resumes the ticket by itself (`supportctl cron`)."""
     until_at, shown = _local_instant(ctx, until) if until else (None, "")
+    stops_clock = reason in ctx.desk.sla.pause_reasons  # R-7.9, decided now and stored on the pause
     return mutate(ctx, ticket_id, lambda t: lifecycle.hold(t, reason, text, ctx.now, ctx.actor, ctx.lang,
-                                                           until=until_at, until_shown=shown))
+                                                           until=until_at, until_shown=shown,
+                                                           stops_clock=stops_clock))
 
 
 def resume_expired_holds(ctx: Ctx, dry_run: bool = False, skipped: list | None = None) -> list[Ticket]:

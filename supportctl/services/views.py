@@ -18,9 +18,12 @@ def sla_of(desk: Desk, ticket: Ticket, now: datetime):
 
 
 def current_timer(desk: Desk, ticket: Ticket, now: datetime):
-    """The timer lists show: registration until registered, then resolution (None without receipt)."""
+    """The timer lists show: the most urgent running one, else the last to stop (None without receipt)."""
     current = sla_of(desk, ticket, now).current
     return current[1] if current else None
+
+
+DUE_FIELDS = {"registration": "registration_due", "first_response": "first_response_due", "resolution": "due"}
 
 
 def ticket_view(desk: Desk, ticket: Ticket, now: datetime, *, history: bool = False) -> dict[str, Any]:
