@@ -1,0 +1,180 @@
+"""Issue 10: files people edit by hand survive the tool (item 8), writes stay inside the desk (item 10),
+attachments are whole regular files within the limit or nothing (item 14), autocommit commits each
+command's own files under its own author."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from supportctl.desk.desk import Desk
+from supportctl.errors import Refused
+
+
+def ticket_files(root: Path) -> set[str]:
+    return {p.name for p in (root / "tickets").iterdir() if p.name != ".gitkeep"}
+
+
+# -- item 10: a symbolic link never carries a write out of the desk --------------------------------
+
+@pytest.mark.parametrize("folder", ["journal", "tickets"])
+def test_new_refuses_a_desk_folder_linked_outside_issue10_item10(cli, desk, tmp_path, folder):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    real = desk.root / folder
+    for p in real.iterdir():
+        p.unlink()
+    real.rmdir()
+    real.symlink_to(outside)
+    r = cli("new", "--subject", "x", "--text", "y")
+    assert r.exit_code == 2
+    assert "symbolic link" in r.stderr and str(real) in r.stderr and "outside the desk" in r.stderr
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", ["attachments", "outbox", "quarantine", ".supportctl/undo"])
+def test_no_write_or_folder_through_a_link_out_of_the_desk_issue10_item10(desk, tmp_path, folder):
+    from supportctl.desk.files import append_line, ensure_folder, write_atomic
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    link = desk.root / folder
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside)
+    for write in (lambda: write_atomic(link / "f", "x"), lambda: append_line(link / "f", "x"),
+                  lambda: ensure_folder(link / "T-0001"), lambda: write_atomic(link / "T-0001" / "f", "x")):
+        with pytest.raises(Refused, match="outside the desk"):
+            write()
+    assert list(outside.iterdir()) == []
+
+
+def test_a_ticket_file_linked_outside_is_refused_and_a_link_inside_allowed_issue10_item10(desk, tmp_path):
+    from supportctl.desk.files import append_line, write_atomic
+
+    outside = tmp_path / "secret"
+    outside.write_text("keep")
+    (desk.root / "journal" / "T-0001.yaml").symlink_to(outside)
+    with pytest.raises(Refused, match="T-0001.yaml is a symbolic link"):
+        append_line(desk.root / "journal" / "T-0001.yaml", "x")
+    assert outside.read_text() == "keep"
+    (desk.root / "inner").mkdir()
+    (desk.root / "alias").symlink_to(desk.root / "inner")
+    write_atomic(desk.root / "alias" / "f", "ok")  # a link that stays inside the desk leads nowhere else
+    assert (desk.root / "inner" / "f").read_text() == "ok"
+
+
+# -- item 14: attachments --------------------------------------------------------------------------
+
+@pytest.fixture
+def capped_file_size():
+    """Files this process writes stop at 64 MB (EFBIG instead of SIGXFSZ), so a regression that copies
+    /dev/zero fails the test instead of filling the disk."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 ** 2, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+def test_attach_refuses_a_device_a_fifo_and_a_folder_issue10_item14(cli, desk, tmp_path, capped_file_size):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for source in ("/dev/zero", str(fifo), str(tmp_path)):
+        r = cli("new", "--subject", "x", "--text", "y", "--attach", source)
+        assert r.exit_code == 2 and "not a regular file" in r.stderr, (source, r.stderr)
+    assert ticket_files(desk.root) == set()
+    assert not (desk.root / "attachments").exists() or list((desk.root / "attachments").iterdir()) == []
+
+
+def test_attach_refuses_a_file_over_the_limit_and_leaves_nothing_issue10_item14(cli, desk, tmp_path):
+    config = desk.root / "supportctl.yaml"
+    config.write_text(config.read_text() + "\nmail:\n  attachment_limit: 1KB\n")
+    small, big = tmp_path / "a.png", tmp_path / "b.png"
+    small.write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 100)
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 2000)
+    r = cli("new", "--subject", "x", "--text", "y", "--attach", str(small), "--attach", str(big))
+    assert r.exit_code == 2 and "larger than the limit" in r.stderr
+    assert ticket_files(desk.root) == set()
+    assert not (desk.root / "attachments").exists() or list((desk.root / "attachments").iterdir()) == []
+    tid = cli("new", "--subject", "x", "--text", "y", "--attach", str(small)).stdout.strip()
+    assert (desk.root / "attachments" / tid / "a.png").read_bytes() == small.read_bytes()
+
+
+def test_a_file_growing_past_the_limit_while_copied_is_cut_off_issue10_item14(desk, tmp_path, monkeypatch):
+    """The size is counted while copying too: a file that grows after fstat is stopped at limit+1 bytes."""
+    from supportctl.services import tickets
+
+    monkeypatch.setattr(tickets, "attachment_limit", lambda d: 1000)
+    source = tmp_path / "grows.txt"
+    source.write_bytes(b"x" * 10)
+    real_open = tickets._open_attachment
+
+    def growing(path, limit):
+        f = real_open(path, limit)
+        with open(path, "ab") as more:
+            more.write(b"y" * 5000)
+        return f
+
+    monkeypatch.setattr(tickets, "_open_attachment", growing)
+    with desk.lock(), pytest.raises(Refused, match="larger than the limit"):
+        tickets.store_attachments(desk, "T-0001", [source])
+    assert not (desk.root / "attachments" / "T-0001").exists()
+    assert not (desk.state_dir / tickets.STAGING).exists()
+
+
+def test_a_killed_copy_is_cleaned_by_the_next_command_issue10_item14(desk, tmp_path):
+    """What a killed command left (a partial copy, files placed for a ticket never written) goes away."""
+    from supportctl.services import tickets
+
+    staging = desk.state_dir / tickets.STAGING
+    staging.mkdir(parents=True)
+    (staging / "0.part").write_bytes(b"\0" * 4096)
+    orphan = desk.root / "attachments" / "T-0009"
+    orphan.mkdir(parents=True)
+    (orphan / "shot.png").write_bytes(b"x")
+    (staging / "placed").write_text("T-0009\nshot.png\n")
+    source = tmp_path / "log.txt"
+    source.write_text("log")
+    with desk.lock():
+        assert tickets.store_attachments(desk, "T-0010", [source]) == ["log.txt"]
+    assert not orphan.exists()
+    assert (desk.root / "attachments" / "T-0010" / "log.txt").read_text() == "log"
+    assert sorted(p.name for p in staging.iterdir()) == ["placed"]
+
+
+def test_new_attach_dev_zero_killed_leaves_no_partial_copy_issue10_item14(desk, tmp_path):
+    """The issue's case, as a real process: a huge regular file being attached, killed mid-copy."""
+    big = tmp_path / "big.log"
+    with open(big, "wb") as f:
+        f.truncate(9 * 1024 ** 2)  # within the default 10 MB limit, sparse
+    env = {**os.environ, "SUPPORTCTL_DESK": str(desk.root), "SUPPORTCTL_NOW": "2025-12-01T10:00:00+03:00",
+           "SUPPORTCTL_USER": "x"}
+    proc = subprocess.Popen([sys.executable, "-m", "supportctl", "new", "-s", "x", "-t", "y", "--attach", str(big)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (desk.state_dir / "attach-staging").exists() \
+            and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    r = subprocess.run([sys.executable, "-m", "supportctl", "new", "-s", "x", "-t", "y"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    attached = desk.root / "attachments"
+    whole = [p for p in attached.rglob("*") if p.is_file()] if attached.exists() else []
+    for p in whole:  # only a complete copy of a ticket that was written may stay
+        assert p.stat().st_size == big.stat().st_size and (desk.root / "tickets" / f"{p.parent.name}.yaml").exists()
+    assert not (desk.state_dir / "attach-staging").exists() or \
+        [p.name for p in (desk.state_dir / "attach-staging").iterdir()] in ([], ["placed"])
