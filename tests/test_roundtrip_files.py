@@ -178,3 +178,88 @@ def test_new_attach_dev_zero_killed_leaves_no_partial_copy_issue10_item14(desk, 
         assert p.stat().st_size == big.stat().st_size and (desk.root / "tickets" / f"{p.parent.name}.yaml").exists()
     assert not (desk.state_dir / "attach-staging").exists() or \
         [p.name for p in (desk.state_dir / "attach-staging").iterdir()] in ([], ["placed"])
+
+
+# -- item 8: hand-edited files survive the tool ----------------------------------------------------
+
+HAND_EDITED = """\
+# Наши заказчики. Менеджер — см. manager.
+customers:
+  # крупный банк
+  - org: АКБ «Барьер»
+    contract: "0373100000116000042"   # госконтракт
+    valid_from: 2016-01-01
+    valid_to: 2030-12-31
+    manager: Петров
+    notes: |
+      звонить до 18:00
+    contacts:
+      - name: Смирнова Ольга Петровна
+        email: smirnova@barrier.ru
+        telegram: "@smirnova"
+"""
+
+
+def test_customer_commands_keep_comments_order_and_unknown_keys_issue10_item8(cli, desk):
+    path = desk.root / "customers.yaml"
+    path.write_text(HAND_EDITED, encoding="utf-8")
+    assert cli("customer", "contact", "add", "АКБ «Барьер»", "--name", "Иванов И.", "--email",
+               "iv@barrier.ru").exit_code == 0
+    r = cli("customer", "add", "ООО «Ромашка»", "--contract", "R-1", "--from", "2020-01-01", "--to", "2030-01-01",
+            "--domain", "romashka.ru")
+    assert r.exit_code == 0, r.stderr
+    assert cli("customer", "contact", "add", "ООО «Ромашка»", "--name", "Ким", "--email", "kim@romashka.ru"
+               ).exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(HAND_EDITED.rsplit("\n", 1)[0])  # every hand-written line as it was, in order
+    assert "  - name: Иванов И." in text and "iv@barrier.ru" in text
+    customers = {c.org: c for c in desk.customers()}
+    assert [k.email for k in customers["АКБ «Барьер»"].contacts] == ["smirnova@barrier.ru", "iv@barrier.ru"]
+    assert [k.email for k in customers["ООО «Ромашка»"].contacts] == ["kim@romashka.ru"]
+    assert customers["ООО «Ромашка»"].domains == ["romashka.ru"]
+    assert str(customers["ООО «Ромашка»"].valid_from) == "2020-01-01"
+
+
+def test_customer_add_refuses_a_file_it_cannot_edit_and_leaves_it_issue10_item8(cli, desk):
+    path = desk.root / "customers.yaml"
+    broken = HAND_EDITED + "  - org: x\n    org: y\n"  # a duplicate key
+    path.write_text(broken, encoding="utf-8")
+    r = cli("customer", "add", "Z", "--contract", "1", "--from", "2020-01-01", "--to", "2030-01-01")
+    assert r.exit_code == 2 and "customers.yaml" in r.stderr
+    assert path.read_text(encoding="utf-8") == broken
+
+
+def test_unknown_keys_of_a_ticket_file_survive_a_note_issue10_item8(cli, desk):
+    tid = cli("new", "--subject", "x", "--text", "y").stdout.strip()
+    path = desk.root / "tickets" / f"{tid}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nowner_notes:\n  - звонил дважды\nsla_override: 3\n",
+                    encoding="utf-8")
+    assert cli("note", tid, "проверили").exit_code == 0
+    from supportctl.desk import yamlio
+
+    data = yamlio.load(path)
+    assert data["owner_notes"] == ["звонил дважды"] and data["sla_override"] == 3
+    assert list(data)[-2:] == ["owner_notes", "sla_override"]  # after the known keys
+    assert desk.load_ticket(tid).extra == {"owner_notes": ["звонил дважды"], "sla_override": 3}
+    assert "owner_notes" not in json.loads(cli("show", tid, "--json").stdout)
+
+
+def test_check_lists_unknown_keys_as_notes_issue10_item8(cli, desk):
+    tid = cli("new", "--subject", "x", "--text", "y").stdout.strip()
+    path = desk.root / "tickets" / f"{tid}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nstatuss: closed\n", encoding="utf-8")
+    (desk.root / "customers.yaml").write_text(HAND_EDITED, encoding="utf-8")
+    r = cli("check")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert f"{tid}.yaml: note: unknown key(s) statuss" in r.stdout
+    assert "customer АКБ «Барьер»: unknown key(s) manager, notes" in r.stdout
+    assert "contact smirnova@barrier.ru: unknown key(s) telegram" in r.stdout
+
+
+def test_the_file_keys_are_the_keys_the_codec_writes_issue10_item8():
+    from datetime import timezone
+
+    from supportctl.domain.codec import FILE_KEYS, ticket_to_file
+    from supportctl.domain.ticket import Ticket
+
+    assert set(ticket_to_file(Ticket(id="T-0001"), timezone.utc)) == FILE_KEYS

@@ -49,7 +49,18 @@ def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
 
 
 def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
-    return {"schema": SCHEMA_VERSION, **ticket_to_dict(t, tz)}
+    """The ticket file's mapping: the known keys in order, then the keys it does not know, unchanged."""
+    known = {"schema": SCHEMA_VERSION, **ticket_to_dict(t, tz)}
+    return {**known, **{k: v for k, v in t.extra.items() if k not in known}}
+
+
+# the keys of a ticket file, as ticket_to_file writes them (a test holds the two together)
+FILE_KEYS = frozenset((
+    "schema", "id", "status", "priority", "subject", "text", "org", "contact", "contract", "plan", "verified",
+    "unverified_reason", "channel", "category", "product", "assignee", "received_at", "registered_at",
+    "registration_due", "due", "hold_reason", "completed_at", "closed_at", "rating", "spent_minutes", "eta",
+    "pauses", "related", "attachments", "message_ids",
+))
 
 
 def ticket_from_dict(d: dict[str, Any]) -> Ticket:
@@ -91,6 +102,7 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         related=[str(x) for x in d.get("related") or []],
         attachments=[str(x) for x in d.get("attachments") or []],
         message_ids=[str(x) for x in d.get("message_ids") or []],
+        extra={k: v for k, v in d.items() if k not in FILE_KEYS},
         **{k: load_instant(d.get(k)) for k in _INSTANTS},
     )
 

@@ -88,6 +88,9 @@ class Ticket:
     related: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
+    # keys of the ticket file this version does not know (a hand edit, a newer supportctl): carried from
+    # the file through load and save, written after the known keys (the ticket index leaves them out)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
