@@ -263,3 +263,64 @@ def test_the_file_keys_are_the_keys_the_codec_writes_issue10_item8():
     from supportctl.domain.ticket import Ticket
 
     assert set(ticket_to_file(Ticket(id="T-0001"), timezone.utc)) == FILE_KEYS
+
+
+# -- autocommit under concurrency ------------------------------------------------------------------
+
+_SLOW_COMMIT = """
+import os, sys, time
+from supportctl.gitops import autocommit
+commit = autocommit.Watch.commit
+def slow(self):
+    time.sleep(float(os.environ["COMMIT_DELAY"]))  # between the command's writes and its commit
+    return commit(self)
+autocommit.Watch.commit = slow
+from supportctl.cli.app import main
+sys.argv = ["supportctl", *sys.argv[1:]]
+main()
+"""
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+
+
+def test_autocommit_commits_each_commands_own_notes_under_its_own_author_issue10(tmp_path, monkeypatch):
+    """A writes a note and is slow to commit; B notes the same ticket meanwhile. Each commit holds
+    exactly its command's journal line, authored by that command's user."""
+    cfg = tmp_path / "gitconfig"
+    cfg.write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Clone Owner\n\temail = owner@example.ru\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    root = tmp_path / "desk"
+    desk = __import__("supportctl.services.setup", fromlist=["init_desk"]).init_desk(root)
+    with open(root / "supportctl.yaml", "a", encoding="utf-8") as f:
+        f.write("\ngit:\n  autocommit: true\n")
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "desk")
+    env = {**os.environ, "SUPPORTCTL_DESK": str(root), "SUPPORTCTL_NOW": "2025-12-01T10:00:00+03:00"}
+
+    def run(user: str, delay: float, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", _SLOW_COMMIT, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**env, "SUPPORTCTL_USER": user, "COMMIT_DELAY": str(delay)})
+
+    first = run("Anna", 0, "new", "-s", "x", "-t", "y")
+    assert first.wait() == 0, first.stderr.read()
+    tid = first.stdout.read().strip()
+    journal = root / "journal" / f"{tid}.yaml"
+    a = run("Anna", 2.0, "note", tid, "note by Anna")
+    deadline = time.monotonic() + 30
+    while "note by Anna" not in journal.read_text(encoding="utf-8") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    b = run("Boris", 0, "note", tid, "note by Boris")
+    assert b.wait(60) == 0 and a.wait(60) == 0, (a.stderr.read(), b.stderr.read())
+    log = _git(root, "log", "--format=%H %an", "-3").split("\n")
+    commits = [line.split(" ", 1) for line in log if line][:2]
+    for sha, author in commits:
+        added = [ln for ln in _git(root, "show", "--format=", sha, "--", f"journal/{tid}.yaml").splitlines()
+                 if ln.startswith("+") and not ln.startswith("+++")]
+        assert len(added) == 1 and f"note by {author}" in added[0], (author, added)
+    assert {author for _, author in commits} == {"Anna", "Boris"}
+    assert _git(root, "status", "--porcelain", "--", "journal", "tickets") == ""

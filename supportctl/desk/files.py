@@ -15,6 +15,10 @@ from supportctl.errors import Refused
 # Desks whose writes are confined to themselves (absolute paths; Desk() adds its root).
 _ROOTS: set[str] = set()
 
+# Called with the path of a lock about to be taken, before it is (gitops/autocommit.py takes the
+# command's commit turn there, so that turn is always taken before the desk lock: no deadlock).
+lock_hooks: list = []
+
 # Lists that collect the paths written while they are active (auto-commit commits exactly those).
 _recorders: list[list[Path]] = []
 
@@ -141,6 +145,8 @@ def _fsync_dir(folder: Path) -> None:
 @contextmanager
 def exclusive_lock(path: Path) -> Iterator[None]:
     """An flock on ``path``: released by the kernel even if the process is killed."""
+    for hook in list(lock_hooks):
+        hook(path)
     ensure_folder(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
