@@ -50,7 +50,7 @@ def context(the_desk=None):
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"supportctl: {message}", err=True)
+    typer.echo(visible(f"supportctl: {message}"), err=True)
     raise typer.Exit(code)
 
 
@@ -112,6 +112,30 @@ def _collector_paused(fn: Callable) -> Callable:
     return wrapper
 
 
+def _visible_table() -> dict[int, str]:
+    table = {c: chr(0x2400 + c) for c in range(0x20) if chr(c) not in "\n\t"}  # ESC → ␛, CR → ␍
+    table[0x7F] = "\u2421"  # ␡
+    table.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})  # C1 controls: \x9b (CSI) and the like
+    # bidirectional overrides and isolates reorder what the reader sees
+    table.update({c: f"<U+{c:04X}>" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+    return table
+
+
+_VISIBLE = _visible_table()
+
+
+def visible(text: str) -> str:
+    """Text for a person's terminal: control characters from stored text (an import, a hand edit, a
+    mail, --as) shown as symbols (ESC as ␛, CR as ␍), never obeyed as escape sequences. Line breaks
+    and tabs stay; a CRLF line end is a line end. JSON and CSV output is exact: it does not pass here."""
+    return text.replace("\r\n", "\n").translate(_VISIBLE)
+
+
+def echo(text: str = "", *, nl: bool = True) -> None:
+    """The one way human-readable output of stored text reaches stdout (see ``visible``)."""
+    typer.echo(visible(text), nl=nl)
+
+
 JsonOption = typer.Option(False, "--json", help="Print JSON (fields documented in the README).")
 
 
@@ -125,17 +149,13 @@ def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None) ->
     if not rows:
         return
     keys = list(rows[0])
-    typer.echo(simple_table([[r[k] for k in keys] for r in rows], headers or keys))
+    echo(simple_table([[r[k] for k in keys] for r in rows], headers or keys))
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:
-    import csv
+    from supportctl.cli.csvout import print_csv as write
 
-    if not rows:
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    write(rows)
 
 
 def read_text(text: str | None, text_file: Path | None = None, what: str = "text") -> str:

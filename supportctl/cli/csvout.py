@@ -1,5 +1,5 @@
 """CSV for people's spreadsheets: UTF-8 with a BOM and CRLF line ends, so Excel reads Cyrillic
-(the same form as `report --format csv`)."""
+(the same form and writer as `report --format csv`)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,16 @@ from typing import Any
 
 import typer
 
-BOM = "\ufeff"
-
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
-    """The rows (dicts of one shape) with a header line; '' without rows."""
-    import csv
-    import io
+    """The rows (dicts of one shape) with a header line; '' without rows. Text cells that a spreadsheet
+    would run as formulas are neutralised (supportctl/csvsafe.py)."""
+    from supportctl import csvsafe
 
     if not rows:
         return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return BOM + buffer.getvalue()
+    keys = list(rows[0])
+    return csvsafe.csv_text([keys, *([row[k] for k in keys] for row in rows)])
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:

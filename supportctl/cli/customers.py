@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, desk, print_json, print_table
+from supportctl.cli.common import JsonOption, command, desk, echo, print_json, print_table
 
 app = typer.Typer(help="Customers and their contacts (customers.yaml).", no_args_is_help=True)
 contact_app = typer.Typer(help="Contacts of a customer.", no_args_is_help=True)
@@ -33,12 +33,12 @@ def show(org: str = typer.Argument(..., metavar="ORG"), as_json: bool = JsonOpti
     if as_json:
         print_json(c.to_dict())
         return
-    typer.echo(f"{c.org}\ncontract: {c.contract or '—'} ({c.valid_from or '…'} – {c.valid_to or '…'})"
+    echo(f"{c.org}\ncontract: {c.contract or '—'} ({c.valid_from or '…'} – {c.valid_to or '…'})"
                f"\nplan:     {c.plan or 'default'}\nproducts: {', '.join(c.products) or '—'}"
                f"\ndomains:  {', '.join(c.domains) or '—'}\ncontacts:")
     for k in c.contacts:
-        typer.echo("  " + ", ".join(x for x in (k.name, k.position, k.phone, k.email) if x)
-                   + (f" (role: {k.role})" if k.role else ""))
+        echo("  " + ", ".join(x for x in (k.name, k.position, k.phone, k.email) if x)
+             + (f" (role: {k.role})" if k.role else ""))
 
 
 @command(app, "add")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table
 from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer(help="The e-mail channel: intake of mail, notifications, the outbox.", no_args_is_help=True)
@@ -53,7 +53,7 @@ def ingest(
         print_json([o.to_dict() for o in outcomes])
     else:
         for outcome in outcomes:
-            typer.echo(str(outcome))
+            echo(str(outcome))
 
 
 @command(app, "send")

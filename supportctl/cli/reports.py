@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import command, context
+from supportctl.cli.common import command, context, echo
 
 app = typer.Typer(help="Reports: the register (A-1), SLA compliance, workload, time, ratings, one customer.",
                   no_args_is_help=True)
@@ -67,7 +67,10 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
         typer.echo(f"supportctl: warning: {warning}", err=True)
     text = render(report, fmt)
     if output is None:
-        typer.echo(text, nl=False)
+        if fmt in ("table", "markdown"):  # for a person's terminal; csv, json, html go out exact
+            echo(text, nl=False)
+        else:
+            typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8", newline="")
 

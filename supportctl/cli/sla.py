@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table
 from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer()
@@ -42,10 +42,10 @@ def sla(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Json
         typer.echo(f"{name:13} {t['state']:9} target {t['target']:<4} elapsed {format_minutes(t['elapsed_minutes']):<8}"
                    f" remaining {format_minutes(t['remaining_minutes']):<8} deadline {_when(t['deadline'], tz)}  ({rule})")
         for p in t["pauses"]:
-            typer.echo(f"{'':13} paused {_when(p['start'], tz)} → {_when(p['end'], tz) if p['end'] else 'now'} ({p['reason']})")
+            echo(f"{'':13} paused {_when(p['start'], tz)} → {_when(p['end'], tz) if p['end'] else 'now'} ({p['reason']})")
         for b in t["breaches"]:
             if b["deadline"] != t["deadline"]:  # the current deadline's breach is the state above
-                typer.echo(f"{'':13} breached under priority {b['priority']}: due {_when(b['deadline'], tz)} (R-6.1)")
+                echo(f"{'':13} breached under priority {b['priority']}: due {_when(b['deadline'], tz)} (R-6.1)")
 
 
 def _warn_skipped(damaged: list) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, desk, print_json
+from supportctl.cli.common import JsonOption, command, desk, echo, print_json
 from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer()
@@ -26,15 +26,15 @@ def history(ticket_id: str = typer.Argument(..., metavar="ID"),
         return
     tz = d.tz
     for c in story.commits:
-        typer.echo(f"{c.sha[:10]}  {format_local(c.date, tz)}  {c.author} <{c.email}>  {c.subject}")
+        echo(f"{c.sha[:10]}  {format_local(c.date, tz)}  {c.author} <{c.email}>  {c.subject}")
         for e in c.entries:
-            typer.echo(f"    {format_local(e.at, tz, 'journal')} \\ {e.text}  ({e.by}, {e.kind})")
+            echo(f"    {format_local(e.at, tz, 'journal')} \\ {e.text}  ({e.by}, {e.kind})")
         if c.patch:
-            typer.echo("\n".join("    " + line for line in c.patch.splitlines()))
+            echo("\n".join("    " + line for line in c.patch.splitlines()))
     if story.uncommitted:
         typer.echo("not committed:")
         for e in story.uncommitted:
-            typer.echo(f"    {format_local(e.at, tz, 'journal')} \\ {e.text}  ({e.by}, {e.kind})")
+            echo(f"    {format_local(e.at, tz, 'journal')} \\ {e.text}  ({e.by}, {e.kind})")
     if not story.commits and not story.uncommitted:
         typer.echo(f"{story.ticket_id}: no commits yet")
 

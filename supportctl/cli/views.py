@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, context, print_json, print_table
+from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table, visible
 from supportctl.cli.csvout import print_csv
 
 app = typer.Typer()
@@ -62,7 +62,7 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
     lines += ["", view["text"].rstrip(), "", "journal:"]
     lines += [f"  {format_local(e['at'], tz, 'journal')} \\ {e['text']}  ({e['by']}, {e['kind']})"
               for e in view["history"]]
-    typer.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 @command(app, "journal")
@@ -76,14 +76,14 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
     ctx.desk.load_ticket(ticket_id)
     entries, problems = ctx.desk.read_journal(ticket_id)
     for p in problems:
-        typer.echo(f"supportctl: warning: {p}", err=True)
+        typer.echo(visible(f"supportctl: warning: {p}"), err=True)
     rows = [entry_to_dict(e, ctx.desk.tz) for e in in_time_order(entries)]
     if as_json:
         print_json(rows)
         return
     for e in rows:
         spent = f" [{e['spent_minutes']} min]" if e["spent_minutes"] else ""
-        typer.echo(f"{format_local(e['at'], ctx.desk.tz, 'journal')} \\ {e['text']}{spent}  ({e['by']}, {e['kind']})")
+        echo(f"{format_local(e['at'], ctx.desk.tz, 'journal')} \\ {e['text']}{spent}  ({e['by']}, {e['kind']})")
 
 
 @command(app, "list", bulk=True)
@@ -138,7 +138,7 @@ def list_tickets(
     )
     tickets, damaged = find(ctx.desk, filters)
     for d in damaged:
-        typer.echo(f"supportctl: warning: skipped {d}", err=True)
+        typer.echo(visible(f"supportctl: warning: skipped {d}"), err=True)
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
     listed = []
     for t in tickets:

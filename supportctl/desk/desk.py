@@ -15,7 +15,7 @@ from pathlib import Path
 from supportctl.desk import journal as journal_file
 from supportctl.desk import yamlio
 from supportctl.desk.config import CONFIG_FILE, DeskConfig
-from supportctl.desk.files import exclusive_lock, write_atomic
+from supportctl.desk.files import confine, exclusive_lock, write_atomic
 from supportctl.domain import ids
 from supportctl.domain.codec import ticket_from_dict, ticket_to_file
 from supportctl.domain.customers import Customer
@@ -76,6 +76,7 @@ def acting_user(explicit: str | None, environ: dict[str, str], root: Path | None
 class Desk:
     def __init__(self, root: Path):
         self.root = root
+        confine(root)
         self.tickets_dir = root / "tickets"
         self.journal_dir = root / "journal"
         self.attachments_dir = root / "attachments"
@@ -303,7 +304,6 @@ class Desk:
 
     def set_station(self, station: str) -> str:
         station = ids.validate_station(station)
-        self.state_dir.mkdir(exist_ok=True)
         write_atomic(self.station_path, station + "\n")
         return station
 

@@ -10,6 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from supportctl.errors import Refused
+
+# Desks whose writes are confined to themselves (absolute paths; Desk() adds its root).
+_ROOTS: set[str] = set()
+
+# Called with the path of a lock about to be taken, before it is (gitops/autocommit.py takes the
+# command's commit turn there, so that turn is always taken before the desk lock: no deadlock).
+lock_hooks: list = []
+
 # Lists that collect the paths written while they are active (auto-commit commits exactly those).
 _recorders: list[list[Path]] = []
 
@@ -31,6 +40,38 @@ def recording_writes() -> Iterator[list[Path]]:
         _recorders.remove(written)
 
 
+def confine(root: Path) -> None:
+    """Refuse, from now on, writes under ``root`` that a symbolic link would lead out of it."""
+    _ROOTS.add(os.path.abspath(root))
+
+
+def check_inside(path: Path) -> None:
+    """Refused when a component of ``path`` below its desk's root is a symbolic link leading out of
+    the desk (git can check such a link out in place of journal/ or a ticket file)."""
+    absolute = os.path.abspath(path)
+    for root in _ROOTS:
+        if absolute.startswith(root + os.sep):
+            break
+    else:
+        return
+    real_root = os.path.realpath(root)
+    current = root
+    for part in absolute[len(root) + 1:].split(os.sep):
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            target = os.path.realpath(current)
+            if target != real_root and not target.startswith(real_root + os.sep):
+                raise Refused(f"{current} is a symbolic link to {target}, outside the desk; "
+                              "supportctl writes only inside the desk",
+                              "replace the link with the real folder or file (supportctl check lists links)")
+
+
+def ensure_folder(folder: Path) -> None:
+    """``mkdir -p`` inside the desk: never through a link that leaves it."""
+    check_inside(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None:
     """Temp file in the same folder, fsync, rename over the target, fsync the folder.
 
@@ -38,6 +79,7 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
     the rename still guarantees a reader sees the old file or the new one.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    check_inside(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -72,6 +114,7 @@ def _mode_for(path: Path) -> int:
 
 def append_line(path: Path, line: str | bytes) -> None:
     """Append one whole line; a torn line left by a crash is closed off first."""
+    check_inside(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # never through a symlink (git can deliver one) to a file outside the desk: ELOOP instead
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o666)
@@ -113,7 +156,9 @@ def _fsync_dir(folder: Path) -> None:
 @contextmanager
 def exclusive_lock(path: Path) -> Iterator[None]:
     """An flock on ``path``: released by the kernel even if the process is killed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for hook in list(lock_hooks):
+        hook(path)
+    ensure_folder(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

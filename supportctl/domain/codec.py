@@ -62,7 +62,18 @@ def _pause_to_dict(p: Pause, tz: tzinfo) -> dict[str, Any]:
 
 
 def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
-    return {"schema": SCHEMA_VERSION, **ticket_to_dict(t, tz)}
+    """The ticket file's mapping: the known keys in order, then the keys it does not know, unchanged."""
+    known = {"schema": SCHEMA_VERSION, **ticket_to_dict(t, tz)}
+    return {**known, **{k: v for k, v in t.extra.items() if k not in known}}
+
+
+# the keys of a ticket file, as ticket_to_file writes them (a test holds the two together)
+FILE_KEYS = frozenset((
+    "schema", "id", "status", "priority", "subject", "text", "org", "contact", "contract", "plan", "verified",
+    "unverified_reason", "channel", "category", "product", "assignee", "received_at", "registered_at",
+    "registration_due", "due", "hold_reason", "completed_at", "closed_at", "rating", "spent_minutes", "eta",
+    "pauses", "related", "attachments", "message_ids", "responded_at", "first_response_due", "priority_history",
+))
 
 
 def ticket_from_dict(d: dict[str, Any]) -> Ticket:
@@ -110,6 +121,7 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         first_response_due=_instant(d.get("first_response_due"), "first_response_due"),
         priority_history=[PriorityPeriod(h["priority"], _instant(h["since"], "priority_history.since"))
                           for h in d.get("priority_history") or []],
+        extra={k: v for k, v in d.items() if k not in FILE_KEYS},
         **{k: _instant(d.get(k), k) for k in _INSTANTS},
     )
     found = problems(ticket)

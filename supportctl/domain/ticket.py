@@ -107,6 +107,9 @@ class Ticket:
     responded_at: datetime | None = None  # the first answer to the customer (reply or complete)
     first_response_due: datetime | None = None
     priority_history: list[PriorityPeriod] = field(default_factory=list)  # written by register/priority
+    # keys of the ticket file this version does not know (a hand edit, a newer supportctl): carried from
+    # the file through load and save, written after the known keys (the ticket index leaves them out)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

@@ -7,6 +7,10 @@ that is staged or dirty in the clone goes into it. The message is what the
 command printed (``T-0042: registered, priority 1, due 24.11.2026 13:00``),
 the author the acting user.
 
+Commands of one clone that run at once take turns: a command that auto-commits holds the desk's
+commit turn (an flock on .supportctl/commit-turn) from its first desk lock until its commit is made,
+so another command's writes to the same journal never land in its commit under its author.
+
 Only the desk's shared content is committed: tickets/, journal/, attachments/,
 customers.yaml and the desk's settings files. The outbox and .supportctl/ are
 per clone and never committed.
@@ -22,11 +26,13 @@ import tempfile
 from pathlib import Path
 
 from supportctl.desk.config import CONFIG_FILE
+from supportctl.desk import files
 from supportctl.desk.files import recording_writes
 from supportctl.gitops.runner import Git, GitError, repository
 
 SHARED_FOLDERS = ("tickets", "journal", "attachments")
 SHARED_FILES = ("customers.yaml", CONFIG_FILE, ".gitattributes", ".gitignore")
+COMMIT_TURN = "commit-turn"  # in .supportctl/: held from a committing command's first desk lock to its commit
 NOTED_NO_GIT = "autocommit-no-git"  # in .supportctl/: the "not a git repository" remark was made
 _CAPTURE_LIMIT = 16_000
 _ID_LINE = re.compile(r"^([A-Z]{1,3}-\d+): \S")
@@ -65,19 +71,54 @@ class Watch:
         self._stack = contextlib.ExitStack()
         self.written: list[Path] = []
         self._tee: _Tee | None = None
+        self._turns: dict[Path, int | None] = {}  # desk root → the fd holding its commit turn (None: no commit)
 
     def __enter__(self) -> "Watch":
         self.written = self._stack.enter_context(recording_writes())
         self._tee = _Tee(sys.stdout)
         self._stack.enter_context(contextlib.redirect_stdout(self._tee))
+        files.lock_hooks.append(self._take_turn)
+        self._stack.callback(files.lock_hooks.remove, self._take_turn)
         return self
 
     def __exit__(self, *exc) -> bool:
         self._stack.close()
+        if exc[0] is not None:
+            self._release_turns()
         return False
+
+    def _take_turn(self, lock_path: Path) -> None:
+        """Before this command first takes a desk's lock: wait for the commits of the commands before it."""
+        import fcntl
+
+        state = lock_path.parent
+        if lock_path.name != "lock" or state.name != ".supportctl":
+            return
+        root = state.parent
+        if root in self._turns:
+            return
+        self._turns[root] = None
+        if not self._enabled(root):
+            return
+        files.ensure_folder(state)
+        fd = os.open(state / COMMIT_TURN, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._turns[root] = fd
+
+    def _release_turns(self) -> None:
+        turns, self._turns = self._turns, {}
+        for fd in turns.values():
+            if fd is not None:
+                os.close(fd)  # the flock goes with the last descriptor
 
     def commit(self) -> str | None:
         """Commit what was written, when auto-commit is on; the new commit's ID, or None."""
+        try:
+            return self._commit()
+        finally:
+            self._release_turns()
+
+    def _commit(self) -> str | None:
         if not self.written:
             return None
         root = desk_root_of(self.written[0])

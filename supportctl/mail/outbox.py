@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from supportctl.desk.files import exclusive_lock, write_atomic
+from supportctl.desk.files import ensure_folder, exclusive_lock, write_atomic
 from supportctl.mail.smtp import DeliveryError, deliver
 
 
@@ -109,7 +109,7 @@ class Outbox:
             info["last_error"] = str(error)
             item.attempts, item.last_error = info["attempts"], info["last_error"]
             if isinstance(error, DeliveryError) and error.permanent:
-                self.failed_folder.mkdir(parents=True, exist_ok=True)
+                ensure_folder(self.failed_folder)  # never through a link out of the desk
                 os.replace(path, self.failed_folder / path.name)
                 report.failed.append((item, str(error)))
             else:

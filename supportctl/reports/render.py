@@ -6,13 +6,12 @@ kind, JSON keeps them raw (see the README for the fields).
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 from datetime import datetime
 from typing import Any
 
+from supportctl.csvsafe import BOM, Number, csv_text  # noqa: F401 (lets Excel read the CSV as UTF-8; importable from here as before)
 from supportctl.domain.values import format_local, iso
 from supportctl.errors import InvalidValue
 from supportctl.reports.model import (
@@ -20,7 +19,6 @@ from supportctl.reports.model import (
 )
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
-BOM = "\ufeff"  # lets Excel read the CSV as UTF-8 (Cyrillic)
 
 
 def render(report: Report, fmt: str) -> str:
@@ -128,9 +126,14 @@ def to_table(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]!|~"})
+
+
 def _md_cell(text: str) -> str:
-    """One table cell: HTML-escaped (cells break lines with <br>), pipes and backslashes escaped."""
-    return html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """One table cell (or header line, which starts with the tool's own words) as literal text:
+    markdown's inline punctuation backslash-escaped, so a subject's ``![x](http://…)`` is no remote
+    image and ``[a](b)`` no link; & and < as entities, line breaks as <br>."""
+    return html.escape(text, quote=False).translate(_MD_SPECIAL).replace("\n", "<br>")
 
 
 def to_markdown(report: Report) -> str:
@@ -151,18 +154,28 @@ def to_markdown(report: Report) -> str:
 
 
 def to_csv(report: Report) -> str:
-    """One table per section; with several sections each is preceded by its title and a blank line."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    """One table per section; with several sections each is preceded by its title and a blank line.
+    Text cells are neutralised against formula injection (supportctl/csvsafe.py); numbers stay bare."""
+    rows: list[list[str]] = []
     several = len(report.sections) > 1
     for n, section in enumerate(report.sections):
         if several:
             if n:
-                writer.writerow([])
-            writer.writerow([report.text(section.title or report.title)])
-        writer.writerow([csv_heading(c, report.lang) for c in section.columns])
-        writer.writerows(_formatted(section, report, machine=True))
-    return BOM + buffer.getvalue()
+                rows.append([])
+            rows.append([report.text(section.title or report.title)])
+        rows.append([csv_heading(c, report.lang) for c in section.columns])
+        numeric = [c.kind in NUMERIC_KINDS and not c.blank for c in section.columns]
+        rows += [[Number(v) if bare and _is_number(v) else v for v, bare in zip(row, numeric)]
+                 for row in _formatted(section, report, machine=True)]
+    return csv_text(rows)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def to_json(report: Report) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from supportctl.desk.config import CONFIG_FILE
+from supportctl.desk import yamlio
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.desk.yamlio import read_regular
 from supportctl.domain import ids
@@ -60,6 +61,7 @@ def check_desk(desk: Desk) -> list[Problem]:
     problems += _check_journals(desk, ticket_ids)
     problems += _stray_files(desk)
     problems += _symlinks(desk)
+    problems += unknown_keys(desk)
     return problems
 
 
@@ -198,6 +200,49 @@ def _symlinks(desk: Desk) -> list[Problem]:
                     problems.append(Problem(path, f"a symbolic link (to {os.readlink(path)}); "
                                                   "replace it with the file itself or remove it"))
     return problems
+
+
+_TOP_KEY = re.compile(rb"^([^\s#:'\"-][^:\n]*):(?:[ \t]|$)", re.M)
+
+
+def unknown_keys(desk: Desk) -> list[Problem]:
+    """Keys of ticket files and customers.yaml this version does not know (a typo, a newer supportctl,
+    a team's own notes): kept when the tool writes the file, listed here as notes, not errors."""
+    from supportctl.domain.codec import FILE_KEYS
+    from supportctl.domain.customers import Customer
+    from supportctl.domain.ticket import Contact
+
+    found: list[Problem] = []
+
+    def note(path: Path, where: str, keys) -> None:
+        if keys:
+            found.append(Problem(path, f"{where}unknown key(s) {', '.join(sorted(map(str, keys)))}; "
+                                       "supportctl keeps them but does not use them", note=True))
+
+    for ticket_id in desk.ticket_ids():
+        path = desk.ticket_path(ticket_id)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(1 << 20)  # the top-level keys are read as text: no YAML parse per ticket
+        except OSError:
+            continue
+        note(path, "", {m.decode("utf-8", "replace") for m in _TOP_KEY.findall(head)} - FILE_KEYS)
+    try:
+        customers = (yamlio.load(desk.customers_path) or {}).get("customers") or []
+    except (OSError, SupportError, AttributeError):
+        return found  # a missing or broken customers.yaml is reported by check_desk itself
+    customer_keys = set(Customer(org="").to_dict())
+    contact_keys = set(Contact().to_dict())
+    for item in customers if isinstance(customers, list) else []:
+        if not isinstance(item, dict):
+            continue
+        org = item.get("org")
+        note(desk.customers_path, f"customer {org}: ", set(item) - customer_keys)
+        for contact in item.get("contacts") or []:
+            if isinstance(contact, dict):
+                who = contact.get("email") or contact.get("name")
+                note(desk.customers_path, f"customer {org}, contact {who}: ", set(contact) - contact_keys)
+    return found
 
 
 def _conflict_markers(path: Path) -> list[Problem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from supportctl.desk import customers_file
 from supportctl.desk.desk import Desk
 from supportctl.domain.customers import Customer, find_customer
 from supportctl.domain.ticket import Contact
@@ -27,8 +28,7 @@ def add(desk: Desk, org: str, contract: str, valid_from: date, valid_to: date, p
             raise Refused(f"customer {org!r} already exists", "edit customers.yaml to change it")
         customer = Customer(org=org, contract=contract, valid_from=valid_from, valid_to=valid_to, plan=plan,
                             domains=[d.lower().lstrip("@") for d in domains], products=products)
-        customers.append(customer)
-        desk.save_customers(customers)
+        customers_file.append_customer(desk, customer)
     return customer
 
 
@@ -43,5 +43,5 @@ def add_contact(desk: Desk, org: str, contact: Contact) -> Customer:
         if customer.find_contact(email=contact.email):
             raise Refused(f"{contact.email} is already a contact of {customer.org}")
         customer.contacts.append(contact)
-        desk.save_customers(customers)
+        customers_file.append_contact(desk, customer.org, contact)
     return customer

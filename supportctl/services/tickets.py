@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from supportctl.desk.files import record_written
+from supportctl.desk.files import ensure_folder, record_written, write_atomic
 from supportctl.domain import attachments, ids, lifecycle, messages
 from supportctl.domain.customers import match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
 from supportctl.domain.values import format_local, parse_date, parse_instant
-from supportctl.errors import InvalidValue, NotFound, Refused
+from supportctl.errors import InvalidValue, NotFound, Refused, SupportError
 from supportctl.services import deadlines, notify
 from supportctl.services.context import Ctx
 
@@ -53,17 +54,35 @@ def check_channel(ctx: Ctx, channel: str) -> None:
                       "official channels: " + ", ".join(official))
 
 
-def check_attachments(paths: list[Path]) -> None:
-    """R-7.6, before anything is written."""
+def check_attachments(paths: list[Path], limit: int | None = None) -> None:
+    """R-7.6, before anything is written: regular files within the size limit, of an accepted type."""
     for path in paths:
-        try:
-            with open(path, "rb") as f:
-                head = f.read(64)
-        except OSError as exc:
-            raise InvalidValue(f"cannot read attachment {path}: {exc.strerror}") from None
+        with _open_attachment(path, limit) as f:
+            head = f.read(64)
         why = attachments.refusal(path.name, head)
         if why:
             raise Refused(why, "pack BMP screenshots in a ZIP or RAR archive")
+
+
+def _open_attachment(path: Path, limit: int | None):
+    """The file opened for reading: a regular file (a device, FIFO or folder is refused before a byte is
+    read, and opening never blocks) of at most ``limit`` bytes."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InvalidValue(f"cannot read attachment {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise Refused(f"attachment {path} is not a regular file", "attach a file, not a device, pipe or folder")
+    if limit is not None and info.st_size > limit:
+        os.close(fd)
+        raise Refused(f"attachment {path} is larger than the limit of {limit} bytes ({info.st_size} bytes)",
+                      "send a smaller file, or raise mail.attachment_limit in supportctl.yaml")
+    return os.fdopen(fd, "rb")
 
 
 def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
@@ -72,7 +91,7 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     check_channel(ctx, new.channel)
     if not new.subject.strip() and not new.text.strip():
         raise InvalidValue("the ticket has neither subject nor text", "give --subject and --text (R-7.2)")
-    check_attachments(new.attachments)
+    check_attachments(new.attachments, attachment_limit(desk))
     new.related = [ids.validate_id(other) for other in new.related]
     received = new.received_at or ctx.now
     found = match(desk.customers(), org=new.org, name=new.contact.name, email=new.contact.email,
@@ -171,27 +190,100 @@ def verify(ctx: Ctx, ticket_id: str, org: str | None = None, name: str | None = 
     return mutate(ctx, ticket_id, operation)
 
 
+STAGING = "attach-staging"  # in .supportctl/: copies being made, and what the last store placed
+
+
+def attachment_limit(desk) -> int:
+    from supportctl.mail.settings import mail_settings
+
+    return mail_settings(desk.config).attachment_limit
+
+
 def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
-    """Copy files under attachments/<ID>/ with safe, unique names; the names stored."""
+    """Copy files under attachments/<ID>/ with safe, unique names; the names stored. Call under the lock.
+
+    All or nothing: each file is copied (regular files only, at most mail.attachment_limit bytes, counted
+    while copying too) to .supportctl/attach-staging/ first and moved into place only when every copy
+    is whole. What a killed command left there is removed by the next call; files it had already moved
+    in are removed too when its ticket was never written.
+    """
     names: list[str] = []
+    staging = desk.state_dir / STAGING
+    _clear_staging(desk, staging)
     if not paths:
         return names
+    limit = attachment_limit(desk)
     folder = desk.attachments_dir / ticket_id
     if desk.attachments_dir.is_symlink() or folder.is_symlink():
         raise Refused(f"{folder} is a symbolic link; attachments are stored only inside the desk",
                       "remove the link (supportctl check lists them)")
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in paths:
-        name = first = attachments.safe_name(path.name)
-        stem, dot, ext = first.rpartition(".")
-        n = 1
-        while (folder / name).exists() or (folder / name).is_symlink():  # a dangling link is taken too
-            n += 1
-            name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
-        shutil.copyfile(path, folder / name)
-        record_written(folder / name)
-        names.append(name)
+    ensure_folder(staging)
+    try:
+        copies = [_copy_limited(path, staging / f"{n}.part", limit) for n, path in enumerate(paths)]
+        taken: set[str] = set()
+        for path in paths:
+            name = first = attachments.safe_name(path.name)
+            stem, dot, ext = first.rpartition(".")
+            n = 1
+            # a dangling link is taken too
+            while name in taken or (folder / name).exists() or (folder / name).is_symlink():
+                n += 1
+                name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
+            taken.add(name)
+            names.append(name)
+        write_atomic(staging / "placed", "\n".join([ticket_id, *names]) + "\n")
+        ensure_folder(folder)
+        for copy, name in zip(copies, names):
+            os.replace(copy, folder / name)
+            record_written(folder / name)
+    except BaseException:
+        _clear_staging(desk, staging, failed=True)
+        raise
     return names
+
+
+def _copy_limited(source: Path, target: Path, limit: int) -> Path:
+    """``source`` copied to ``target``, refused as soon as it gives more than ``limit`` bytes."""
+    with _open_attachment(source, limit) as f, open(target, "wb") as out:
+        copied = 0
+        while chunk := f.read(min(1 << 20, limit + 1 - copied)):
+            copied += len(chunk)
+            if copied > limit:
+                raise Refused(f"attachment {source} is larger than the limit of {limit} bytes",
+                              "send a smaller file, or raise mail.attachment_limit in supportctl.yaml")
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return target
+
+
+def _clear_staging(desk, staging: Path, failed: bool = False) -> None:
+    """Remove partial copies; with ``failed`` (or when the ticket of the last placement was never written:
+    its command was killed) also the files that placement moved into attachments/."""
+    try:
+        placed = (staging / "placed").read_text(encoding="utf-8").split()
+    except (FileNotFoundError, NotADirectoryError):
+        placed = []
+    if placed and ids.ID_RE.match(placed[0]):
+        kept: set[str] = set()
+        if not failed:
+            try:
+                kept = set(desk.load_ticket(placed[0]).attachments)
+            except NotFound:
+                pass
+            except SupportError:  # a damaged ticket: leave its files for a person to judge
+                kept = set(placed[1:])
+        folder = desk.attachments_dir / placed[0]
+        if not folder.is_symlink():
+            for name in placed[1:]:
+                if name not in kept and name not in (".", "..") and "/" not in name:
+                    (folder / name).unlink(missing_ok=True)
+            try:
+                folder.rmdir()  # only when empty: the ticket's earlier attachments stay
+            except OSError:
+                pass
+    if staging.is_dir() and not staging.is_symlink():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _link_back(ctx: Ctx, other: str, ticket_id: str, key: str = "linked") -> None:
