@@ -44,9 +44,9 @@ from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
 from supportctl.errors import DeskDamaged, NotFound
 
 INDEX_FILE = "index.sqlite"
-# Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values);
+# Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values; 7: notified_at);
 # a different supportctl version rebuilds too.
-FORMAT = f"6/schema{SCHEMA_VERSION}/{__version__}"
+FORMAT = f"7/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500

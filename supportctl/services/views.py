@@ -29,6 +29,10 @@ def ticket_view(desk: Desk, ticket: Ticket, now: datetime, *, history: bool = Fa
     data["sla_state"] = sla.current[1].state if sla.current else None
     data["sla"] = sla.to_dict()
     if history:
+        from supportctl.services.notify import last_notification
+
         entries, _problems = desk.read_journal(ticket.id)
-        data["history"] = [entry_to_dict(e, desk.tz) for e in in_time_order(entries)]
+        ordered = in_time_order(entries)
+        data["last_notification"] = last_notification(desk, ticket.id, ordered)
+        data["history"] = [entry_to_dict(e, desk.tz) for e in ordered]
     return data
