@@ -118,7 +118,10 @@ class Outbox:
         fresh = [item for item in refused if item.path.name not in warned]
         if fresh:
             live = {p.name for p in self.failed_paths()}
-            write_atomic(path, json.dumps(sorted((warned & live) | {i.path.name for i in fresh})), durable=False)
+            try:
+                write_atomic(path, json.dumps(sorted((warned & live) | {i.path.name for i in fresh})), durable=False)
+            except OSError:  # a read-only clone: warned again next time, which is better than never
+                pass
         return fresh
 
     def find(self, message_id: str) -> Queued | None:

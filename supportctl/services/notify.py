@@ -360,8 +360,13 @@ def last_notification(desk, ticket_id: str, entries) -> dict | None:
         elif e.data.get("failed"):
             out.update(state="refused", error=e.data.get("error"))
     if out["state"] == "waiting":
-        if _desk_settings(desk).delivery == "external":
-            out["state"] = "handed_over"
+        from supportctl.errors import SupportError
+
+        try:
+            if _desk_settings(desk).delivery == "external":
+                out["state"] = "handed_over"
+        except SupportError:  # a broken mail section: `check` names it, `show` still shows the ticket
+            pass
         item = outbox(desk).find(message_id)
         if item is not None:
             out["error"] = item.last_error
