@@ -263,3 +263,18 @@ def test_notified_at_round_trips_through_the_codec_and_the_index_row():
     assert ticket_from_row(ticket_to_row(ticket, tz)).notified_at == ticket.notified_at
     with pytest.raises(ValueError):
         ticket_from_dict({**data, "notified_at": "not a time"})
+
+
+def test_R_7_10_show_reads_an_older_ticket_s_delivered_registration_notice_from_its_journal(desk, cli):
+    """Registered before notified_at existed: the journal's delivered notice is the evidence."""
+    configure_mail(desk.root, delivery="external")
+    new_ticket(cli)
+    cli("register", "T-0001", "--priority", "2", now="2025-12-01T10:20:00+03:00")
+    path = desk.root / "tickets" / "T-0001.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("notified_at: '2025-12-01T10:20:00+03:00'",
+                                                             "notified_at: null"), encoding="utf-8")
+    assert desk.load_ticket("T-0001").notified_at is None
+    journal = desk.root / "journal" / "T-0001.yaml"
+    journal.write_text(journal.read_text(encoding="utf-8").replace('"delivered": false', '"delivered": true'),
+                       encoding="utf-8")
+    assert shown(cli)["notified_at"] == "2025-12-01T10:20:00+03:00"
