@@ -278,3 +278,35 @@ def test_R_7_10_show_reads_an_older_ticket_s_delivered_registration_notice_from_
     journal.write_text(journal.read_text(encoding="utf-8").replace('"delivered": false', '"delivered": true'),
                        encoding="utf-8")
     assert shown(cli)["notified_at"] == "2025-12-01T10:20:00+03:00"
+
+
+def test_10_18_a_sender_takes_mail_queued_while_it_works_and_leaves_the_queue_to_a_busy_one(desk, cli, smtp,
+                                                                                                   monkeypatch):
+    """The background sender's protocol: one sender at a time (the other leaves at once), and the one at
+    work looks for new mail before it exits, so a mail queued meanwhile is not left behind."""
+    from supportctl.desk.files import exclusive_lock
+    from supportctl.services import notify
+    from supportctl.services.context import Ctx
+
+    handler, port = smtp
+    configure_mail(desk.root, port, delivery="cron")
+    add_barrier(cli)
+    new_ticket(cli)
+    ctx = Ctx(desk=type(desk)(desk.root), now=datetime(2025, 12, 1, 7, 5, tzinfo=timezone.utc), actor="cron")
+    with exclusive_lock(desk.root / ".supportctl" / "mail" / "send.lock"):  # another sender is at work
+        report = notify.send_queued(ctx, wait=False)
+    assert report.sent == [] and handler.envelopes == []
+
+    record = notify._record_delivery
+    queued_meanwhile = []
+
+    def record_and_queue_another(ctx_, item, error):
+        record(ctx_, item, error)
+        if not queued_meanwhile:
+            queued_meanwhile.append(new_ticket(cli, now="2025-12-01T10:06:00+03:00").stdout.strip())
+
+    monkeypatch.setattr(notify, "_record_delivery", record_and_queue_another)
+    report = notify.send_queued(ctx, wait=False)
+    assert queued_meanwhile == ["T-0002"]
+    assert [q.ticket_id for q in report.sent] == ["T-0001", "T-0002"]
+    assert sorted(str(m["X-Supportctl-Ticket"]) for m in handler.messages) == ["T-0001", "T-0002"]
