@@ -102,7 +102,7 @@ def test_10_18_a_refused_connection_is_warned_by_the_next_command(desk, cli):
     assert result.exit_code == 0
     warning = [line for line in result.stderr.splitlines() if "waits in outbox/" in line]
     assert warning and warning[0].startswith("supportctl: warning: mail to ")
-    assert "smirnova@barrier.ru" in warning[0] and "refused" in warning[0].lower()
+    assert "smirnova@barrier.ru (T-0001 acknowledged)" in warning[0] and "refused" in warning[0].lower()
     assert warning[0].endswith("run supportctl mail send")
     listed = json.loads(cli("mail", "outbox", "--json").stdout)
     assert listed[0]["attempts"] >= 1 and listed[0]["last_attempt"].endswith("+03:00")
@@ -123,7 +123,8 @@ def test_10_18_without_an_smtp_host_the_command_says_the_mail_waits(desk, cli):
         in replied.stderr
     # a command eleven minutes later reminds of mail nobody tried to send
     later = cli("list", now="2025-12-01T10:11:00+03:00")
-    assert "waits in outbox/ since 01.12.2025 10:00: no SMTP server is configured" in later.stderr
+    assert ("mail to smirnova@barrier.ru (T-0001 reply) waits in outbox/ since 01.12.2025 10:00: "
+            "no SMTP server is configured") in later.stderr
 
 
 def test_10_18_cron_delivery_warns_of_mail_nobody_tried_and_mail_send_delivers(desk, cli, smtp):

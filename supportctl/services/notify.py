@@ -304,21 +304,24 @@ def outbox_warnings(desk, now) -> list[str]:
     lines: list[str] = []
     hint = "run supportctl mail send" if settings.smtp else "set mail.smtp.host, then run supportctl mail send"
     problems = box.problems()
+    def about(item) -> str:
+        return f" ({item.ticket_id} {item.event})" if item.ticket_id else ""
+
     for item in problems:
         if not item.failed:
-            lines.append(f"warning: mail to {item.to} waits in outbox/: {item.last_error}; {hint}")
+            lines.append(f"warning: mail to {item.to}{about(item)} waits in outbox/: {item.last_error}; {hint}")
     stale = now - timedelta(minutes=STALE_MINUTES)
     for item in box.list():
         if item.attempts == 0 and item.queued_at <= stale:
             why = "no delivery attempt yet" if settings.smtp else "no SMTP server is configured"
-            lines.append(f"warning: mail to {item.to} waits in outbox/ since "
+            lines.append(f"warning: mail to {item.to}{about(item)} waits in outbox/ since "
                          f"{format_local(item.queued_at, desk.tz)}: {why}; {hint}")
     refused = box.unwarned([item for item in problems if item.failed])
     for item in refused:
         if item.event in NUMBER_NOTICES and item.ticket_id:
             lines.append(_not_notified(item.ticket_id, item.event, f"the address was refused: {item.last_error}"))
         else:
-            lines.append(f"warning: mail to {item.to} was refused for good ({item.last_error}); "
+            lines.append(f"warning: mail to {item.to}{about(item)} was refused for good ({item.last_error}); "
                          f"it is in outbox/failed/")
     if len(lines) > 5:
         lines = lines[:4] + [f"warning: {len(lines) - 4} more mails have not gone out; see supportctl mail outbox"]
