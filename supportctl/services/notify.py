@@ -235,8 +235,8 @@ def _record_delivery(ctx: Ctx, item, error: str | None) -> None:
     is only counted in the outbox). The registration notice's acceptance sets ``notified_at``."""
     from supportctl.errors import SupportError
 
-    if not item.ticket_id or (error is not None and not item.failed):
-        return
+    if not item.ticket_id or item.event not in TICKET_EVENTS or (error is not None and not item.failed):
+        return  # mail to others than the customer (e.g. an escalation) is journaled by what sends it
     try:
         if not ctx.desk.exists(item.ticket_id):
             return
