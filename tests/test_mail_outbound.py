@@ -311,3 +311,14 @@ def test_10_18_a_sender_takes_mail_queued_while_it_works_and_leaves_the_queue_to
     assert queued_meanwhile == ["T-0002"]
     assert [q.ticket_id for q in report.sent] == ["T-0001", "T-0002"]
     assert sorted(str(m["X-Supportctl-Ticket"]) for m in handler.messages) == ["T-0001", "T-0002"]
+
+
+def test_10_18_many_waiting_mails_are_counted_not_listed(desk, cli):
+    configure_mail(desk.root)
+    add_barrier(cli)
+    for n in range(7):
+        new_ticket(cli, email=f"user{n}@barrier.ru", now=f"2025-12-01T10:0{n}:00+03:00")  # (auto-reply limit)
+    stderr = cli("list", now="2025-12-01T11:00:00+03:00").stderr
+    warnings = [line for line in stderr.splitlines() if "outbox" in line]
+    assert len(warnings) == 5 and warnings[-1] == ("supportctl: warning: 3 more mails have not gone out; "
+                                                   "see supportctl mail outbox")

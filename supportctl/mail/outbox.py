@@ -99,30 +99,47 @@ class Outbox:
         state = self._state()
         return [self._describe(p, state.get(p.name, {})) for p in self.paths()]
 
-    def problems(self) -> list[Queued]:
-        """What waits after a failed attempt, and what was refused for good (``failed``), oldest first;
+    def waiting_after_failure(self, limit: int) -> tuple[list[Queued], int]:
+        """Up to ``limit`` mails that wait after a failed attempt, oldest first, and how many there are;
         read without a lock (the state file is replaced atomically)."""
         state = self._state()
-        waiting = [self._describe(p, state[p.name]) for p in self.paths()
-                   if p.name in state and state[p.name].get("last_error")]
-        failed = [self._describe(p, state.get(p.name, {}), failed=True) for p in self.failed_paths()]
-        return waiting + failed
+        found = [p for p in self.paths() if p.name in state and state[p.name].get("last_error")]
+        return [self._describe(p, state[p.name]) for p in found[:limit]], len(found)
 
-    def unwarned(self, refused: list[Queued]) -> list[Queued]:
-        """Those of ``refused`` no command has warned of yet in this clone; they count as warned now."""
+    def untried_since(self, before: datetime, limit: int) -> tuple[list[Queued], int]:
+        """Up to ``limit`` mails queued before ``before`` that no sender has tried, and how many there are
+        (the queue time is in the name, so only those are read)."""
+        state = self._state()
+        found = []
+        for path in self.paths():
+            fields = path.name.split("-")
+            try:
+                queued = datetime.strptime(fields[1], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+            except (IndexError, ValueError):
+                continue
+            if queued <= before and not _count(state.get(path.name, {}).get("attempts")):
+                found.append(path)
+        return [self._describe(p, state.get(p.name, {})) for p in found[:limit]], len(found)
+
+    def refused_unwarned(self) -> list[Queued]:
+        """The mails refused for good that no command has warned of yet in this clone; they count as
+        warned now (only those are read: outbox/failed/ may grow long)."""
         path = self.state_file.with_name("warned.json")
         try:
             warned = set(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             warned = set()
-        fresh = [item for item in refused if item.path.name not in warned]
-        if fresh:
-            live = {p.name for p in self.failed_paths()}
-            try:
-                write_atomic(path, json.dumps(sorted((warned & live) | {i.path.name for i in fresh})), durable=False)
-            except OSError:  # a read-only clone: warned again next time, which is better than never
-                pass
-        return fresh
+        failed = self.failed_paths()
+        fresh = [p for p in failed if p.name not in warned]
+        if not fresh:
+            return []
+        state = self._state()
+        try:
+            live = {p.name for p in failed}
+            write_atomic(path, json.dumps(sorted((warned & live) | {p.name for p in fresh})), durable=False)
+        except OSError:  # a read-only clone: warned again next time, which is better than never
+            pass
+        return [self._describe(p, state.get(p.name, {}), failed=True) for p in fresh]
 
     def find(self, message_id: str) -> Queued | None:
         """The queued or refused mail with this Message-ID (None once delivered or never queued here)."""

@@ -39,6 +39,7 @@ NUMBER_NOTICES = {"registered": "tell them the number, priority and deadline by 
                   "acknowledged": "tell them the number by phone"}
 REGISTRATION_NOTICE = "registered"  # its hand-over sets the ticket's notified_at
 STALE_MINUTES = 10  # a queued mail no sender has tried for this long is warned of
+MAX_WARNINGS = 5  # lines about waiting mail per command; the rest is counted
 
 
 @dataclass
@@ -301,31 +302,30 @@ def outbox_warnings(desk, now) -> list[str]:
     settings = _desk_settings(desk)
     if settings.delivery == "external":
         return []
-    lines: list[str] = []
     hint = "run supportctl mail send" if settings.smtp else "set mail.smtp.host, then run supportctl mail send"
-    problems = box.problems()
+
     def about(item) -> str:
         return f" ({item.ticket_id} {item.event})" if item.ticket_id else ""
 
-    for item in problems:
-        if not item.failed:
-            lines.append(f"warning: mail to {item.to}{about(item)} waits in outbox/: {item.last_error}; {hint}")
-    stale = now - timedelta(minutes=STALE_MINUTES)
-    for item in box.list():
-        if item.attempts == 0 and item.queued_at <= stale:
-            why = "no delivery attempt yet" if settings.smtp else "no SMTP server is configured"
-            lines.append(f"warning: mail to {item.to}{about(item)} waits in outbox/ since "
-                         f"{format_local(item.queued_at, desk.tz)}: {why}; {hint}")
-    refused = box.unwarned([item for item in problems if item.failed])
-    for item in refused:
+    lines: list[str] = []  # said once: the refusals for good
+    for item in box.refused_unwarned():
         if item.event in NUMBER_NOTICES and item.ticket_id:
             lines.append(_not_notified(item.ticket_id, item.event, f"the address was refused: {item.last_error}"))
         else:
             lines.append(f"warning: mail to {item.to}{about(item)} was refused for good ({item.last_error}); "
                          f"it is in outbox/failed/")
-    if len(lines) > 5:
-        lines = lines[:4] + [f"warning: {len(lines) - 4} more mails have not gone out; see supportctl mail outbox"]
-    return lines
+    failed, failed_count = box.waiting_after_failure(limit=MAX_WARNINGS)
+    waiting = [f"warning: mail to {item.to}{about(item)} waits in outbox/: {item.last_error}; {hint}"
+               for item in failed]
+    untried, untried_count = box.untried_since(now - timedelta(minutes=STALE_MINUTES), limit=MAX_WARNINGS)
+    why = "no delivery attempt yet" if settings.smtp else "no SMTP server is configured"
+    waiting += [f"warning: mail to {item.to}{about(item)} waits in outbox/ since "
+                f"{format_local(item.queued_at, desk.tz)}: {why}; {hint}" for item in untried]
+    total = failed_count + untried_count
+    if total > MAX_WARNINGS:
+        waiting = waiting[:MAX_WARNINGS - 1] + [
+            f"warning: {total - MAX_WARNINGS + 1} more mails have not gone out; see supportctl mail outbox"]
+    return lines + waiting
 
 
 def last_notification(desk, ticket_id: str, entries) -> dict | None:
