@@ -36,10 +36,27 @@ class Collector:
     def events(self) -> list[str]:
         return [str(m["X-Supportctl-Event"]) for m in self.messages]
 
-    def last(self, event: str):
+    def last(self, event: str, timeout: float = 30.0):
+        """The last mail of ``event``, waiting for the background sender (mail.delivery: background)."""
+        wait_until(lambda: any(m["X-Supportctl-Event"] == event for m in self.messages), timeout)
         found = [m for m in self.messages if m["X-Supportctl-Event"] == event]
         assert found, f"no {event} mail among {self.events()}"
         return found[-1]
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
+        """The events once ``count`` mails arrived (or the timeout passed)."""
+        wait_until(lambda: len(self.envelopes) >= count, timeout)
+        return self.events()
+
+
+def wait_until(predicate, timeout: float = 30.0) -> bool:
+    """Poll ``predicate`` until true: commands deliver mail in a detached process after they return."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def free_port() -> int:

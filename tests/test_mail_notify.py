@@ -6,7 +6,7 @@ import json
 
 import pytest
 from conftest import add_barrier
-from mailkit import body_of, configure_mail, free_port, start_smtp
+from mailkit import body_of, configure_mail, free_port, start_smtp, wait_until
 
 from supportctl.desk.config import DeskConfig
 from supportctl.mail.compose import Outgoing, compose, header_safe
@@ -27,18 +27,19 @@ def new_ticket(cli, subject="Не формируется отчёт", email="smi
 def test_without_smtp_mail_waits_and_mail_send_delivers_it_later(desk, cli, smtp):
     handler, port = smtp
     down = free_port()
-    configure_mail(desk.root, down)  # nothing listens there: the server is "down"
+    configure_mail(desk.root, down, delivery="cron")  # nothing listens there: the server is "down"
     add_barrier(cli)
     ticket_id = new_ticket(cli)
     cli("register", ticket_id, "--priority", "1")
     listed = json.loads(cli("mail", "outbox", "--json").stdout)
     assert [q["event"] for q in listed] == ["acknowledged", "registered"]
-    # each notification retries the whole queue, oldest first
-    assert [q["attempts"] for q in listed] == [2, 1] and "cannot connect" in listed[0]["last_error"]
+    assert [q["attempts"] for q in listed] == [0, 0]  # delivery: cron, the commands only queue
     assert all(q["queued_at"].endswith("+03:00") for q in listed)  # the desk's zone, as every time in JSON
-    assert handler.envelopes == []
     result = cli("mail", "send")
     assert result.exit_code == 1 and "stays in the outbox" in result.stderr
+    listed = json.loads(cli("mail", "outbox", "--json").stdout)
+    assert [q["attempts"] for q in listed] == [1, 1] and "cannot connect" in listed[0]["last_error"]
+    assert handler.envelopes == []
 
     config = desk.root / "supportctl.yaml"
     config.write_text(config.read_text().replace(f"port: {down}", f"port: {port}"))
@@ -54,6 +55,7 @@ def test_a_recipient_refused_for_good_leaves_the_queue(desk, cli, smtp):
     configure_mail(desk.root, port)
     add_barrier(cli)
     new_ticket(cli, email="gone@barrier.ru")
+    wait_until(lambda: list((desk.root / "outbox" / "failed").glob("*.eml")))
     assert list((desk.root / "outbox" / "failed").glob("*.eml"))
     assert not list((desk.root / "outbox").glob("*.eml"))
     journal = (desk.root / "journal" / "T-0001.yaml").read_text()

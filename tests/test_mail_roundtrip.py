@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from conftest import add_barrier
 from mailkit import (auto_reply, body_of, bounce, configure_mail, deliver_to, make_maildir, outlook_mail,
-                     start_smtp)
+                     start_smtp, wait_until)
 
 
 @pytest.fixture
@@ -113,4 +113,5 @@ def test_mail_round_trip_R_7_3_R_6_6_R_4_8_R_4_9(desk, cli, smtp, tmp_path):
     assert all(str(e.rcpt_tos) == "['smirnova@barrier.ru']" for e in handler.envelopes)
     assert handler.events() == ["acknowledged", "registered", "completed", "closed", "acknowledged",
                                 "registered", "completed", "autoclosed"]
+    assert wait_until(lambda: not list((desk.root / "outbox").glob("*.eml")))  # the sender is done
     assert "the outbox is empty" in cli("mail", "outbox").stdout

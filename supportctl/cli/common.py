@@ -28,6 +28,8 @@ class Invocation:
     desk_path: str | None = None
     actor: str | None = None
     commit: bool | None = None  # --commit/--no-commit; None: git.autocommit of supportctl.yaml
+    desk: Any = None            # the desk the command used (context()), for the outbox warnings after it
+    outbox_quiet: bool = False  # the mail commands report the outbox themselves
 
 
 STATE = Invocation()
@@ -46,6 +48,7 @@ def context(the_desk=None):
     from supportctl.services.context import Ctx
 
     d = the_desk or desk()
+    STATE.desk = d
     return Ctx(desk=d, now=clock.now(), actor=acting_user(STATE.actor, dict(os.environ), d.root))
 
 
@@ -59,6 +62,13 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        STATE.desk, STATE.outbox_quiet = None, False
+        try:
+            return _run(*args, **kwargs)
+        finally:
+            _after_command()
+
+    def _run(*args, **kwargs):
         try:
             from supportctl.gitops.autocommit import Watch
 
@@ -84,6 +94,39 @@ def handle_errors(fn: Callable) -> Callable:
                  f"(this is a bug; set {ENV_DEBUG}=1 for the traceback)", EXIT_INTERNAL)
 
     return wrapper
+
+
+def _after_command() -> None:
+    """Mail is delivered outside the command: start the background sender for what it queued, and
+    say what has not gone out (issue 10 #18). Never fails the command."""
+    lines: list[str] = []
+    notify = sys.modules.get("supportctl.services.notify")
+    try:
+        if notify is not None:
+            lines += notify.start_background_senders()
+        the_desk = STATE.desk
+        if the_desk is not None and not STATE.outbox_quiet and _has_mail(the_desk.outbox_dir):
+            from supportctl import clock
+            from supportctl.services import notify
+
+            lines += notify.outbox_warnings(the_desk, clock.now())
+    except Exception:  # a broken mail section is for `check` and the mail commands to name
+        pass
+    try:
+        for line in lines:
+            typer.echo(f"supportctl: {line}", err=True)
+    except (OSError, ValueError):  # stderr closed (a broken pipe)
+        pass
+
+
+def _has_mail(folder: Path) -> bool:
+    for sub in (folder, folder / "failed"):
+        try:
+            if any(name.endswith(".eml") for name in os.listdir(sub)):
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def command(app: typer.Typer, name: str | None = None, *, bulk: bool = False, **kwargs) -> Callable:

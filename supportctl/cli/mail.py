@@ -57,12 +57,19 @@ def ingest(
 
 
 @command(app, "send")
-def send(as_json: bool = JsonOption) -> None:
+def send(as_json: bool = JsonOption,
+         background: bool = typer.Option(False, "--background", hidden=True,
+                                         help="The detached sender a command starts: quiet, leaves the "
+                                              "queue to a sender already at work.")) -> None:
     """Deliver the mails waiting in outbox/ over SMTP; exit 1 when some could not be delivered."""
+    from supportctl.cli.common import STATE
     from supportctl.services import notify
 
     ctx = context()
-    report = notify.send_queued(ctx)
+    STATE.outbox_quiet = True
+    report = notify.send_queued(ctx, wait=not background)
+    if background:
+        return
     tz = ctx.desk.tz
     if as_json:
         print_json({"sent": [q.to_dict(tz) for q in report.sent],
@@ -84,10 +91,13 @@ def outbox(as_json: bool = JsonOption) -> None:
     from supportctl.domain.values import format_local
     from supportctl.services import notify
 
+    from supportctl.cli.common import STATE
+
     ctx = context()
+    STATE.outbox_quiet = True
     queued = notify.outbox(ctx.desk).list()
     if as_json:
-        print_json([q.to_dict(ctx.desk.tz) for q in queued])
+        print_json([q.state_dict(ctx.desk.tz) for q in queued])
         return
     if not queued:
         typer.echo("the outbox is empty")

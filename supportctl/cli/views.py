@@ -43,6 +43,9 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"received:   {when(view['received_at'])}",
         f"registered: {when(view['registered_at'])}",
         f"registration due: {when(view['registration_due'])}  {registration['state'] if registration else '—'}",
+        f"notified:   " + (when(view["notified_at"]) if view["notified_at"] else
+                           "no: the customer does not have the ticket's number and deadline yet (R-7.10)"
+                           if view["registered_at"] else "—"),
         f"due:        {when(view['due'])}  sla: {view['sla_state'] or '—'}",
     ]
     first = view["sla"].get("first_response")
@@ -54,6 +57,13 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         lines.append(f"completed:  {when(view['completed_at'])}")
     if view["closed_at"]:
         lines.append(f"closed:     {when(view['closed_at'])}" + (f"  rating: {view['rating']}" if view["rating"] else ""))
+    mail = view.get("last_notification")
+    if mail:
+        states = {"delivered": f"delivered {when(mail['delivered_at'])}", "handed_over": "handed over in outbox/",
+                  "waiting": "NOT delivered, waits in outbox/", "refused": "NOT delivered, refused for good",
+                  "not_sent": "NOT sent"}
+        lines.append(f"last mail:  {mail['event']} to {mail['to'] or '—'}, queued {when(mail['queued_at'])}, "
+                     f"{states.get(mail['state'], mail['state'])}" + (f": {mail['error']}" if mail["error"] else ""))
     lines.append(f"spent:      {view['spent_minutes']} min")
     if view["related"]:
         lines.append(f"related:    {', '.join(view['related'])}")

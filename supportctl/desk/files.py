@@ -154,15 +154,20 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """An flock on ``path``: released by the kernel even if the process is killed."""
+def exclusive_lock(path: Path, wait: bool = True) -> Iterator[bool]:
+    """An flock on ``path``: released by the kernel even if the process is killed.
+    ``wait=False``: yields False at once, without the lock, when another process holds it."""
     for hook in list(lock_hooks):
         hook(path)
     ensure_folder(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

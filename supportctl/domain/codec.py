@@ -11,7 +11,7 @@ from supportctl.domain.lifecycle import STATUSES
 from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, PriorityPeriod, Ticket, problems
 from supportctl.domain.values import MAX_MINUTES, YEARS, iso, load_instant
 
-_INSTANTS = ("received_at", "registered_at", "registration_due", "due", "completed_at", "closed_at")
+_INSTANTS = ("received_at", "registered_at", "registration_due", "notified_at", "due", "completed_at", "closed_at")
 
 
 def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
@@ -35,6 +35,7 @@ def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
         "received_at": iso(t.received_at, tz),
         "registered_at": iso(t.registered_at, tz),
         "registration_due": iso(t.registration_due, tz),
+        "notified_at": iso(t.notified_at, tz),
         "due": iso(t.due, tz),
         "hold_reason": t.hold_reason,
         "completed_at": iso(t.completed_at, tz),
@@ -71,7 +72,7 @@ def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
 FILE_KEYS = frozenset((
     "schema", "id", "status", "priority", "subject", "text", "org", "contact", "contract", "plan", "verified",
     "unverified_reason", "channel", "category", "product", "assignee", "received_at", "registered_at",
-    "registration_due", "due", "hold_reason", "completed_at", "closed_at", "rating", "spent_minutes", "eta",
+    "registration_due", "notified_at", "due", "hold_reason", "completed_at", "closed_at", "rating", "spent_minutes", "eta",
     "pauses", "related", "attachments", "message_ids", "responded_at", "first_response_due", "priority_history",
 ))
 
@@ -210,7 +211,8 @@ def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
         t.id, t.status, t.priority, t.subject, t.text, t.org,
         (t.contact.name, t.contact.position, t.contact.phone, t.contact.email),
         t.contract, t.plan, t.verified, t.unverified_reason, t.channel, t.category, t.product, t.assignee,
-        iso(t.received_at, tz), iso(t.registered_at, tz), iso(t.registration_due, tz), iso(t.due, tz),
+        iso(t.received_at, tz), iso(t.registered_at, tz), iso(t.registration_due, tz), iso(t.notified_at, tz),
+        iso(t.due, tz),
         t.hold_reason, iso(t.completed_at, tz), iso(t.closed_at, tz), t.rating, t.spent_minutes,
         (iso(t.eta.date, tz), t.eta.text) if t.eta else None,
         tuple((iso(p.start, tz), iso(p.end, tz), p.reason, iso(p.until, tz), p.clock_runs) for p in t.pauses),
@@ -223,15 +225,16 @@ def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
 def ticket_from_row(row: tuple) -> Ticket:
     """The ticket `ticket_to_row` made: equal to ``ticket_from_dict(ticket_to_dict(t, tz))``."""
     (id_, status, priority, subject, text, org, contact, contract, plan, verified, unverified_reason, channel,
-     category, product, assignee, received_at, registered_at, registration_due, due, hold_reason, completed_at,
-     closed_at, rating, spent_minutes, eta, pauses, related, attachments, message_ids,
+     category, product, assignee, received_at, registered_at, registration_due, notified_at, due, hold_reason,
+     completed_at, closed_at, rating, spent_minutes, eta, pauses, related, attachments, message_ids,
      responded_at, first_response_due, priority_history) = row
     instant = datetime.fromisoformat
     return Ticket(
         id_, status, priority, subject, text, org, Contact(*contact), contract, plan, verified, unverified_reason,
         channel, category, product, assignee,
         received_at and instant(received_at), registered_at and instant(registered_at),
-        registration_due and instant(registration_due), due and instant(due), hold_reason,
+        registration_due and instant(registration_due), notified_at and instant(notified_at), due and instant(due),
+        hold_reason,
         completed_at and instant(completed_at), closed_at and instant(closed_at), rating, spent_minutes,
         Eta(instant(eta[0]), eta[1]) if eta else None,
         [Pause(instant(start), end and instant(end), reason, until and instant(until), runs)

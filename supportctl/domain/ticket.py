@@ -93,6 +93,7 @@ class Ticket:
     received_at: datetime | None = None
     registered_at: datetime | None = None
     registration_due: datetime | None = None
+    notified_at: datetime | None = None  # the registration notice left for the customer
     due: datetime | None = None
     hold_reason: str | None = None
     completed_at: datetime | None = None

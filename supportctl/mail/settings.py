@@ -46,6 +46,9 @@ class MailSettings:
     domain: str
     tag: str = DEFAULT_TAG
     smtp: Smtp | None = None
+    # background: a command that queued mail starts `mail send` detached; cron: only `mail send` delivers;
+    # external: another program takes the mail from outbox/ (no SMTP here), so a queued mail counts as sent
+    delivery: str = "background"
     closed_followup: str = "new"
     unknown_sender: str = "accept"
     foreign_sender: str = "new"
@@ -87,6 +90,10 @@ def mail_settings(config) -> MailSettings:
     s = MailSettings(sender=sender, domain=domain)
     s.tag = _clean(raw.get("tag")) or DEFAULT_TAG
     s.smtp = _smtp(raw.get("smtp"))
+    s.delivery = _choice(raw, "delivery", ("background", "cron", "external"), s.delivery)
+    if s.delivery == "external" and s.smtp is not None:
+        raise DeskDamaged("supportctl.yaml: mail.delivery is external (another program sends outbox/) "
+                          "but mail.smtp.host is set", "remove one of them")
     s.closed_followup = _choice(raw, "closed_followup", ("new", "reopen", "refuse"), s.closed_followup)
     s.unknown_sender = _choice(raw, "unknown_sender", ("accept", "refuse"), s.unknown_sender)
     s.foreign_sender = _choice(raw, "foreign_sender", ("new", "quarantine"), s.foreign_sender)

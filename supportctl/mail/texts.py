@@ -32,6 +32,10 @@ _TEXTS = {
     "mail_queued": {"ru": "Письмо Заказчику поставлено в очередь ({to}): {subject}",
                     "en": "Mail to the customer queued ({to}): {subject}"},
     "mail_failed": {"ru": "Письмо Заказчику не отправлено: {error}", "en": "Mail to the customer not sent: {error}"},
+    "mail_delivered": {"ru": "Письмо Заказчику принято почтовым сервером ({to}): {subject}",
+                       "en": "Mail to the customer accepted by the mail server ({to}): {subject}"},
+    "mail_refused": {"ru": "Письмо Заказчику не доставлено ({to}): {error}",
+                     "en": "Mail to the customer not delivered ({to}): {error}"},
     "mail_limited": {"ru": "Автоответ {to} не отправлен: превышен лимит автоответов.",
                      "en": "No auto-reply to {to}: the auto-reply limit is reached."},
     # escalations: the assignee and the desk's leads read them

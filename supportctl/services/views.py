@@ -9,6 +9,7 @@ from supportctl.desk.desk import Desk
 from supportctl.domain.codec import entry_to_dict, ticket_to_dict
 from supportctl.domain.journal import in_time_order
 from supportctl.domain.ticket import Ticket
+from supportctl.domain.values import iso
 
 
 def sla_of(desk: Desk, ticket: Ticket, now: datetime):
@@ -32,6 +33,15 @@ def ticket_view(desk: Desk, ticket: Ticket, now: datetime, *, history: bool = Fa
     data["sla_state"] = sla.current[1].state if sla.current else None
     data["sla"] = sla.to_dict()
     if history:
+        from supportctl.services.notify import last_notification
+
         entries, _problems = desk.read_journal(ticket.id)
-        data["history"] = [entry_to_dict(e, desk.tz) for e in in_time_order(entries)]
+        ordered = in_time_order(entries)
+        data["last_notification"] = last_notification(desk, ticket.id, ordered)
+        if data["notified_at"] is None:
+            # a ticket registered before notified_at existed: its journal holds the delivery
+            data["notified_at"] = next((iso(e.at, desk.tz) for e in ordered if e.kind == "mail"
+                                        and isinstance(e.data, dict) and e.data.get("event") == "registered"
+                                        and e.data.get("delivered") is True), None)
+        data["history"] = [entry_to_dict(e, desk.tz) for e in ordered]
     return data
