@@ -144,14 +144,13 @@ class Desk:
         """The stored deadlines as the current supportctl.yaml and calendar data make them (issue 11 §4):
         every reader sees these, whatever the file says; the next write of the ticket stores them.
         Left as stored while the SLA settings cannot be read (`check` names that)."""
-        from supportctl.domain.sla import registration_due, resolution_due
+        from supportctl.domain.sla import set_stored_deadlines
 
         sla = self._sla_or_none
         if sla is None:
             return
         try:
-            ticket.registration_due = registration_due(ticket, sla)
-            ticket.due = resolution_due(ticket, sla) if ticket.priority is not None else None
+            set_stored_deadlines(ticket, sla)
         except ValueError:  # e.g. a policy without a target for this priority: as stored
             pass
 

@@ -782,3 +782,11 @@ def first_response_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None
         return None
     return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target,
                        clock_pauses(ticket.pauses))
+
+
+def set_stored_deadlines(ticket: Ticket, sla_config: SlaConfig) -> None:
+    """The deadlines a ticket file stores (`registration_due`, `due`, `first_response_due`), as the SLA
+    settings make them now: written with every change, refreshed on every read."""
+    ticket.registration_due = registration_due(ticket, sla_config)
+    ticket.due = resolution_due(ticket, sla_config)
+    ticket.first_response_due = first_response_due(ticket, sla_config)

@@ -8,11 +8,9 @@ from supportctl.domain.ticket import Ticket
 
 def refresh(desk: Desk, ticket: Ticket) -> None:
     """R-6.6: registration sets `due`; a priority change, pause or reopen moves it."""
-    from supportctl.domain.sla import first_response_due, registration_due, resolution_due
+    from supportctl.domain.sla import set_stored_deadlines
 
-    ticket.registration_due = registration_due(ticket, desk.sla)
-    ticket.due = resolution_due(ticket, desk.sla) if ticket.priority is not None else None
-    ticket.first_response_due = first_response_due(ticket, desk.sla)
+    set_stored_deadlines(ticket, desk.sla)
 
 
 def calendar_warning(desk: Desk, ticket: Ticket) -> str | None:
