@@ -114,6 +114,13 @@ class Desk:
     def exists(self, ticket_id: str) -> bool:
         return self.ticket_path(ticket_id).is_file()
 
+    def resolve_id(self, given: str) -> str:
+        """The ticket a person names: an exact ID, or an unpadded number naming one ticket (ids.resolve_id)."""
+        s = str(given).strip().upper().translate(ids.LOOKALIKE)
+        if ids.ID_RE.match(s) and self.exists(s):
+            return s
+        return ids.resolve_id(given, self.ticket_ids())
+
     def load_ticket(self, ticket_id: str) -> Ticket:
         path = self.ticket_path(ticket_id)
         try:
