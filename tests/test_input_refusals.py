@@ -224,3 +224,8 @@ def test_a_follow_up_mail_with_an_unpadded_tag_reaches_the_ticket(desk, cli):
         ingest(desk, mail(mid=f"<m{n}@barrier.ru>", subject=f"Вопрос {n}", body=f"Текст {n}"))
     out = ingest(desk, mail(subject="Заявка #T-3", mid="<f@barrier.ru>", body="Дополнение."))
     assert (out.action, out.ticket_id) == ("added", "T-0003")
+
+
+def test_the_acting_user_from_the_environment_is_one_line(cli, desk):
+    r = cli("new", "--subject", "x", "--text", "y", user="Рудаков\nПетров")
+    assert r.exit_code == 2 and "SUPPORTCTL_USER" in r.stderr and desk.ticket_ids() == []

@@ -58,7 +58,9 @@ def acting_user(explicit: str | None, environ: dict[str, str], root: Path | None
     if explicit:
         return explicit
     if environ.get(ENV_USER):
-        return environ[ENV_USER]
+        from supportctl.domain.values import single_line
+
+        return single_line(environ[ENV_USER], ENV_USER)  # it signs journal lines and commits
     try:
         out = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
                              cwd=root, timeout=5)
