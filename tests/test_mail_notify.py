@@ -9,6 +9,7 @@ from conftest import add_barrier
 from mailkit import body_of, configure_mail, free_port, start_smtp, wait_until
 
 from supportctl.desk.config import DeskConfig
+from supportctl.desk.desk import Desk
 from supportctl.mail.compose import Outgoing, compose, header_safe
 from supportctl.mail.settings import mail_settings
 
@@ -77,10 +78,17 @@ def test_no_mail_while_mail_from_is_unset(desk, cli):
 def test_ticket_fields_cannot_inject_headers(desk, cli, smtp):
     handler, port = smtp
     configure_mail(desk.root, port)
-    ticket_id = new_ticket(cli, subject="Отчёт\r\nBcc: victim@evil.example\r\nX-Evil: 1")
-    msg = handler.last("acknowledged")
+    refused = cli("new", "--subject", "Отчёт\r\nBcc: victim@evil.example", "--text", "x")
+    assert refused.exit_code == 2 and "line break" in refused.stderr  # the CLI refuses it (issue 10)
+    ticket_id = new_ticket(cli, subject="Отчёт")
+    path = desk.root / "tickets" / f"{ticket_id}.yaml"  # a hand edit or an import brings it in
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "subject: Отчёт", 'subject: "Отчёт\\r\\nBcc: victim@evil.example\\r\\nX-Evil: 1"'), encoding="utf-8")
+    assert "Bcc: victim" in Desk(desk.root).load_ticket(ticket_id).subject
+    assert cli("register", ticket_id, "--priority", "3").exit_code == 0
+    msg = handler.last("registered")
     assert msg["Bcc"] is None and msg["X-Evil"] is None
-    assert handler.envelopes[0].rcpt_tos == ["smirnova@barrier.ru"]
+    assert all(e.rcpt_tos == ["smirnova@barrier.ru"] for e in handler.envelopes)
     assert str(msg["Subject"]).startswith(f"[Заявка#{ticket_id}] Отчёт")
     assert header_safe("a\nb\u2028c\x00d") == "a b c d"
 

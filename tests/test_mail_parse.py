@@ -86,7 +86,7 @@ def test_malformed_mail_parses_without_raising(raw):
     ("RE: [Заявка#T-0042] Отчёт", "T-0042"),
     ("Ответ: Заявка#T-0042 Отчёт", "T-0042"),
     ("НА: Re[2]: Заявка № Т-0042", "T-0042"),   # Cyrillic Т, № for #
-    ("FW: заявка #km-7", "KM-7"),
+    ("FW: заявка #km-7", "KM-0007"),  # an unpadded number names the padded ID (issue 10)
     ("Отчёт за ноябрь", None),
 ])
 def test_ticket_tag_in_subject_R_7_4(subject, expected):

@@ -72,6 +72,7 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             from supportctl.gitops.autocommit import Watch
 
+            kwargs = checked_arguments(fn, kwargs)
             watch = Watch(STATE.commit, STATE.actor)
             with watch:
                 result = fn(*args, **kwargs)
@@ -127,6 +128,51 @@ def _has_mail(folder: Path) -> bool:
         except OSError:
             pass
     return False
+
+
+# Parameters that are not one line of text: free texts (several lines; trailing whitespace dropped),
+# file paths (taken as given), ticket IDs (resolved against the desk).
+FREE_TEXTS = frozenset({"text", "reason"})
+PATHS = frozenset({"path", "file", "base", "ours", "theirs", "text_file", "desk_path"})
+TICKET_IDS = frozenset({"ticket_id", "other", "related"})
+
+
+def checked_arguments(fn: Callable, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Every command's string arguments, checked in one place before it runs (issue 10).
+
+    A name, e-mail, phone, organisation, assignee… is one line without control characters, and
+    not empty when the command requires it; a free text loses its trailing whitespace; a ticket
+    ID may be given unpadded ("T-3", "3") when it names exactly one ticket of the desk.
+    """
+    from supportctl.domain.values import single_line
+
+    if STATE.actor is not None:
+        single_line(STATE.actor, "--as", required=True)
+    checked = dict(kwargs)
+    for name, value in kwargs.items():
+        if name in PATHS or not (isinstance(value, str) or isinstance(value, list)
+                                 and all(isinstance(v, str) for v in value)):
+            continue
+        if name in FREE_TEXTS:
+            checked[name] = value.rstrip() if isinstance(value, str) else value
+            continue
+        what, required = _described(fn, name)
+        for item in value if isinstance(value, list) else [value]:
+            single_line(item, what, required=required or isinstance(value, list))
+        if name in TICKET_IDS:
+            d = desk()
+            checked[name] = [d.resolve_id(v) for v in value] if isinstance(value, list) else d.resolve_id(value)
+    return checked
+
+
+def _described(fn: Callable, name: str) -> tuple[str, bool]:
+    """How the user calls parameter ``name`` of ``fn`` (``--email``, ``NAME``), and whether it is required."""
+    import inspect
+
+    info = inspect.signature(fn).parameters[name].default
+    decls = [d for d in getattr(info, "param_decls", None) or () if d.startswith("--")]
+    what = decls[0] if decls else getattr(info, "metavar", None) or name.upper()
+    return what, getattr(info, "default", None) is ...
 
 
 def command(app: typer.Typer, name: str | None = None, *, bulk: bool = False, **kwargs) -> Callable:
@@ -201,13 +247,15 @@ def print_csv(rows: list[dict[str, Any]]) -> None:
     write(rows)
 
 
-def read_text(text: str | None, text_file: Path | None = None, what: str = "text") -> str:
-    """TEXT from the argument, a file, or stdin when neither is given and stdin is not a terminal."""
+def read_text(text: str | None, text_file: Path | None = None, what: str = "text", required: bool = True) -> str:
+    """TEXT from the argument, a file, or stdin when neither is given and stdin is not a terminal;
+    without its trailing whitespace (the newline that ends a file or a pipe). Not ``required``:
+    "" when nothing is given."""
     if text is not None and text != "-":
-        return text
+        return text.rstrip()
     if text_file is not None:
         try:
-            return text_file.read_text(encoding="utf-8")
+            return text_file.read_text(encoding="utf-8").rstrip()  # a file's last newline is no part of the text
         except UnicodeDecodeError:
             raise SupportError(f"{text_file} is not UTF-8 text", "convert it to UTF-8") from None
     if text == "-" or not sys.stdin.isatty():
@@ -217,6 +265,8 @@ def read_text(text: str | None, text_file: Path | None = None, what: str = "text
             data = raw.decode("utf-8")  # strictly: the locale's decoder would smuggle surrogates into the files
         except UnicodeDecodeError:
             raise SupportError("stdin is not UTF-8 text", "convert it to UTF-8, e.g. with iconv -t UTF-8") from None
-        if data.strip():
-            return data
+        if data.strip() or not required:
+            return data.rstrip()
+    if not required:
+        return ""
     raise SupportError(f"no {what} given", "give it as an argument, with --text-file, or on stdin")

@@ -84,9 +84,7 @@ def new(
 
 
 def _stdin_if_piped() -> str:
-    import sys
-
-    return "" if sys.stdin.isatty() else sys.stdin.read()
+    return read_text(None, None, required=False)
 
 
 def _optional_text(text: str | None, text_file: Path | None) -> str:

@@ -146,6 +146,8 @@ def list_tickets(
         since=parse_instant(since, tz) if since else None,
         until=parse_instant(until, tz, end_of_day=True) if until else None,
     )
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InvalidValue(f"--since {since} is after --until {until}", "give the first day, then the last day")
     tickets, damaged = find(ctx.desk, filters)
     for d in damaged:
         typer.echo(visible(f"supportctl: warning: skipped {d}"), err=True)

@@ -59,7 +59,9 @@ def acting_user(explicit: str | None, environ: dict[str, str], root: Path | None
     if explicit:
         return explicit
     if environ.get(ENV_USER):
-        return environ[ENV_USER]
+        from supportctl.domain.values import single_line
+
+        return single_line(environ[ENV_USER], ENV_USER)  # it signs journal lines and commits
     try:
         out = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
                              cwd=root, timeout=5)
@@ -115,6 +117,13 @@ class Desk:
 
     def exists(self, ticket_id: str) -> bool:
         return self.ticket_path(ticket_id).is_file()
+
+    def resolve_id(self, given: str) -> str:
+        """The ticket a person names: an exact ID, or an unpadded number naming one ticket (ids.resolve_id)."""
+        s = str(given).strip().upper().translate(ids.LOOKALIKE)
+        if ids.ID_RE.match(s) and self.exists(s):
+            return s
+        return ids.resolve_id(given, self.ticket_ids())
 
     def load_ticket(self, ticket_id: str) -> Ticket:
         path = self.ticket_path(ticket_id)

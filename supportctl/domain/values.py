@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, tzinfo
 
 from supportctl.errors import InvalidValue
@@ -130,3 +131,18 @@ def format_local(dt: datetime | str | None, tz: tzinfo, style: str = "datetime")
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt)
     return dt.astimezone(tz).strftime(_LOCAL_STYLES[style])
+
+
+def single_line(value: str, what: str, *, required: bool = False) -> str:
+    """A name, e-mail, phone, organisation…: one line without control characters; not blank if required.
+
+    A line break would split the value in the journal, a file name or a mail header.
+    """
+    text = str(value)
+    if required and not text.strip():
+        raise InvalidValue(f"{what} is empty", f"give a value for {what}")
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+    if bad is not None:
+        raise InvalidValue(f"{what} {text!r} has a line break or control character ({bad!r})",
+                           "give it on one line")
+    return text

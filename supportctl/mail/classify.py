@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from supportctl.domain import replies
 from supportctl.mail.parse import Incoming
 from supportctl.mail.settings import MailSettings, fold
 from supportctl.mail.threads import is_our_message_id
@@ -48,37 +49,13 @@ def machine_reason(mail: Incoming, settings: MailSettings) -> str | None:
 
 
 def verdict(text: str, settings: MailSettings) -> str:
-    """``disagree``, ``confirm``, ``unclear`` (some text, no keyword) or ``empty``.
-
-    The first three non-empty lines of the new text are read: a disagreement
-    phrase wins over a confirmation ("спасибо, но не работает" disagrees).
-    """
-    lines = [line.strip() for line in text.split("\n") if line.strip() and not line.lstrip().startswith(">")]
-    head = " ".join(lines[:3]).lower().replace("ё", "е")
-    if not head:
-        return "empty"
-    if _has_any(head, settings.disagree_words):
-        return "disagree"
-    if _has_any(head, settings.confirm_words):
-        return "confirm"
-    return "unclear"
+    """``disagree``, ``confirm``, ``unclear`` or ``empty``: see :func:`supportctl.domain.replies.read_reply`."""
+    return replies.read_reply(text, settings.confirm_words, settings.disagree_words).verdict
 
 
 def rating(text: str) -> int | None:
-    """A-2: "оценка 5", "Оценка: 4/5", "rating: 5" in the reply."""
-    m = re.search(r"(?:оценк[аиу]|rating|rate)\s*[:\-–—]?\s*([1-5])(?:\s*/\s*5)?\b", text, re.I)
-    return int(m.group(1)) if m else None
-
-
-def _has_any(text: str, phrases: list[str]) -> bool:
-    """A phrase matches at the start of a word ("не решен" finds "не решена"); a phrase of
-    up to three letters only as a whole word ("ок" is not "около")."""
-    for phrase in phrases:
-        phrase = phrase.replace("ё", "е")
-        end = r"(?!\w)" if len(phrase) <= 3 else ""
-        if re.search(r"(?<!\w)" + re.escape(phrase) + end, text):
-            return True
-    return False
+    """A-2: "оценка 5", "Оценка: 4/5", "rating: 5" in the customer's own lines."""
+    return replies.rating(text)
 
 
 CATEGORY_SCAN = 20_000  # characters of the text read for category keywords (the subject always)

@@ -22,8 +22,9 @@ DEFAULT_CONFIRM = [
 DEFAULT_DISAGREE = [
     "не согласен", "не согласна", "не согласны", "не решен", "не решён", "не решена", "не устранен",
     "не устранён", "не работает", "не заработало", "не помогло", "проблема осталась", "ошибка осталась",
-    "снова", "опять", "повторяется", "возобновите", "disagree", "not fixed", "not resolved", "still",
-    "doesn't work", "does not work", "didn't help", "reopen",
+    "не исчез", "не пропал", "не получается", "не получилось", "снова", "опять", "повторяется", "возобновите",
+    "disagree", "not fixed", "not resolved", "still", "doesn't work", "does not work", "didn't help",
+    "not working", "isn't working", "is not working", "reopen",
 ]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)I?B?\s*$", re.I)

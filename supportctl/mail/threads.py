@@ -35,7 +35,7 @@ def ticket_in_subject(subject: str, tag: str) -> str | None:
     m = tag_pattern(tag).search(subject or "")
     if not m:
         return None
-    candidate = f"{m.group(1).translate(LOOKALIKE).upper()}-{m.group(2)}"
+    candidate = f"{m.group(1).translate(LOOKALIKE).upper()}-{int(m.group(2)):04d}"  # "T-3" is T-0003
     return candidate if ID_RE.match(candidate) else None
 
 

@@ -171,8 +171,16 @@ def _conflict_problem(path: Path, line: int, field_above: str | None, sides: lis
 
     versions = " vs ".join(f"{shown(label, 40)}: {shown(' / '.join(x.strip() for x in side if x.strip()), 60)!r}"
                            for label, side in zip(labels, sides))
+    from supportctl.domain.merge import RUNNING_TOTALS
+
+    # A running total keeps both sides' additions (R-5.2): one version would lose the other's time.
+    totals = [f for f in fields if f in RUNNING_TOTALS]
+    advice = (f"{', '.join(totals)} is a running total: set it to the sum of both sides' additions (the total of "
+              "the spent_minutes in the ticket's journal), never one version; "
+              + ("keep one version of the others, " if len(totals) < len(fields) else "")
+              if totals else "keep one version, ")
     return Problem(path, f"line {line}: leftover merge-conflict marker: field {named} changed on both sides: {versions}; "
-                         "keep one version, delete the marker lines (see README, 'Working as a team')",
+                         f"{advice}delete the marker lines (see README, 'Working as a team')",
                    fields=tuple(fields))
 
 
