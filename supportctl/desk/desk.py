@@ -81,7 +81,7 @@ class Desk:
         self.outbox_dir = root / "outbox"
         self.state_dir = root / STATE_DIR
         self.customers_path = root / "customers.yaml"
-        self._undo: dict[str, Path] | None = None  # under the lock: ticket ID → its undo record
+        self._undo = None  # under the lock: the undo.Session of the command's writes
 
     @cached_property
     def config(self) -> DeskConfig:
@@ -135,20 +135,27 @@ class Desk:
             raise DeskDamaged(f"{path}: holds ticket {ticket.id}, not {path.stem}", "rename the file or fix its id")
         return ticket
 
+    def ticket_text(self, ticket: Ticket) -> str:
+        """The ticket file's text, as `save_ticket` writes it."""
+        return yamlio.dumps_spaced(ticket_to_file(ticket, self.tz))
+
     def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
         path = self.ticket_path(ticket.id)
-        if self._undo is not None and durable and ticket.id not in self._undo:
-            from supportctl.desk import undo
-
-            self._undo[ticket.id] = undo.record(self, ticket.id)  # a kill before the journal is undone
-        write_atomic(path, yamlio.dumps_spaced(ticket_to_file(ticket, self.tz)), durable=durable)
+        text = self.ticket_text(ticket)
+        if self._undo is not None and durable:
+            self._undo.intend(ticket.id, ticket=text)  # a kill before the journal is undone
+        write_atomic(path, text, durable=durable)
         return path
 
     def save_change(self, ticket: Ticket, entries: list[Entry]) -> None:
         """The ticket file, then its journal entries; the entries are encoded first, so a text that
         cannot be written fails before either file is touched."""
         encoded = journal_file.encode(entries, self.tz)
-        self.save_ticket(ticket)
+        path = self.ticket_path(ticket.id)
+        text = self.ticket_text(ticket)
+        if self._undo is not None:
+            self._undo.intend(ticket.id, ticket=text, journal=encoded)  # one record for both writes
+        write_atomic(path, text)
         journal_file.append_encoded(self.journal_path(ticket.id), encoded)
 
     def ticket_ids(self) -> list[str]:
@@ -174,7 +181,10 @@ class Desk:
 
     def append_journal(self, ticket_id: str, entries: list[Entry]) -> Path:
         path = self.journal_path(ticket_id)
-        journal_file.append(path, entries, self.tz)
+        encoded = journal_file.encode(entries, self.tz)
+        if self._undo is not None and encoded:
+            self._undo.intend(ticket_id, journal=encoded)
+        journal_file.append_encoded(path, encoded)
         return path
 
     def read_journal(self, ticket_id: str):
@@ -217,20 +227,21 @@ class Desk:
             _HELD.add(path)
             try:
                 undo.roll_back_all(self)
-                self._undo = {}
+                self._undo = undo.Session(self)
                 try:
                     yield
                 except BaseException:
-                    records, self._undo = self._undo, None
-                    undo.roll_back(self, list(records.values()))  # a failed command leaves nothing half-done
+                    session, self._undo = self._undo, None
+                    session.roll_back()  # a failed command leaves nothing half-done
                     raise
-                records, self._undo = self._undo, None
-                undo.drop(records.values())
+                session, self._undo = self._undo, None
+                session.drop()
             finally:
                 _HELD.discard(path)
 
-    def recover(self) -> list[str]:
-        """Roll back what killed commands left half-done (any locked command does it first)."""
+    def recover(self) -> list:
+        """Roll back what killed commands left half-done (any locked command does it first);
+        the undo.Repair of each record found."""
         from supportctl.desk import undo
 
         if not undo.folder(self.state_dir).is_dir():

@@ -25,8 +25,10 @@ class Problem:
 
 
 def check_desk(desk: Desk) -> list[Problem]:
-    desk.recover()  # a command killed midway is rolled back first (desk/undo.py)
     problems: list[Problem] = []
+    for repair in desk.recover():  # a command or an import killed midway is rolled back first (desk/undo.py)
+        where = desk.ticket_path(repair.ticket_id) if repair.ticket_id else desk.state_dir
+        problems.append(Problem(where, f"repaired: {repair.message}", note=True))
     for name in (CONFIG_FILE, "customers.yaml"):
         problems += _conflict_markers(desk.root / name)
     try:
