@@ -181,6 +181,7 @@ def _roll_back_one(desk, ticket_id: str, rec: dict) -> Repair | None:
         ours = False
     else:
         ours = _ticket_is_ours(ticket_now, old, rec) and _journal_is_ours(journal_now, base, rec)
+    _remove_temps(ticket_path)
     if not ours:
         return Repair(ticket_id, f"{ticket_id}: an interrupted command's undo record was dropped: "
                                  "the files changed since (git pull?)")
@@ -205,6 +206,12 @@ def _roll_back_one(desk, ticket_id: str, rec: dict) -> Repair | None:
     if not changed:
         return None  # killed before its first write: nothing to undo
     return Repair(ticket_id, f"{ticket_id}: the unfinished change of an interrupted command was rolled back")
+
+
+def _remove_temps(path: Path) -> None:
+    """The temp file of an atomic write (files.write_atomic) that a kill stopped before its rename."""
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
+        temp.unlink(missing_ok=True)
 
 
 def _ticket_is_ours(now: bytes | None, old: bytes | None, rec: dict) -> bool:
@@ -289,6 +296,7 @@ def _roll_back_import(desk, path: Path, log_path: Path, quiet: bool = False) -> 
         lines = log_path.read_bytes().split(b"\n")
     except FileNotFoundError:
         lines = []
+    last = None
     for line in lines:
         parts = line.decode("ascii", "replace").split(" ")
         if len(parts) != 3:
@@ -298,6 +306,7 @@ def _roll_back_import(desk, path: Path, log_path: Path, quiet: bool = False) -> 
             files = [(desk.ticket_path(ticket_id), ticket_digest), (desk.journal_path(ticket_id), journal_digest)]
         except SupportError:
             continue
+        last = files
         ours = True
         for file, digest in files:
             try:
@@ -314,6 +323,8 @@ def _roll_back_import(desk, path: Path, log_path: Path, quiet: bool = False) -> 
             if file.exists():
                 file.unlink()
                 removed += 1 if file.parent == desk.tickets_dir else 0
+    for file, _ in last or ():
+        _remove_temps(file)
     if counters is not None:
         for name, text in counters.items():
             if name.startswith("seq-") and "/" not in name:
