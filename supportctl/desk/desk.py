@@ -85,7 +85,7 @@ class Desk:
         self.outbox_dir = root / "outbox"
         self.state_dir = root / STATE_DIR
         self.customers_path = root / "customers.yaml"
-        self._undo: dict[str, Path] | None = None  # under the lock: ticket ID → its undo record
+        self._undo = None  # under the lock: the undo.Session of the command's writes
 
     @cached_property
     def config(self) -> DeskConfig:
@@ -186,20 +186,22 @@ class Desk:
         digest.update(b"\0" + (package_stamp() or "").encode("utf-8", "surrogateescape"))
         return digest.hexdigest()[:16]
 
+    def ticket_text(self, ticket: Ticket) -> str:
+        """The ticket file's text, as `save_ticket` writes it."""
+        return yamlio.dumps_spaced(ticket_to_file(ticket, self.tz))
+
     def save_ticket(self, ticket: Ticket, *, durable: bool = True) -> Path:
         found = ticket_problems(ticket)
         if found:  # never write a file every reader would refuse
             raise Refused(f"{ticket.id}: not saved: {'; '.join(found)}")
-        text = yamlio.dumps_spaced(ticket_to_file(ticket, self.tz))
+        text = self.ticket_text(ticket)
         if len(text) > yamlio.MAX_FILE_BYTES // 4:  # a character is at most 4 bytes: len() is a quick bound
             if len(text.encode("utf-8")) > yamlio.MAX_FILE_BYTES:
                 raise Refused(f"{ticket.id}: not saved: the ticket file would be larger than "
                               f"{yamlio.MAX_FILE_BYTES // 1024 ** 2} MiB", "shorten its text")
         path = self.ticket_path(ticket.id)
-        if self._undo is not None and durable and ticket.id not in self._undo:
-            from supportctl.desk import undo
-
-            self._undo[ticket.id] = undo.record(self, ticket.id)  # a kill before the journal is undone
+        if self._undo is not None and durable:
+            self._undo.intend(ticket.id, ticket=text)  # a kill before the journal is undone
         write_atomic(path, text, durable=durable)
         return path
 
@@ -207,7 +209,11 @@ class Desk:
         """The ticket file, then its journal entries; the entries are encoded first, so a text that
         cannot be written fails before either file is touched."""
         encoded = journal_file.encode(entries, self.tz)
-        self.save_ticket(ticket)
+        path = self.ticket_path(ticket.id)
+        text = self.ticket_text(ticket)
+        if self._undo is not None:
+            self._undo.intend(ticket.id, ticket=text, journal=encoded)  # one record for both writes
+        write_atomic(path, text)
         journal_file.append_encoded(self.journal_path(ticket.id), encoded)
 
     def ticket_ids(self) -> list[str]:
@@ -233,7 +239,10 @@ class Desk:
 
     def append_journal(self, ticket_id: str, entries: list[Entry]) -> Path:
         path = self.journal_path(ticket_id)
-        journal_file.append(path, entries, self.tz)
+        encoded = journal_file.encode(entries, self.tz)
+        if self._undo is not None and encoded:
+            self._undo.intend(ticket_id, journal=encoded)
+        journal_file.append_encoded(path, encoded)
         return path
 
     def read_journal(self, ticket_id: str):
@@ -276,20 +285,21 @@ class Desk:
             _HELD.add(path)
             try:
                 undo.roll_back_all(self)
-                self._undo = {}
+                self._undo = undo.Session(self)
                 try:
                     yield
                 except BaseException:
-                    records, self._undo = self._undo, None
-                    undo.roll_back(self, list(records.values()))  # a failed command leaves nothing half-done
+                    session, self._undo = self._undo, None
+                    session.roll_back()  # a failed command leaves nothing half-done
                     raise
-                records, self._undo = self._undo, None
-                undo.drop(records.values())
+                session, self._undo = self._undo, None
+                session.drop()
             finally:
                 _HELD.discard(path)
 
-    def recover(self) -> list[str]:
-        """Roll back what killed commands left half-done (any locked command does it first)."""
+    def recover(self) -> list:
+        """Roll back what killed commands left half-done (any locked command does it first);
+        the undo.Repair of each record found."""
         from supportctl.desk import undo
 
         try:

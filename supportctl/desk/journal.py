@@ -93,4 +93,9 @@ def write_whole(path: Path, entries: list[Entry], tz: tzinfo, *, durable: bool =
     """A journal written in one go (import); its lines are those `append` would write."""
     from supportctl.desk.files import write_atomic
 
-    write_atomic(path, "".join(format_line(e, tz) + "\n" for e in entries), durable=durable)
+    write_atomic(path, whole_text(entries, tz), durable=durable)
+
+
+def whole_text(entries: list[Entry], tz: tzinfo) -> str:
+    """The text of a journal of these entries, as `write_whole` writes it."""
+    return "".join(format_line(e, tz) + "\n" for e in entries)

@@ -89,6 +89,8 @@ UNVERIFIED_REASONS = {
                          "en": "the contract{contract} of {org} expired on {date}"},
     "contract_not_started": {"ru": "договор{contract} с {org} действует только с {date}",
                              "en": "the contract{contract} of {org} is valid only from {date}"},
+    "imported_unverified": {"ru": "не подтверждён в импортированном реестре",
+                            "en": "marked unverified in the imported register"},
 }
 
 _UNITS = {

@@ -29,11 +29,15 @@ class Problem:
 def check_desk(desk: Desk) -> list[Problem]:
     problems: list[Problem] = []
     try:
-        desk.recover()  # a command killed midway is rolled back first (desk/undo.py)
+        repairs = desk.recover()  # a command or an import killed midway is rolled back first (desk/undo.py)
     except OSError as exc:  # a read-only clone: read it as it is
+        repairs = []
         problems.append(Problem(desk.state_dir, f"a killed command's changes could not be rolled back "
                                                 f"({exc.strerror or exc}); run any supportctl command where "
                                                 "the desk is writable"))
+    for repair in repairs:
+        where = desk.ticket_path(repair.ticket_id) if repair.ticket_id else desk.state_dir
+        problems.append(Problem(where, f"repaired: {repair.message}", note=True))
     for name in (CONFIG_FILE, "customers.yaml"):
         problems += _conflict_markers(desk.root / name)
     try:

@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from supportctl.desk import journal as journal_file
+from supportctl.desk import undo
+from supportctl.desk.files import write_atomic
 from supportctl.domain import ids, messages
 from supportctl.domain.codec import entry_from_dict, ticket_from_dict
+from supportctl.domain.customers import match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import InvalidValue, Refused
@@ -29,6 +32,7 @@ _NOT_IMPORTED = "nothing was imported; fix the line and run again"
 class Parsed:
     ticket: Ticket  # id "" when the line brings none
     history: list[Entry]
+    marked_unverified: bool = False  # the line says "verified": false (true is never taken on faith)
 
 
 @dataclass
@@ -53,7 +57,23 @@ def parse_line(line: str, where: str) -> Parsed:
         raise InvalidValue(f"{where}: {exc}", _NOT_IMPORTED) from None
     if ticket.received_at is None:
         raise InvalidValue(f"{where}: received_at is required", _NOT_IMPORTED)
-    return Parsed(ticket, history)
+    return Parsed(ticket, history, data.get("verified") is False)
+
+
+def match_customer(parsed: Parsed, customers: list, tz, lang: str) -> None:
+    """Item 7 of issue 10 / R-7.7: an imported ticket is matched against customers.yaml as `new` matches
+    a new one (contacts, contract and plan from there); one the line marks unverified stays so."""
+    from supportctl.services.tickets import NewTicket, _fill_customer
+
+    t = parsed.ticket
+    found = match(customers, org=t.org, name=t.contact.name, email=t.contact.email,
+                  on=t.received_at.astimezone(tz).date())
+    given_reason = t.unverified_reason
+    t.contract = t.plan = None
+    _fill_customer(t, NewTicket(subject="", text="", org=t.org, contact=t.contact), found, lang)
+    if parsed.marked_unverified and t.verified:
+        t.verified, t.plan = False, None
+        t.unverified_reason = given_reason or messages.unverified_reason("imported_unverified", lang)
 
 
 def _numbered(lines: Lines, source: str) -> Iterable[tuple[str, str]]:
@@ -69,9 +89,12 @@ def check_lines(lines: Lines, source: str, desk=None) -> Checked:
     """The first pass: every line valid, no ID twice, and (given the desk) its deadlines computable;
     raises on the first bad line."""
     checked = Checked()
+    customers = desk.customers() if desk is not None else []
     for line, where in _numbered(lines, source):
-        ticket = parse_line(line, where).ticket
+        parsed = parse_line(line, where)
+        ticket = parsed.ticket
         if desk is not None:
+            match_customer(parsed, customers, desk.tz, desk.config.language)
             try:
                 deadlines.refresh(desk, ticket)
             except (ValueError, OverflowError) as exc:
@@ -92,30 +115,36 @@ def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
     desk.tickets_dir.mkdir(exist_ok=True)
     desk.journal_dir.mkdir(exist_ok=True)
     written: list[str] = []
+    customers = desk.customers()
     with desk.lock():
         clash = sorted(checked.given_ids & (set(desk.ticket_ids()) | _journal_ids(desk)))
         if clash:
             raise Refused(f"the desk already has ticket {clash[0]}" + (f" and {len(clash) - 1} more" if clash[1:] else ""),
                           "nothing was imported; drop the id field to have new IDs allocated")
-        fresh = iter(desk.allocate_ids(checked.count - len(checked.given_ids), reserved=frozenset(checked.given_ids)))
+        bulk = undo.ImportRecord(desk)
+        bulk.begin()  # before the ID counter moves: a killed import is rolled back by the next command
         try:
+            fresh = iter(desk.allocate_ids(checked.count - len(checked.given_ids),
+                                           reserved=frozenset(checked.given_ids)))
             for line, where in _numbered(lines, source):
                 parsed = parse_line(line, where)
                 t = parsed.ticket
                 t.id = t.id or next(fresh)
+                match_customer(parsed, customers, desk.tz, ctx.lang)
                 deadlines.refresh(desk, t)
                 history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", messages.text("imported", ctx.lang))]
-                written.append(t.id)  # before the writes: a failed one may have left its file
-                desk.save_ticket(t, durable=False)
+                text = desk.ticket_text(t)
+                bulk.will_write(t.id, text, journal_file.whole_text(history, desk.tz))
+                written.append(t.id)
+                write_atomic(desk.ticket_path(t.id), text, durable=False)
                 journal_file.write_whole(desk.journal_path(t.id), history, desk.tz, durable=False)
                 if progress:
                     progress(1)
+            os.sync()
         except BaseException:
-            for ticket_id in written:  # all or nothing: none of these files existed before (no clash)
-                desk.ticket_path(ticket_id).unlink(missing_ok=True)
-                desk.journal_path(ticket_id).unlink(missing_ok=True)
+            bulk.abandon()  # all or nothing: what it wrote goes, the ID counter is as before
             raise
-        os.sync()
+        bulk.finish()
     return written
 
 

@@ -1,0 +1,150 @@
+"""Issue 10, items 6 and 7: `import` is all or nothing even when killed, and trusts no `verified`.
+
+Item 6: a real `python -m supportctl import` of 2,000 lines is killed with
+SIGKILL at several moments; the next command (here `check`) leaves the desk as
+before the import (no ticket, no journal, the ID counter as it was) or, if it
+had finished, as after it, and names what it repaired.
+Item 7 (R-7.7): imported tickets are matched against customers.yaml as `new` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from supportctl.desk.desk import Desk
+from tests.conftest import NOW, add_barrier
+
+ROWS = 2000
+
+
+def _env(desk: Desk) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTCTL_")}
+    return {**env, "SUPPORTCTL_DESK": str(desk.root), "SUPPORTCTL_NOW": NOW, "SUPPORTCTL_USER": "Рудаков А."}
+
+
+def _rows(tmp_path, n: int = ROWS):
+    src = tmp_path / "register.jsonl"
+    src.write_text("".join(json.dumps({"subject": f"Импорт {i}", "text": "t", "received_at": NOW}, ensure_ascii=False)
+                           + "\n" for i in range(n)), encoding="utf-8")
+    return src
+
+
+def _state(desk: Desk):
+    counters = {p.name: p.read_text() for p in desk.state_dir.glob("seq-*")}
+    return sorted(os.listdir(desk.tickets_dir)), sorted(os.listdir(desk.journal_dir)), counters
+
+
+def _count(desk: Desk) -> int:
+    return sum(1 for n in os.listdir(desk.tickets_dir) if n.endswith(".yaml"))
+
+
+@pytest.mark.parametrize("kill_at", [1, 600, 1500, ROWS])
+def test_item6_an_import_killed_at_any_moment_is_rolled_back_whole(cli, desk, tmp_path, kill_at):
+    assert cli("new", "--subject", "до импорта", "--text", "t", "--channel", "portal").exit_code == 0
+    before = _state(desk)
+    src = _rows(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "supportctl", "import", str(src)], env=_env(desk),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _count(desk) < 1 + kill_at and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    interrupted = (desk.state_dir / "undo" / "import").exists()
+    if not interrupted:  # it had finished: all of it is there
+        assert _count(desk) == 1 + ROWS
+        return
+    result = cli("check")
+    assert result.exit_code == 0, result.output
+    assert "repaired: an interrupted import was rolled back" in result.stdout  # check notices it
+    assert "run the import again" in result.stderr
+    assert _state(desk) == before  # no ticket, no journal, the ID counter as before
+    again = cli("import", str(src))  # and running it again imports each line once
+    assert again.exit_code == 0, again.output
+    assert again.stdout == f"imported {ROWS} tickets: T-0002 … T-{ROWS + 1:04d}\n"
+    assert _count(desk) == 1 + ROWS and cli("check").exit_code == 0
+
+
+def test_item6_the_next_command_of_any_kind_rolls_back_a_killed_import(cli, desk, tmp_path):
+    src = _rows(tmp_path, 3000)
+    proc = subprocess.Popen([sys.executable, "-m", "supportctl", "import", str(src)], env=_env(desk),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while _count(desk) < 100 and proc.poll() is None:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    if not (desk.state_dir / "undo" / "import").exists():
+        pytest.skip("the import finished before the kill")
+    result = cli("new", "--subject", "после", "--text", "t", "--channel", "portal")
+    assert result.exit_code == 0 and result.stdout.strip() == "T-0001"  # the ID sequence did not jump
+    assert "an interrupted import was rolled back" in result.stderr
+    assert desk.ticket_ids() == ["T-0001"]
+
+
+def test_item6_a_failed_import_keeps_the_id_counter(cli, desk, tmp_path, monkeypatch):
+    from supportctl.desk import journal
+
+    assert cli("new", "--subject", "s", "--text", "t", "--channel", "portal").exit_code == 0
+    before = _state(desk)
+    calls = []
+    real = journal.write_whole
+
+    def fail_late(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(journal, "write_whole", fail_late)
+    assert cli("import", str(_rows(tmp_path, 10))).exit_code == 2
+    assert _state(desk) == before
+    assert not any((desk.state_dir / "undo").iterdir())
+
+
+# -- item 7: verified only by customers.yaml --------------------------------------------------------------
+
+
+def _import(cli, tmp_path, *rows: dict):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"subject": "s", "text": "t", "received_at": NOW, **r}, ensure_ascii=False)
+                           + "\n" for r in rows), encoding="utf-8")
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_item7_import_matches_customers_as_new_does(cli, desk, tmp_path):
+    add_barrier(cli)
+    _import(cli, tmp_path,
+            {"org": "ООО «Неизвестно»", "verified": True},  # an unknown organisation, claimed verified
+            {"org": "ООО «Неизвестно»"},  # no key at all
+            {"contact": {"email": "smirnova@barrier.ru"}},  # a registered contact: filled from customers.yaml
+            {"contact": {"email": "smirnova@barrier.ru"}, "verified": False, "plan": "premium"},
+            {"org": "АКБ «Барьер»", "contact": {"name": "Посторонний"}, "verified": True})
+    t1, t2, t3, t4, t5 = (desk.load_ticket(f"T-{n:04d}") for n in range(1, 6))
+    for t in (t1, t2):
+        assert not t.verified and t.unverified_reason == "организации ООО «Неизвестно» нет среди Заказчиков"
+        assert t.contract is None and t.plan is None
+    assert t3.verified and t3.unverified_reason is None
+    assert (t3.org, t3.contract) == ("АКБ «Барьер»", "0373100000116000042")
+    assert (t3.contact.name, t3.contact.phone) == ("Смирнова Ольга Петровна", "+7 495 123-45-67")
+    assert not t4.verified and t4.plan is None  # an explicit false is kept; the line's plan is not taken
+    assert t4.unverified_reason == "не подтверждён в импортированном реестре" and t4.contract == "0373100000116000042"
+    assert not t5.verified and "Посторонний нет среди контактных лиц" in t5.unverified_reason
+
+
+def test_item7_the_same_match_as_new_for_the_same_sender(cli, desk, tmp_path):
+    add_barrier(cli)
+    made = cli("new", "--subject", "s", "--text", "t", "--channel", "portal", "--email", "smirnova@barrier.ru")
+    assert made.exit_code == 0, made.output
+    _import(cli, tmp_path, {"contact": {"email": "smirnova@barrier.ru"}, "channel": "portal"})
+    new, imported = desk.load_ticket("T-0001"), desk.load_ticket("T-0002")
+    fields = ("org", "contact", "contract", "plan", "verified", "unverified_reason")
+    assert {f: getattr(new, f) for f in fields} == {f: getattr(imported, f) for f in fields}
