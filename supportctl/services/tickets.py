@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,13 +159,17 @@ def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
         raise Refused(f"{folder} is a symbolic link; attachments are stored only inside the desk",
                       "remove the link (supportctl check lists them)")
     folder.mkdir(parents=True, exist_ok=True)
+    taken = set(os.listdir(folder))  # dangling links included; read once, so many same names stay linear
+    tried: dict[str, int] = {}  # the last number tried per name
     for path in paths:
         name = first = attachments.safe_name(path.name)
         stem, dot, ext = first.rpartition(".")
-        n = 1
-        while (folder / name).exists() or (folder / name).is_symlink():  # a dangling link is taken too
+        n = tried.get(first, 1)
+        while name in taken:
             n += 1
             name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
+        tried[first] = n
+        taken.add(name)
         shutil.copyfile(path, folder / name)
         record_written(folder / name)
         names.append(name)
