@@ -17,6 +17,8 @@ _SKIP = {"script", "style", "head", "title", "template", "xml"}
 _RAW_TEXT = ("script", "style")  # their content is no markup: it runs to the end tag
 _MAX_QUOTE_PREFIX = 20  # "> " marks at most this deep, so nested blockquotes cannot square the text
 
+_SPACES = re.compile(r"\s+")
+_PLAIN_TAG = re.compile(r"<(/?)([A-Za-z][^\t\n\f\r />]*)>")  # most tags: no attributes
 _TAG_NAME = re.compile(r"[A-Za-z][^\t\n\f\r />]*")
 _SPACE = re.compile(r"[\t\n\f\r /]*")
 _ATTR_NAME = re.compile(r"[^\t\n\f\r />][^\t\n\f\r />=]*")
@@ -34,6 +36,20 @@ def _tokens(html: str):
             return
         if lt > pos:
             yield "data", html[pos:lt], None
+        plain = _PLAIN_TAG.match(html, lt)
+        if plain is not None:
+            tag = plain.group(2).lower()
+            pos = plain.end()
+            if plain.group(1):
+                yield "end", tag, None
+                continue
+            yield "start", tag, {}
+            if tag in _RAW_TEXT:
+                end = re.compile(rf"</{tag}[\t\n\f\r />]", re.I).search(html, pos)
+                if end is None:
+                    return
+                pos = end.start()
+            continue
         if html.startswith("<!--", lt):
             end = html.find("-->", lt + 4)
             if end < 0:
@@ -147,15 +163,18 @@ class _Text:
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
-        data = unescape(data)
+        if "&" in data:
+            data = unescape(data)
         if not self.pre:
-            data = re.sub(r"\s+", " ", data)
+            data = _SPACES.sub(" ", data)
         if self.href is not None:
             self.link_text.append(data)
         self.current.append(data)
 
     def newline(self, force: bool = False) -> None:
         """End the current line; an empty one only for an explicit <br>, so nested blocks add no gaps."""
+        if not self.current and not force:
+            return
         line = "".join(self.current)
         line = line if self.pre else line.strip()
         self.current = []
@@ -172,11 +191,12 @@ class _Text:
 def html_to_text(html: str) -> str:
     """The text of an HTML body, in time linear in its length (``limits.MAX_HTML_CHARS`` bounds it)."""
     out = _Text()
+    start, end, data = out.handle_starttag, out.handle_endtag, out.handle_data
     for kind, value, attrs in _tokens(html):
         if kind == "start":
-            out.handle_starttag(value, attrs)
+            start(value, attrs)
         elif kind == "end":
-            out.handle_endtag(value)
+            end(value)
         else:
-            out.handle_data(value)
+            data(value)
     return out.text()

@@ -13,10 +13,10 @@ import binascii
 import codecs
 import hashlib
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.feedparser import BufferedSubFile, BytesFeedParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -34,6 +34,7 @@ _CHARSET_ALIASES = {"win-1251": "cp1251", "windows1251": "cp1251", "cp-1251": "c
 _NOT_CHARSETS = {"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"}
 _BOUNDARY = re.compile(rb"boundary\s*=", re.I)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([qQbB])\?([^?]*)\?=")
+_NAME_PARAM = re.compile(r"""(?<![\w-])(?:file)?name(\*)?(?:\*0\*?)?\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
 _LONG_HEADER = 2000  # longer headers are decoded by decode_words, in linear time
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 # An attached mail written back as it came: with the default policy a long header is re-folded, which
@@ -193,11 +194,8 @@ def header_text(msg, name: str) -> str:
         value = str(msg[name])
     except Exception:  # a header the modern parser chokes on: decode it the old way
         value = ""
-    if not value or "\ufffd" in value:
-        try:
-            value = str(make_header(decode_header(raw)))
-        except Exception:
-            value = raw
+    if not value or "\ufffd" in value or _ENCODED_WORD.search(value):  # a charset it did not know
+        value = decode_words(raw)
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", value).strip()
 
 
@@ -291,7 +289,10 @@ def _leaves(part):
 
 
 def _is_attachment(part) -> bool:
-    disposition = (part.get_content_disposition() or "").lower()
+    try:
+        disposition = (part.get_content_disposition() or "").lower()
+    except Exception:  # a parameter in a charset that is no text encoding: the raw header decides
+        disposition = (_raw_header(part, "content-disposition") or "").split(";")[0].strip().lower()
     return disposition == "attachment" or bool(_filename(part))
 
 
@@ -380,16 +381,26 @@ def _normalise(text: str) -> str:
 def _filename(part) -> str | None:
     try:
         name = part.get_filename()
-    except Exception:
-        name = None
+    except Exception:  # an RFC 2231 charset that is no text encoding ('undefined'): decode it ourselves
+        name = _rfc2231_filename(part)
     if name and _has_raw_bytes(name):
         name = _decode_bytes(name.encode("utf-8", "surrogateescape"), None)
     if name and "=?" in name:  # RFC 2047 inside a parameter (Outlook, older webmails)
-        try:
-            name = str(make_header(decode_header(name)))
-        except Exception:
-            pass
+        name = decode_words(name)
     return name or None
+
+
+def _rfc2231_filename(part) -> str | None:
+    """The file name read from the raw headers, for when the header parser itself fails on them."""
+    for header in ("content-disposition", "content-type"):
+        m = _NAME_PARAM.search(_raw_header(part, header) or "")
+        if m:
+            value = m.group(2).strip('"')
+            if m.group(1):  # charset'language'%XX
+                charset, _, rest = value.partition("'")
+                return _decode_bytes(urllib.parse.unquote_to_bytes(rest.partition("'")[2]), charset)
+            return value
+    return None
 
 
 def _attachments(msg, body_part) -> list[Attachment]:
