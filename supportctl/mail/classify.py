@@ -66,7 +66,7 @@ def verdict(text: str, settings: MailSettings) -> str:
 
 def rating(text: str) -> int | None:
     """A-2: "оценка 5", "Оценка: 4/5", "rating: 5" in the reply."""
-    m = re.search(r"(?:оценк[аиу]|rating|rate)\s*[:\-–—]?\s*([1-5])(?:\s*/\s*5)?\b", text, re.I)
+    m = re.search(r"(?:оценк[аиу]|rating|rate)\s*(?:[:\-–—]\s*)?([1-5])(?:\s*/\s*5)?\b", text, re.I)
     return int(m.group(1)) if m else None
 
 
