@@ -32,6 +32,7 @@ _CHARSET_ALIASES = {"win-1251": "cp1251", "windows1251": "cp1251", "cp-1251": "c
 # Codecs Python knows that are no charset of text: bytes-to-bytes (zlib, base64, hex, rot13...) are refused
 # by the lookup below; these decode text but a sender must not pick them for a body.
 _NOT_CHARSETS = {"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"}
+_CONTENT_TYPE = re.compile(rb"^content-type[ \t]*:", re.I | re.M)
 _BOUNDARY = re.compile(rb"boundary\s*=", re.I)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([qQbB])\?([^?]*)\?=")
 _NAME_PARAM = re.compile(r"""(?<![\w-])(?:file)?name(\*)?(?:\*0\*?)?\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
@@ -126,12 +127,27 @@ def _check_raw(raw: bytes) -> None:
     end = _HEADER_END.search(raw, 0, limits.MAX_HEADER_BYTES + 4)
     if end is None and len(raw) > limits.MAX_HEADER_BYTES or end is not None and end.start() > limits.MAX_HEADER_BYTES:
         raise OverLimit(f"the header block is larger than {limits.MAX_HEADER_BYTES // 1024} KiB")
+    for m in _CONTENT_TYPE.finditer(raw):  # the parser reads each part's Content-Type, in quadratic time
+        if _field_end(raw, m.start()) - m.start() > limits.MAX_FIELD_BYTES:
+            raise OverLimit(f"a Content-Type header longer than {limits.MAX_FIELD_BYTES // 1024} KiB")
     containers = len(_BOUNDARY.findall(raw))
     if containers > limits.MAX_MULTIPARTS:
         raise OverLimit(f"more than {limits.MAX_MULTIPARTS} multipart containers")
     # the parser checks each line starting with "--" against the boundary of every open container
     if containers and containers * (raw.count(b"\n--") + raw.count(b"\r--")) > limits.MAX_DELIMITER_WORK:
         raise OverLimit(f"too many lines starting with \"--\" for {containers} multipart containers")
+
+
+def _field_end(raw: bytes, start: int) -> int:
+    """Where the header field starting at ``start`` ends (its continuation lines included)."""
+    pos = start
+    while True:
+        nl = raw.find(b"\n", pos)
+        if nl < 0:
+            return len(raw)
+        if raw[nl + 1:nl + 2] not in (b" ", b"\t") or nl - start > limits.MAX_FIELD_BYTES:
+            return nl
+        pos = nl + 1
 
 
 class _Lines(BufferedSubFile):
@@ -157,12 +173,16 @@ def _parse_bytes(raw: bytes) -> EmailMessage:
 
 
 def _check_structure(msg) -> None:
-    """At most MAX_PARTS parts nested at most MAX_DEPTH deep, counted without recursion."""
+    """At most MAX_PARTS parts nested at most MAX_DEPTH deep, counted without recursion; no header field
+    longer than MAX_FIELD_BYTES but the few of the mail itself that ``header_text`` decodes in linear time."""
     count = 0
     stack = [(msg, 0)]
     while stack:
         part, depth = stack.pop()
         count += 1
+        for key, value in part.raw_items():
+            if len(value) > limits.MAX_FIELD_BYTES and (part is not msg or key.lower() not in limits.LONG_FIELDS):
+                raise OverLimit(f"a {key[:40]} header longer than {limits.MAX_FIELD_BYTES // 1024} KiB")
         if count > limits.MAX_PARTS:
             raise OverLimit(f"more than {limits.MAX_PARTS} MIME parts")
         if depth > limits.MAX_DEPTH:
