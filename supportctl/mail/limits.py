@@ -14,6 +14,7 @@ from supportctl.domain.attachments import NAME_BYTES as ATTACHMENT_NAME_BYTES  #
 MAX_HEADER_BYTES = 256 * 1024      # the mail's header block (Postfix keeps 100 KB per header)
 MAX_FIELD_BYTES = 16 * 1024        # one header field of any part; the stdlib parses some in quadratic time
 LONG_FIELDS = ("subject", "from", "to", "cc", "references", "in-reply-to")  # of the mail itself: read linearly
+MAX_MIME_PARAMS = 2000             # parameters (";") of all Content-Type and Content-Disposition fields
 MAX_MULTIPARTS = 50                # multipart containers (boundary declarations): bounds the nesting depth
 MAX_DELIMITER_WORK = 1_000_000     # lines starting with "--" × multipart containers (what the MIME parser checks)
 MAX_PARTS = 1000                   # MIME parts of one mail, attached mails included
