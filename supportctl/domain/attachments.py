@@ -20,6 +20,10 @@ _MAGIC = (
     (b"Rar!\x1a\x07", "rar"),
     (b"%PDF-", "pdf"),
 )
+# A stored file name in UTF-8 bytes: 255 is what every file system takes; the rest is room for the
+# "-<n>" that tells apart two files of the same name (issue 10, item 4).
+NAME_BYTES = 240
+_EXTENSION_BYTES = 24  # an extension longer than this is not kept apart when a name is cut
 IMAGE_EXTENSIONS = {".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".png": "png", ".bmp": "bmp"}
 
 
@@ -65,9 +69,20 @@ def refusal_kind(name: str, head: bytes) -> tuple[str, str, str] | None:
 def safe_name(name: str, fallback: str = "attachment") -> str:
     """A file name that cannot leave its folder or surprise a shell: no separators, no dots first."""
     base = unicodedata.normalize("NFC", str(name or "")).replace("\\", "/").rsplit("/", 1)[-1]
-    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip().lstrip(".")
-    base = re.sub(r"\s+", " ", base)[:120]
+    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*\ud800-\udfff]", "_", base).strip().lstrip(".")
+    base = _cut(re.sub(r"\s+", " ", base))
     return base or fallback
+
+
+def _cut(name: str, limit: int = NAME_BYTES) -> str:
+    """``name`` within ``limit`` bytes of UTF-8, cut between characters, its extension kept."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    dot = name.rfind(".")
+    ext = name[dot:] if dot > 0 and len(name[dot:].encode("utf-8")) <= _EXTENSION_BYTES else ""
+    stem = name[:len(name) - len(ext)]
+    stem = stem.encode("utf-8")[:limit - len(ext.encode("utf-8"))].decode("utf-8", "ignore").rstrip()
+    return stem + ext
 
 
 def _extension(name: str) -> str:

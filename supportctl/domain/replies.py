@@ -61,7 +61,8 @@ _SIGN_OFF = re.compile(r"^(?:--\s*$|с уважением|с наилучшим�
                        r"sent from my|отправлено с|отправлено из|get outlook for)", re.I)
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.I)
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
-_RATING = re.compile(r"(?:оценк[аиу]|rating|rate)\s*[:\-–—]?\s*([1-5])(?:\s*/\s*5)?\b", re.I)
+# one optional separator with its spaces: "\s*[:-]?\s*" would try every split of a long run of spaces
+_RATING = re.compile(r"(?:оценк[аиу]|rating|rate)\s*(?:[:\-–—]\s*)?([1-5])(?:\s*/\s*5)?\b", re.I)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ _TEXTS = {
     "priority_3": {"ru": "консультация", "en": "technical consultation"},
     "priority_4": {"ru": "доработка", "en": "improvement request"},
     "oversize": {"ru": "{name}: больше допустимого размера {limit}", "en": "{name}: larger than the limit of {limit}"},
+    "too_many_attachments": {"ru": "не приняты вложения сверх {limit} (ещё {count}): одно письмо может нести не более {limit} вложений",
+                             "en": "{count} more attachment(s) not accepted: at most {limit} per mail"},
     "size_units": {"ru": "ГБ МБ КБ Б", "en": "GB MB KB B"},
     # journal lines (the specialists read them)
     "mail_sent": {"ru": "Письмо Заказчику ({to}): {subject}", "en": "Mail to the customer ({to}): {subject}"},
@@ -50,6 +52,10 @@ _TEXTS = {
                           "en": "The customer has not been told an expected resolution date (R-6.7): "
                                 "supportctl eta {id} DATE --text \"…\""},
     "attachments_refused": {"ru": "Вложения не приняты: {list}", "en": "Attachments refused: {list}"},
+    "cut_subject": {"ru": "Тема письма сокращена: {length} знаков, сохранены первые {limit}.",
+                    "en": "The mail's subject was cut: {length} characters, the first {limit} kept."},
+    "cut_html": {"ru": "Письмо в HTML сокращено: {length} знаков разметки, в текст переведены первые {limit}.",
+                 "en": "The HTML mail was cut: {length} characters of markup, the first {limit} made text."},
     "duplicate": {"ru": "Повторное письмо от {sender} с той же темой и текстом (IS-1), новая заявка не создана.",
                   "en": "Repeated mail from {sender} with the same subject and text (IS-1); no new ticket."},
     "foreign": {"ru": "Письмо от {sender} по этой заявке отложено: {where}.",

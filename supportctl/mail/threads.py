@@ -77,9 +77,10 @@ def is_our_message_id(mid: str, domain: str) -> bool:
 _QUOTE_HEADERS = (
     re.compile(r"^-{2,}\s*(original message|исходное сообщение|оригинальное сообщение)\s*-{2,}\s*$", re.I),
     re.compile(r"^.{0,200}(wrote|пишет|написал|написала|написал\(а\)|schrieb)\s*:\s*$", re.I),
-    re.compile(r"^.{0,200}<[^<>\s]+@[^<>\s]+>\s*:\s*$"),  # "24.11.2026, 10:00, Иван <ivan@x.ru>:" (Yandex, Gmail)
+    re.compile(r"^.{0,200}<[^<>\s@]+@[^<>\s]+>\s*:\s*$"),  # "24.11.2026, 10:00, Иван <ivan@x.ru>:" (Yandex, Gmail)
     re.compile(r"^_{20,}\s*$"),  # Outlook's rule above "From: ... Sent: ..."
 )
+_QUOTE_HEADER_CHARS = 400  # a quote header is one short line; longer lines are never matched (linear time)
 _OUTLOOK_FROM = re.compile(r"^\*?(from|от|отправитель)\s*:\*?\s", re.I)
 _OUTLOOK_SENT = re.compile(r"^\*?(sent|date|отправлено|дата)\s*:\*?\s", re.I)
 
@@ -89,11 +90,14 @@ def new_text(text: str) -> str:
     lines = text.split("\n")
     cut = len(lines)
     for n, line in enumerate(lines):
+        if len(line) > _QUOTE_HEADER_CHARS:
+            continue
         stripped = line.strip()
         if any(p.match(stripped) for p in _QUOTE_HEADERS):
             cut = n
             break
-        if _OUTLOOK_FROM.match(stripped) and any(_OUTLOOK_SENT.match(x.strip()) for x in lines[n + 1:n + 4]):
+        if _OUTLOOK_FROM.match(stripped) and any(_OUTLOOK_SENT.match(x[:_QUOTE_HEADER_CHARS].strip())
+                                                for x in lines[n + 1:n + 4]):
             cut = n
             break
     head = [line for line in lines[:cut]]

@@ -35,8 +35,8 @@ from supportctl.domain.customers import find_customer, match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
 from supportctl.errors import SupportError
-from supportctl.mail import classify, threads
-from supportctl.mail.parse import Incoming, Unreadable, content_id, parse
+from supportctl.mail import classify, limits, threads
+from supportctl.mail.parse import Incoming, OverLimit, Unreadable, content_id, parse
 from supportctl.mail.settings import MailSettings, mail_settings
 from supportctl.mail.state import MailState
 from supportctl.mail.texts import attachment_refusal, customer_reason
@@ -101,18 +101,23 @@ class Intake:
     # -- one mail -------------------------------------------------------------
 
     def ingest(self, raw: bytes, source: str, received_at: datetime | None = None) -> Outcome:
-        """Never raises for a bad mail: what cannot be handled is quarantined with the reason."""
+        """Never raises for a bad mail: what cannot be handled is quarantined with the reason.
+
+        The one place where a mail's failure is caught (issue 10, item 1): whatever the bytes, the mail
+        ends as a ticket, a follow-up, an ignored machine mail or a quarantined file, and the run goes on.
+        Only a failure to write the quarantine itself (a full disk) stops the run, leaving the mail where it was.
+        """
+        mail: Incoming | None = None
         try:
             mail = parse(raw)
-        except Unreadable as exc:
-            return self._quarantine(raw, source, str(exc), action="rejected")
-        try:
             return self._ingest(mail, raw, source, received_at or self.ctx.now)
-        except SupportError as exc:
+        except OverLimit as exc:
+            return self._quarantine(raw, source, str(exc))
+        except (Unreadable, SupportError) as exc:
             return self._quarantine(raw, source, str(exc), action="rejected", mail=mail)
         except Exception as exc:  # noqa: BLE001 - one odd mail must not stop the run; it is kept with the reason
-            return self._quarantine(raw, source, f"unexpected {type(exc).__name__}: {exc}", action="rejected",
-                                    mail=mail)
+            return self._quarantine(raw, source, f"unexpected {type(exc).__name__}: {str(exc)[:500]}",
+                                    action="rejected", mail=mail)
 
     def _ingest(self, mail: Incoming, raw: bytes, source: str, received_at: datetime) -> Outcome:
         mid = mail.message_id
@@ -227,7 +232,13 @@ class Intake:
             entries.append(Entry(self.ctx.now, self.ctx.actor, "attachment",
                                  mail_text("attachments_refused", self.ctx.lang, list="; ".join(refused)),
                                  data={"refused": refused}))
+        entries += self._cut_entries(mail)
         return entries
+
+    def _cut_entries(self, mail: Incoming) -> list[Entry]:
+        """What a size cap left out of the mail, said in the journal."""
+        return [Entry(self.ctx.now, self.ctx.actor, "mail", mail_text(key, self.ctx.lang, **values),
+                      data={"cut": key, **values}) for key, values in mail.cuts]
 
     def _not_belonging(self, ticket: Ticket, sender: str) -> str | None:
         """Why ``sender`` may not speak for the ticket's customer, or None when it may."""
@@ -291,6 +302,7 @@ class Intake:
             entries.append(Entry(ctx.now, ctx.actor, "attachment",
                                  mail_text("attachments_refused", lang, list="; ".join(refused)),
                                  data={"refused": refused}))
+        entries += self._cut_entries(mail)
         with ctx.desk.lock():
             if not ticket.contact.name and mail.sender_name:
                 ticket = ctx.desk.load_ticket(ticket.id)
@@ -326,6 +338,10 @@ class Intake:
         total = 0
         folder: Path | None = None
         for n, part in enumerate(mail.attachments):
+            if len(saved) == limits.MAX_ATTACHMENTS:
+                refused.append(mail_text("too_many_attachments", self.ctx.lang, count=len(mail.attachments) - n,
+                                         limit=limits.MAX_ATTACHMENTS))
+                break
             name = attachment_rules.safe_name(part.name)
             size = len(part.data)
             if size > self.settings.attachment_limit or total + size > self.settings.message_limit:

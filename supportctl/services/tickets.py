@@ -220,18 +220,24 @@ def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
     ensure_folder(staging)
     try:
         copies = [_copy_limited(path, staging / f"{n}.part", limit) for n, path in enumerate(paths)]
-        taken: set[str] = set()
+        try:
+            taken = set(os.listdir(folder))  # dangling links included; read once, so many same names stay linear
+        except FileNotFoundError:
+            taken = set()
+        tried: dict[str, int] = {}  # the last number tried per name
         for path in paths:
             name = first = attachments.safe_name(path.name)
             stem, dot, ext = first.rpartition(".")
-            n = 1
-            # a dangling link is taken too
-            while name in taken or (folder / name).exists() or (folder / name).is_symlink():
+            n = tried.get(first, 1)
+            while name in taken:
                 n += 1
                 name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
+            tried[first] = n
             taken.add(name)
             names.append(name)
-        write_atomic(staging / "placed", "\n".join([ticket_id, *names]) + "\n")
+        write_atomic(staging / "placed", "
+".join([ticket_id, *names]) + "
+")
         ensure_folder(folder)
         for copy, name in zip(copies, names):
             os.replace(copy, folder / name)
