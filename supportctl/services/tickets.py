@@ -235,9 +235,7 @@ def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
             tried[first] = n
             taken.add(name)
             names.append(name)
-        write_atomic(staging / "placed", "
-".join([ticket_id, *names]) + "
-")
+        write_atomic(staging / "placed", "\n".join([ticket_id, *names]) + "\n")
         ensure_folder(folder)
         for copy, name in zip(copies, names):
             os.replace(copy, folder / name)
