@@ -118,9 +118,11 @@ def escalate(ctx: Ctx, dry_run: bool = False, skipped: list | None = None, send:
             if (esc.timer_name, esc.state) in escalated_before(ctx, esc.ticket.id):
                 continue  # another run got here first
             ctx.desk.append_journal(esc.ticket.id, [_entry(ctx, esc, [m["Message-ID"] for m in mails])])
-            box = notify.outbox(ctx.desk)
-            for msg in mails:
-                box.put(msg, esc.ticket.id, EVENT, ctx.now)
+        # queued only once the entry is committed (the lock's undo record dropped): a crash in between
+        # leaves the entry and no mail, never a mail the journal does not know (at most once)
+        box = notify.outbox(ctx.desk)
+        for msg in mails:
+            box.put(msg, esc.ticket.id, EVENT, ctx.now)
         esc.sent = queued = True
     if queued and send and settings.smtp is not None:
         notify.send_queued(ctx)  # what the server does not take stays queued for `mail send`
