@@ -294,8 +294,9 @@ def test_autocommit_commits_each_commands_own_notes_under_its_own_author_issue10
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     root = tmp_path / "desk"
     desk = __import__("supportctl.services.setup", fromlist=["init_desk"]).init_desk(root)
-    with open(root / "supportctl.yaml", "a", encoding="utf-8") as f:
-        f.write("\ngit:\n  autocommit: true\n")
+    cfg = root / "supportctl.yaml"  # switched on in place: a second `git:` key is refused (item 9)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("  autocommit: false", "  autocommit: true"),
+                   encoding="utf-8")
     _git(root, "init", "-q")
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "desk")

@@ -13,6 +13,7 @@ import io
 from typing import Any, Callable
 
 from supportctl.desk.files import write_atomic
+from supportctl.desk.yamlio import read_regular
 from supportctl.domain.customers import Customer, org_key
 from supportctl.domain.ticket import Contact
 from supportctl.errors import DeskDamaged, NotFound
@@ -44,7 +45,7 @@ def _edit(desk, change: Callable[[Any], None]) -> None:
     yaml = _yaml()
     path = desk.customers_path
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")  # never a link, a pipe or an oversized file
     except FileNotFoundError:
         text = HEADER + "customers: []\n"
     except UnicodeDecodeError:

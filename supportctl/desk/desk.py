@@ -180,8 +180,8 @@ class Desk:
 
         digest = hashlib.sha256()
         try:
-            digest.update((self.root / CONFIG_FILE).read_bytes())
-        except OSError:
+            digest.update(yamlio.read_regular(self.root / CONFIG_FILE))
+        except (OSError, SupportError):
             pass
         digest.update(b"\0" + (package_stamp() or "").encode("utf-8", "surrogateescape"))
         return digest.hexdigest()[:16]

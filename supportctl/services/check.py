@@ -234,10 +234,9 @@ def unknown_keys(desk: Desk) -> list[Problem]:
     for ticket_id in desk.ticket_ids():
         path = desk.ticket_path(ticket_id)
         try:
-            with open(path, "rb") as f:
-                head = f.read(1 << 20)  # the top-level keys are read as text: no YAML parse per ticket
-        except OSError:
-            continue
+            head = yamlio.read_regular(path)  # the top-level keys are read as text: no YAML parse per ticket
+        except (OSError, SupportError):
+            continue  # not a readable ticket file: check_desk names it
         note(path, "", {m.decode("utf-8", "replace") for m in _TOP_KEY.findall(head)} - FILE_KEYS)
     try:
         customers = (yamlio.load(desk.customers_path) or {}).get("customers") or []

@@ -19,6 +19,7 @@ from supportctl.domain.journal import Entry
 from supportctl.domain.sla import Timer
 from supportctl.domain.ticket import Ticket
 from supportctl.domain.values import format_local, format_minutes, iso
+from supportctl.errors import SupportError
 from supportctl.services.context import Ctx
 from supportctl.services.query import Filters, find
 
@@ -61,12 +62,16 @@ def timers(sla) -> Iterator[tuple[str, Timer]]:
 
 def escalated_before(ctx: Ctx, ticket_id: str) -> set[tuple[str, str]]:
     """The (timer, state) pairs the ticket's journal records as escalated already."""
-    path = ctx.desk.journal_path(ticket_id)
+    from supportctl.desk.journal import MAX_JOURNAL_BYTES
+    from supportctl.desk.yamlio import read_regular
+
     try:
-        if b'"escalated"' not in path.read_bytes():
+        if b'"escalated"' not in read_regular(ctx.desk.journal_path(ticket_id), MAX_JOURNAL_BYTES):
             return set()
     except FileNotFoundError:
         return set()
+    except SupportError:
+        pass  # read_journal below names what is wrong with the file
     entries, _problems = ctx.desk.read_journal(ticket_id)
     return {(str(e.data.get("timer")), str(e.data.get("state"))) for e in entries if e.kind == "escalated"}
 
