@@ -61,9 +61,13 @@ def test_report_csv_neutralises_stored_text_issue10_item16(cli, report):
 EVIL = "Счёт \x1b]0;pwned\x07\x1b[2J\x9b31m\u202egnp.exe\r"
 
 
-def test_list_show_and_journal_print_control_characters_visibly_issue10_item17(cli):
-    tid = cli("new", "--subject", EVIL, "--text", "line one\r\n\x1b[31mred\n", "--org", "\x1b[1mOrg").stdout.strip()
-    r = cli("note", tid, "see \x1b[5mblink", user="Иванов\x1b[8m")
+def test_list_show_and_journal_print_control_characters_visibly_issue10_item17(cli, desk):
+    tid = cli("new", "--subject", "Счёт", "--text", "line one\r\n\x1b[31mred\n", "--org", "Org").stdout.strip()
+    # the CLI refuses control characters in one-line values; they come by import or a hand edit
+    ticket = desk.load_ticket(tid)
+    ticket.subject, ticket.org = EVIL, "\x1b[1mOrg"
+    desk.save_ticket(ticket)
+    r = cli("note", tid, "see \x1b[5mblink")
     assert r.exit_code == 0, r.stderr
     for args in (["list"], ["show", tid], ["journal", tid]):
         out = cli(*args).stdout
@@ -71,8 +75,8 @@ def test_list_show_and_journal_print_control_characters_visibly_issue10_item17(c
         assert "\u202e" not in out
     shown = cli("show", tid).stdout
     assert "␛]0;pwned␇␛[2J\\x9b31m<U+202E>gnp.exe" in shown and "line one\n␛[31mred" in shown
-    assert "Иванов␛[8m" in cli("journal", tid).stdout
-    assert json.loads(cli("show", tid, "--json").stdout)["subject"] == EVIL.strip()  # JSON stays exact
+    assert "see ␛[5mblink" in cli("journal", tid).stdout  # a free text keeps its characters, shown visibly
+    assert json.loads(cli("show", tid, "--json").stdout)["subject"] == EVIL  # JSON stays exact
 
 
 def test_the_markdown_report_shows_a_subjects_markdown_as_text_issue10_item17(cli):
