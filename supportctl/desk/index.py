@@ -285,6 +285,17 @@ class TicketIndex:
         """The tickets that match, best first (bm25, a subject match weighing more), each with a snippet."""
         from supportctl.domain.search import snippet
 
+        wanted = query.stems
+        return [(ticket_from_row(marshal.loads(data)), snippet(text, wanted) or "")
+                for data, text in self._match(query, "t.data, search.text", statuses, org, limit)]
+
+    def matching_ids(self, query: Query, *, statuses: Collection[str] | None = None,
+                     org: str | None = None) -> set[str]:
+        """The IDs of the tickets that match (`list --grep`): no ticket built, no snippet cut."""
+        return {ticket_id for ticket_id, in self._match(query, "t.id", statuses, org, None)}
+
+    def _match(self, query: Query, columns: str, statuses: Collection[str] | None, org: str | None,
+               limit: int | None) -> list[tuple]:
         db = self._sync()  # no index (read-only clone): the caller's error; search needs one
         try:
             clauses, args = ["search MATCH ?"], [query.fts()]
@@ -295,16 +306,12 @@ class TicketIndex:
             if org:
                 clauses.append("t.org_key = ?")
                 args.append(org_key(org))
-            sql = (f"SELECT t.data, search.text FROM search JOIN tickets t ON t.rowid = search.rowid "
+            sql = (f"SELECT {columns} FROM search JOIN tickets t ON t.rowid = search.rowid "
                    f"WHERE {' AND '.join(clauses)} ORDER BY bm25(search, 10.0, 1.0), t.id")
             if limit is not None:
                 sql += " LIMIT ?"
                 args.append(limit)
-            hits = []
-            wanted = query.stems
-            for data, text in db.execute(sql, args):
-                hits.append((ticket_from_row(marshal.loads(data)), snippet(text, wanted) or ""))
-            return hits
+            return db.execute(sql, args).fetchall()
         finally:
             db.close()
 

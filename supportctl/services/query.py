@@ -53,7 +53,7 @@ def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]
                    org=filters.org, assignee=filters.assignee)
     found = None
     if filters.grep is not None:
-        found = {t.id for t, _ in search(desk, filters.grep, statuses=filters.status, org=filters.org)}
+        found = search(desk, filters.grep, statuses=filters.status, org=filters.org, ids_only=True)
     for item in desk.iter_tickets(narrow):
         if isinstance(item, DamagedFile):
             damaged.append(item)
@@ -64,8 +64,9 @@ def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]
 
 
 def search(desk: Desk, text: str, *, statuses: list[str] | None = None, org: str | None = None,
-           limit: int | None = None) -> list[tuple[Ticket, str]]:
-    """The tickets whose subject, text or journal match `text` (domain/search.py), best first, with snippets."""
+           limit: int | None = None, ids_only: bool = False):
+    """The tickets whose subject, text or journal match `text` (domain/search.py), best first, with
+    snippets; with `ids_only` the set of their IDs."""
     import sqlite3
 
     from supportctl.desk.index import TicketIndex
@@ -75,6 +76,8 @@ def search(desk: Desk, text: str, *, statuses: list[str] | None = None, org: str
     query = parse_query(text)
     index = TicketIndex(desk)
     try:
+        if ids_only:
+            return index.matching_ids(query, statuses=statuses, org=org)
         return index.search(query, statuses=statuses, org=org, limit=limit)
     except (sqlite3.Error, OSError) as exc:
         raise DeskDamaged(f"cannot search: the index {index.path} cannot be used ({exc})",
