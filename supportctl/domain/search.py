@@ -34,15 +34,33 @@ def _stemmers():
     return snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english")
 
 
+MAX_STEMMED_WORD = 64  # a longer "word" (a hash, a base64 line) is indexed as it is: stemming costs, finds nothing
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The stem of one normalised word."""
+    if len(word) > MAX_STEMMED_WORD or not word.isalpha():  # numbers, codes (0x80070005), snake_case
+        return word
     russian, english = _stemmers()
     return (russian if _CYRILLIC.search(word) else english).stemWord(word) or word
 
 
 def stems(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(normalise(text))]
+    """`stem` of every word, each stemmer called once on all its words (the C one is then ~10x faster)."""
+    words = _WORD.findall(normalise(text))
+    if len(words) < 50:
+        return [stem(w) for w in words]
+    russian, english = _stemmers()
+    groups: tuple[list[int], list[int]] = ([], [])
+    for n, w in enumerate(words):
+        if len(w) <= MAX_STEMMED_WORD and w.isalpha():
+            groups[0 if _CYRILLIC.search(w) else 1].append(n)
+    for stemmer, where in zip((russian, english), groups):
+        for n, s in zip(where, stemmer.stemWords([words[n] for n in where])):
+            if s:
+                words[n] = s
+    return words
 
 
 def indexed_text(text: str) -> str:
