@@ -120,3 +120,23 @@ def test_issue12_stems_and_snippet_pure():
     assert stems("Принтера НЕ печатают, ёлки") == ["принтер", "не", "печата", "елк"]
     assert snippet("Ёлка зелёная", {"зелен"}) == "Ёлка [зелёная]"
     assert snippet("ничего", {"принтер"}) is None
+
+
+def test_issue12_at_most_max_indexed_chars_of_a_ticket_are_searchable(cli, desk):
+    from supportctl.domain.search import MAX_INDEXED_CHARS
+
+    tid = _new(cli, "Сбой", "Не стартует")
+    filler = "лог " * (MAX_INDEXED_CHARS // 4)
+    with open(desk.journal_dir / f"{tid}.yaml", "a", encoding="utf-8") as f:
+        for text in (filler, "уникальноеслово"):
+            f.write('- {"at": "2025-12-01T10:05:00+03:00", "by": "Рудаков А.", "kind": "note", '
+                    f'"text": "{text}", "spent_minutes": 0}}\n')
+    assert _found(cli, "лог") == [tid]
+    assert _found(cli, "уникальноеслово") == []
+
+
+def test_issue12_a_damaged_ticket_file_is_not_searched_and_does_not_stop_the_search(cli, desk):
+    good = _new(cli, "Принтер сломан", "x")
+    bad = _new(cli, "Принтер тоже", "y")
+    (desk.tickets_dir / f"{bad}.yaml").write_text("{ not: [yaml", encoding="utf-8")
+    assert _found(cli, "принтер") == [good]
