@@ -185,7 +185,7 @@ def list_tickets(
 
 @command(app, "search", bulk=True)
 def search(
-    query: list[str] = typer.Argument(..., metavar="QUERY...",
+    query: list[str] = typer.Argument(..., metavar="QUERY",
                                       help='Words (any form: принтер finds принтера), "a phrase", -excluded '
                                            "(after -- or inside one quoted argument)."),
     all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too."),
