@@ -10,7 +10,7 @@ printed, with the ratio to a reference measured in the same session
   Typer app: its `--help` (Typer's default help pulls in rich), its command
   without arguments (bare Typer start-up, the strictest reference), and its
   command taking one argument (Typer 0.29 then imports pydantic to coerce it);
-- `list --status open`, `overdue` and `report sla` against taskwarrior's
+- `list --status open`, `overdue`, `report sla` and `search --all` against taskwarrior's
   `task overdue` over as many pending tasks (when `task` is installed).
 
 Then the first run after a fresh clone (no index: every file parsed) and
@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             "list --status open": (sc + ["list", "--status", "open"], tw, "task overdue"),
             "overdue": (sc + ["overdue"], tw, "task overdue"),
             "report sla": (sc + ["report", "sla"], tw, "task overdue"),
+            # issue 12: a word in any form ("ошибки" finds "ошибка"), an exclusion, closed tickets too
+            "search --all": (sc + ["search", "--all", "--limit", "20", "ошибки -запускается"], tw, "task overdue"),
         }
         for label, (cmd, ref, ref_name) in commands.items():
             try:

@@ -37,8 +37,9 @@ def _make(desk: Desk, count: int) -> list[str]:
 def _age_files(desk: Desk, seconds: int = 60) -> None:
     """Files older than the racy window, as in a desk used for a while."""
     past = time.time() - seconds
-    for name in os.listdir(desk.tickets_dir):
-        os.utime(desk.tickets_dir / name, (past, past))
+    for folder in (desk.tickets_dir, desk.journal_dir):  # a ticket's key includes its journal's (search)
+        for name in os.listdir(folder):
+            os.utime(folder / name, (past, past))
 
 
 def _served(desk: Desk, where: Where | None = None) -> list:

@@ -1,4 +1,4 @@
-"""Commands that show: show, journal, list."""
+"""Commands that show: show, journal, list, search."""
 
 from __future__ import annotations
 
@@ -109,6 +109,8 @@ def list_tickets(
     until: Optional[str] = typer.Option(None, "--until", help="Received on or before (YYYY-MM-DD)."),
     overdue: bool = typer.Option(False, "--overdue", help="Only tickets past their deadline."),
     at_risk: bool = typer.Option(False, "--at-risk", help="Only tickets close to their deadline."),
+    grep: Optional[str] = typer.Option(None, "--grep", metavar="TEXT",
+                                       help="Only tickets that `search TEXT` finds."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -144,7 +146,7 @@ def list_tickets(
         status=statuses or None, priority=[parse_priority(p) for p in priority] or None, org=org,
         assignee=assignee, channel=channel,
         since=parse_instant(since, tz) if since else None,
-        until=parse_instant(until, tz, end_of_day=True) if until else None,
+        until=parse_instant(until, tz, end_of_day=True) if until else None, grep=grep,
     )
     if filters.since and filters.until and filters.since > filters.until:
         raise InvalidValue(f"--since {since} is after --until {until}", "give the first day, then the last day")
@@ -179,3 +181,30 @@ def list_tickets(
         print_csv(rows)
     else:
         print_table(rows)
+
+
+@command(app, "search", bulk=True)
+def search(
+    query: list[str] = typer.Argument(..., metavar="QUERY",
+                                      help='Words (any form: принтер finds принтера), "a phrase", -excluded '
+                                           "(after -- or inside one quoted argument)."),
+    all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too."),
+    org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
+    limit: int = typer.Option(20, "--limit", min=1, help="At most this many hits."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Find tickets by words in their subject, text and journal (mail included), best match first."""
+    from supportctl.domain.lifecycle import STATUSES
+    from supportctl.services.query import search as run
+
+    ctx = context()
+    statuses = None if all_tickets else [s for s in STATUSES if s != "closed"]
+    hits = run(ctx.desk, " ".join(query), statuses=statuses, org=org, limit=limit)
+    if as_json:
+        print_json([{"id": t.id, "status": t.status, "priority": t.priority, "org": t.org,
+                     "subject": t.subject, "snippet": snip} for t, snip in hits])
+        return
+    if not hits:
+        typer.echo("no tickets", err=True)
+        return
+    print_table([{"id": t.id, "status": t.status, "subject": t.subject[:50], "match": snip} for t, snip in hits])

@@ -20,6 +20,10 @@ files that changed since the last one and answers the rest from the index.
 - Queries narrow by status, arrival time, organisation and assignee in SQL
   before any ticket is built; callers still apply their own filters.
 - Shows and mutations never use the index: they read the file under the lock.
+- `search` and `list --grep` match in an FTS5 table of each ticket's subject, text and journal
+  entries as word stems (domain/search.py), filled with the ticket's row; a ticket's key includes its
+  journal file's size and time, so an appended journal line re-indexes that ticket alone. At most
+  search.MAX_INDEXED_CHARS characters of a ticket are indexed.
 """
 
 from __future__ import annotations
@@ -41,14 +45,16 @@ from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
 from supportctl.domain.codec import ticket_from_row, ticket_to_row
 from supportctl.domain.customers import org_key
+from supportctl.domain.search import Query
 from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
 from supportctl.errors import DeskDamaged, NotFound
 
 INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values;
 # 7: ticket problems, bounded instants; 8: pause until, config hash; 9: first-response deadline, priority
-# history, running holds; 10: notified_at); a different supportctl version rebuilds too.
-FORMAT = f"10/schema{SCHEMA_VERSION}/{__version__}"
+# history, running holds; 10: notified_at; 11: full-text search table, journal in the key); a different
+# supportctl version rebuilds too.
+FORMAT = f"11/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -64,12 +70,13 @@ CREATE TABLE tickets (
     error TEXT            -- why the file is damaged (no semicolons in this schema: run statement by statement)
 );
 CREATE INDEX tickets_status ON tickets(status);
+CREATE VIRTUAL TABLE search USING fts5(subject, body, text UNINDEXED, tokenize='unicode61');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value);
 """
 # meta 'keys': marshal of {id: (size, mtime_ns, inode)} of every indexed file, written in
 # the same transaction as the rows: one blob loads 4x faster than 100,000 rows.
 
-Key = tuple[int, int, int]  # size, mtime_ns, inode
+Key = tuple[int, int, int, int, int]  # size, mtime_ns, inode of the ticket file; size, mtime_ns of its journal
 
 
 @dataclass
@@ -200,6 +207,7 @@ class TicketIndex:
         try:
             db.execute("DROP TABLE IF EXISTS tickets")
             db.execute("DROP TABLE IF EXISTS meta")
+            db.execute("DROP TABLE IF EXISTS search")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
@@ -218,6 +226,11 @@ class TicketIndex:
             return {}
         match = ids.ID_RE.match
         keys: dict[str, Key] = {}
+        try:
+            journals = set(os.listdir(self.desk.journal_dir))
+        except (FileNotFoundError, NotADirectoryError):
+            journals = set()
+        journal_folder = f"{self.desk.journal_dir}/"
         # relative to the open folder the kernel resolves one path component, not the whole path
         folder_fd = os.open(folder, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
         try:
@@ -229,7 +242,8 @@ class TicketIndex:
                     st = os.stat(name, dir_fd=folder_fd) if folder_fd is not None else os.stat(folder + name)
                 except FileNotFoundError:  # deleted since the listing
                     continue
-                keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino) + (
+                    _journal_key(journal_folder + name) if name in journals else (-1, -1))
         finally:
             if folder_fd is not None:
                 os.close(folder_fd)
@@ -241,21 +255,65 @@ class TicketIndex:
             keys = self._keys(db)  # as committed by now, another run may have added to it
             for ticket_id in gone:
                 keys.pop(ticket_id, None)
+            _unsearch(db, gone)
             db.executemany("DELETE FROM tickets WHERE id = ?", [(i,) for i in gone])
             for rows in _parse_all(self.desk, stale):
-                for ticket_id, key, row in rows:
+                for ticket_id, key, row, _ in rows:
                     if row is None:  # deleted while we read
                         keys.pop(ticket_id, None)
                     else:
                         keys[ticket_id] = key
+                _unsearch(db, [r[0] for r in rows])
                 db.executemany("DELETE FROM tickets WHERE id = ?", [(r[0],) for r in rows if r[2] is None])
                 db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?)",
                                [r[2] for r in rows if r[2] is not None])
+                searched = [r for r in rows if r[3] is not None]
+                if searched:
+                    rowids = dict(db.execute(
+                        f"SELECT id, rowid FROM tickets WHERE id IN ({','.join('?' * len(searched))})",
+                        [r[0] for r in searched]))
+                    db.executemany("INSERT INTO search (rowid, subject, body, text) VALUES (?,?,?,?)",
+                                   [(rowids[r[0]], *r[3]) for r in searched])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keys', ?)", (marshal.dumps(keys),))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def search(self, query: Query, *, statuses: Collection[str] | None = None, org: str | None = None,
+               limit: int | None = None) -> list[tuple[Ticket, str]]:
+        """The tickets that match, best first (bm25, a subject match weighing more), each with a snippet."""
+        from supportctl.domain.search import snippet
+
+        wanted = query.stems
+        return [(ticket_from_row(marshal.loads(data)), snippet(text, wanted) or "")
+                for data, text in self._match(query, "t.data, search.text", statuses, org, limit)]
+
+    def matching_ids(self, query: Query, *, statuses: Collection[str] | None = None,
+                     org: str | None = None) -> set[str]:
+        """The IDs of the tickets that match (`list --grep`): no ticket built, no snippet cut."""
+        return {ticket_id for ticket_id, in self._match(query, "t.id", statuses, org, None)}
+
+    def _match(self, query: Query, columns: str, statuses: Collection[str] | None, org: str | None,
+               limit: int | None) -> list[tuple]:
+        db = self._sync()  # no index (read-only clone): the caller's error; search needs one
+        try:
+            clauses, args = ["search MATCH ?"], [query.fts()]
+            if statuses:
+                statuses = sorted(set(statuses))
+                clauses.append(f"t.status IN ({','.join('?' * len(statuses))})")
+                args += statuses
+            if org:
+                clauses.append("t.org_key = ?")
+                args.append(org_key(org))
+            sql = (f"SELECT {columns} FROM search JOIN tickets t ON t.rowid = search.rowid "
+                   f"WHERE {' AND '.join(clauses)} ORDER BY bm25(search, 10.0, 1.0), t.id")
+            if limit is not None:
+                sql += " LIMIT ?"
+                args.append(limit)
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
 
     def _from_files(self) -> Iterator[Ticket | DamagedFile]:
         for ticket_id in self.desk.ticket_ids():
@@ -265,6 +323,23 @@ class TicketIndex:
                 yield DamagedFile(self.desk.ticket_path(ticket_id), str(exc))
             except NotFound:  # deleted since the listing
                 continue
+
+
+def _journal_key(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1
+    return st.st_size, st.st_mtime_ns
+
+
+def _unsearch(db: sqlite3.Connection, ticket_ids: Collection[str]) -> None:
+    """Drop the search rows of these tickets (before their rows in `tickets` go)."""
+    ticket_ids = list(ticket_ids)
+    for i in range(0, len(ticket_ids), CHUNK):
+        part = ticket_ids[i:i + CHUNK]
+        db.execute(f"DELETE FROM search WHERE rowid IN (SELECT rowid FROM tickets WHERE id IN "
+                   f"({','.join('?' * len(part))}))", part)
 
 
 # -- parsing, possibly in worker processes --------------------------------
@@ -304,17 +379,18 @@ def _parse_chunk(chunk: list[str]) -> list[tuple]:
         return [_parse_one(_DESK, ticket_id) for ticket_id in chunk]
 
 
-def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | None]:
-    """(id, key, row), or (id, None, None) for a file gone meanwhile.
+def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | None, tuple | None]:
+    """(id, key, row, search row), or (id, None, None, None) for a file gone meanwhile.
 
-    The key comes from the open file, so it never claims newer content than was read.
+    The key comes from the open file (and the journal's from before it is read), so it never claims
+    newer content than was read.
     """
     path = desk.tickets_dir / f"{ticket_id}.yaml"
     refused = None
     try:
         raw, st = yamlio.read_regular(path, with_stat=True)
     except FileNotFoundError:
-        return ticket_id, None, None
+        return ticket_id, None, None, None
     except DeskDamaged as exc:  # a link, a folder, a FIFO, too large: indexed as damaged, never read
         refused = exc
         try:
@@ -323,9 +399,13 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
             try:
                 st = os.lstat(path)
             except FileNotFoundError:
-                return ticket_id, None, None
-    racy = time.time_ns() - st.st_mtime_ns < RACY_NS
-    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino)
+                return ticket_id, None, None, None
+    journal_path = desk.journal_dir / f"{ticket_id}.yaml"
+    journal_size, journal_mtime = _journal_key(str(journal_path))
+    now = time.time_ns()
+    racy = now - st.st_mtime_ns < RACY_NS
+    journal_racy = now - journal_mtime < RACY_NS
+    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, journal_size, -2 if journal_racy else journal_mtime)
     try:
         if refused is not None:
             raise refused
@@ -336,12 +416,30 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
         ticket = desk.parse_ticket_text(text, path)
         data = ticket_to_row(ticket, desk.tz)
     except DeskDamaged as exc:
-        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc))
+        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc)), None
     return ticket_id, key, (ticket_id, ticket.status,
                             ticket.received_at.timestamp() if ticket.received_at else None,
                             org_key(ticket.org) if ticket.org else None,
                             ticket.assignee.casefold() if ticket.assignee else None,
-                            marshal.dumps(data), None)
+                            marshal.dumps(data), None), _search_row(ticket, journal_path)
+
+
+def _search_row(ticket: Ticket, journal_path: Path) -> tuple[str, str, str]:
+    """(stemmed subject, stemmed body, the text snippets are cut from), at most MAX_INDEXED_CHARS."""
+    from supportctl.desk import journal as journal_file
+    from supportctl.domain.search import MAX_INDEXED_CHARS, indexed_text
+
+    parts, size = [ticket.subject, ticket.text], len(ticket.subject) + len(ticket.text)
+    entries, _ = journal_file.read(journal_path)  # broken lines are `check`'s to report
+    for entry in entries:
+        if size >= MAX_INDEXED_CHARS:
+            break
+        if entry.text:
+            parts.append(entry.text)
+            size += len(entry.text) + 1
+    text = "\n".join(parts)[:MAX_INDEXED_CHARS]
+    subject = text[:len(ticket.subject)]
+    return indexed_text(subject), indexed_text(text[len(ticket.subject):]), text
 
 
 @contextmanager

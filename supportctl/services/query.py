@@ -19,6 +19,7 @@ class Filters:
     channel: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    grep: str | None = None  # a search query (`list --grep`): only the tickets it finds
 
     def accepts(self, t: Ticket) -> bool:
         if self.status and t.status not in self.status:
@@ -50,10 +51,34 @@ def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]
 
     narrow = Where(statuses=filters.status, received_since=filters.since, received_until=filters.until,
                    org=filters.org, assignee=filters.assignee)
+    found = None
+    if filters.grep is not None:
+        found = search(desk, filters.grep, statuses=filters.status, org=filters.org, ids_only=True)
     for item in desk.iter_tickets(narrow):
         if isinstance(item, DamagedFile):
             damaged.append(item)
-        elif filters.accepts(item):
+        elif (found is None or item.id in found) and filters.accepts(item):
             tickets.append(item)
     tickets.sort(key=queue_order)
     return tickets, damaged
+
+
+def search(desk: Desk, text: str, *, statuses: list[str] | None = None, org: str | None = None,
+           limit: int | None = None, ids_only: bool = False):
+    """The tickets whose subject, text or journal match `text` (domain/search.py), best first, with
+    snippets; with `ids_only` the set of their IDs."""
+    import sqlite3
+
+    from supportctl.desk.index import TicketIndex
+    from supportctl.domain.search import parse_query
+    from supportctl.errors import DeskDamaged
+
+    query = parse_query(text)
+    index = TicketIndex(desk)
+    try:
+        if ids_only:
+            return index.matching_ids(query, statuses=statuses, org=org)
+        return index.search(query, statuses=statuses, org=org, limit=limit)
+    except (sqlite3.Error, OSError) as exc:
+        raise DeskDamaged(f"cannot search: the index {index.path} cannot be used ({exc})",
+                          "make .supportctl/ writable, or run in a clone you can write to") from None

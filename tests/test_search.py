@@ -1,0 +1,142 @@
+"""Issue 12 "Find anything": `search` and `list --grep` over subjects, texts and journals (FTS5 in the index)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from supportctl.domain.search import parse_query, snippet, stems
+from supportctl.errors import InvalidValue
+
+
+def _new(cli, subject: str, text: str, org: str = "ООО Ромашка") -> str:
+    r = cli("new", "--subject", subject, "--text", text, "--org", org, "--force")
+    assert r.exit_code == 0, r.output
+    return r.stdout.strip()
+
+
+def _found(cli, *args: str) -> list[str]:
+    r = cli("search", "--json", *args)
+    assert r.exit_code == 0, r.output
+    return [hit["id"] for hit in json.loads(r.stdout)]
+
+
+def test_issue12_search_matches_russian_word_forms_only_through_stemming(cli):
+    printer = _new(cli, "Принтера не печатают", "С утра в бухгалтерии")
+    _new(cli, "Не запускается АРМ", "После обновления")
+    # neither "принтер" nor "печатать" occurs as such: only their stems do
+    assert _found(cli, "принтер") == [printer]
+    assert _found(cli, "ПЕЧАТАТЬ") == [printer]
+
+
+def test_issue12_yo_is_e_and_case_is_ignored(cli):
+    hedgehog = _new(cli, "Ёжик в тумане", "Зелёный экран")
+    assert _found(cli, "ежик") == [hedgehog]
+    assert _found(cli, "ЗЕЛЕНЫЙ") == [hedgehog]
+
+
+def test_issue12_quoted_phrase_and_exclusion(cli):
+    both = _new(cli, "Сбой", "принтер не печатает, сканер тоже")
+    apart = _new(cli, "Сбой", "не работает сканер, принтер печатает")
+    assert _found(cli, '"не печатает"') == [both]
+    assert sorted(_found(cli, "принтер")) == sorted([both, apart])
+    assert _found(cli, "принтер -работает") == [both]
+    assert _found(cli, "--", "принтер", "-работает") == [both]  # words after -- are the query's
+    assert _found(cli, 'принтер -"не печатает"') == [apart]
+
+
+def test_issue12_org_filter_and_closed_left_out_unless_all(cli):
+    mine = _new(cli, "Ошибка сертификата", "x", org="ООО Ромашка")
+    other = _new(cli, "Ошибка сертификата", "x", org="АО Лютик")
+    assert _found(cli, "сертификат", "--org", "ооо ромашка") == [mine]
+    cli("register", other, "-p", "3")
+    cli("complete", other, "готово")
+    assert cli("close", other).exit_code == 0
+    assert _found(cli, "сертификат") == [mine]
+    assert sorted(_found(cli, "сертификат", "--all")) == sorted([mine, other])
+
+
+def test_issue12_json_fields_and_marked_snippet(cli):
+    tid = _new(cli, "Принтер", "Лазерный принтер в кабинете 12 не печатает с понедельника")
+    r = cli("search", "печатать", "--json")
+    [hit] = json.loads(r.stdout)
+    assert set(hit) == {"id", "status", "priority", "org", "subject", "snippet"}
+    assert (hit["id"], hit["status"], hit["subject"], hit["org"]) == (tid, "new", "Принтер", "ООО Ромашка")
+    assert "не [печатает] с" in hit["snippet"]
+    table = cli("search", "печатать")
+    assert tid in table.stdout and "[печатает]" in table.stdout
+
+
+def test_issue12_a_subject_hit_ranks_before_a_journal_only_hit(cli):
+    journal_only = _new(cli, "Сбой АРМ", "Не стартует")
+    assert cli("note", journal_only, "проверили настройки прокси").exit_code == 0
+    in_subject = _new(cli, "Настройки прокси сбились", "Не открываются сайты")
+    assert _found(cli, "прокси") == [in_subject, journal_only]
+    assert _found(cli, "прокси", "--limit", "1") == [in_subject]
+
+
+def test_issue12_the_index_picks_up_a_word_a_note_adds(cli):
+    tid = _new(cli, "Сбой", "Не стартует")
+    assert _found(cli, "антивирус") == []  # the index is built now, without the word
+    assert cli("note", tid, "антивирус блокировал запуск").exit_code == 0
+    assert _found(cli, "антивирусом") == [tid]
+
+
+def test_issue12_a_journal_line_appended_alone_is_indexed(cli, desk):
+    """A journal changed without its ticket file (a git pull, a notification) re-indexes that ticket."""
+    tid = _new(cli, "Сбой", "Не стартует")
+    assert _found(cli, "карантин") == []
+    line = ('- {"at": "2025-12-01T10:05:00+03:00", "by": "Рудаков А.", "kind": "note", '
+            '"text": "файл в карантине", "spent_minutes": 0}\n')
+    with open(desk.journal_dir / f"{tid}.yaml", "a", encoding="utf-8") as f:
+        f.write(line)
+    assert _found(cli, "карантин") == [tid]
+
+
+def test_issue12_list_grep_filters_the_list(cli):
+    printer = _new(cli, "Принтера не печатают", "x")
+    _new(cli, "Не запускается АРМ", "y")
+    r = cli("list", "--grep", "принтер", "--json")
+    assert r.exit_code == 0, r.output
+    assert [t["id"] for t in json.loads(r.stdout)] == [printer]
+    assert cli("list", "--grep", "-принтер").exit_code == 2
+
+
+def test_issue12_a_query_with_nothing_to_find_is_bad_input(cli):
+    r = cli("search", "--", "-принтер")
+    assert r.exit_code == 2 and "nothing to search for" in r.stderr
+    assert cli("search", "--limit", "0", "x").exit_code == 2
+
+
+def test_issue12_query_syntax_is_never_fts5_syntax():
+    query = parse_query('NEAR(a b) OR "x AND" -"y*"')
+    assert query.fts().count('"') % 2 == 0
+    with pytest.raises(InvalidValue):
+        parse_query("-a -b")
+
+
+def test_issue12_stems_and_snippet_pure():
+    assert stems("Принтера НЕ печатают, ёлки") == ["принтер", "не", "печата", "елк"]
+    assert snippet("Ёлка зелёная", {"зелен"}) == "Ёлка [зелёная]"
+    assert snippet("ничего", {"принтер"}) is None
+
+
+def test_issue12_at_most_max_indexed_chars_of_a_ticket_are_searchable(cli, desk):
+    from supportctl.domain.search import MAX_INDEXED_CHARS
+
+    tid = _new(cli, "Сбой", "Не стартует")
+    filler = "лог " * (MAX_INDEXED_CHARS // 4)
+    with open(desk.journal_dir / f"{tid}.yaml", "a", encoding="utf-8") as f:
+        for text in (filler, "уникальноеслово"):
+            f.write('- {"at": "2025-12-01T10:05:00+03:00", "by": "Рудаков А.", "kind": "note", '
+                    f'"text": "{text}", "spent_minutes": 0}}\n')
+    assert _found(cli, "лог") == [tid]
+    assert _found(cli, "уникальноеслово") == []
+
+
+def test_issue12_a_damaged_ticket_file_is_not_searched_and_does_not_stop_the_search(cli, desk):
+    good = _new(cli, "Принтер сломан", "x")
+    bad = _new(cli, "Принтер тоже", "y")
+    (desk.tickets_dir / f"{bad}.yaml").write_text("{ not: [yaml", encoding="utf-8")
+    assert _found(cli, "принтер") == [good]
