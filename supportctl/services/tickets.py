@@ -410,6 +410,12 @@ def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
     return create(ctx, new, force=True)
 
 
+def edit(ctx: Ctx, ticket_id: str, changes: dict[str, str | None]) -> Change:
+    """Correct what was typed wrong (lifecycle.EDITABLE): journaled old → new, the customer is not mailed.
+    The customer match is left as it was: after a contact's name or e-mail changes, `verify` matches again."""
+    return mutate(ctx, ticket_id, lambda t: lifecycle.edit(t, changes, ctx.now, ctx.actor, ctx.lang))
+
+
 def set_eta(ctx: Ctx, ticket_id: str, when: str, text: str) -> Change:
     """R-6.7: tell the customer the expected resolution date and why. A date alone means the close
     of that working day in the regulation's calendar (18:00), and is shown as a date alone."""
