@@ -83,3 +83,127 @@ def test_edit_contact_keeps_the_match_and_says_how_to_verify(cli):
     assert result.exit_code == 0, result.output
     assert f"supportctl verify {tid}" in result.stderr
     assert json.loads(cli("show", tid, "--json").stdout)["verified"] is False
+
+
+# -- customers ------------------------------------------------------------------------------------
+
+HAND_WRITTEN = """\
+# Our customers. Kept by hand too.
+customers:
+  - org: АКБ «Барьер»  # the bank
+    contract: "0373100000116000042"
+    valid_from: 2025-01-01
+    valid_to: 2025-12-31
+    plan: null
+    manager: Иванов И. И.   # our account manager, unknown to supportctl
+    domains: [barrier.ru]
+    contacts:
+      # the chief accountant
+      - name: Смирнова Ольга Петровна
+        email: smirnova@barrier.ru
+        telegram: "@smirnova"
+      - name: Петров Пётр
+        email: petrov@barrier.ru
+  - org: ООО «Ромашка»
+    contract: "7"
+    valid_from: 2025-01-01
+    valid_to: 2026-12-31
+    contacts: []
+"""
+
+
+def _hand_written(desk):
+    desk.customers_path.write_text(HAND_WRITTEN, encoding="utf-8")
+
+
+def _text(desk) -> str:
+    return desk.customers_path.read_text(encoding="utf-8")
+
+
+def _kept_by_hand(text: str) -> None:
+    for line in ("# Our customers. Kept by hand too.", "# the bank", "manager: Иванов И. И.",
+                 "# our account manager, unknown to supportctl", "# the chief accountant", 'telegram: "@smirnova"'):
+        assert line in text, line
+
+
+def test_customer_edit_renewal_keeps_the_old_period_and_comments(cli, desk):
+    """Issue 12: a renewal (--to) moves the old period to `contracts:`; hand-written lines survive."""
+    _hand_written(desk)
+    result = cli("customer", "edit", "АКБ «Барьер»", "--to", "2026-12-31", "--plan", "gold")
+    assert result.exit_code == 0, result.output
+    assert "renewed" in result.stdout
+    _kept_by_hand(_text(desk))
+    c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
+    assert (c["valid_from"], c["valid_to"], c["plan"]) == ("2026-01-01", "2026-12-31", "gold")
+    assert c["contracts"] == [{"contract": "0373100000116000042", "valid_from": "2025-01-01",
+                               "valid_to": "2025-12-31", "plan": None}]
+    # a new contract number is a renewal too; both earlier periods stay, in order
+    assert cli("customer", "edit", "АКБ «Барьер»", "--contract", "NEW-1", "--to", "2027-12-31").exit_code == 0
+    c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
+    assert [p["valid_to"] for p in c["contracts"]] == ["2025-12-31", "2026-12-31"]
+    assert (c["contract"], c["valid_from"]) == ("NEW-1", "2027-01-01")
+    _kept_by_hand(_text(desk))
+
+
+def test_old_ticket_is_verified_against_the_contract_of_its_day(cli, desk):
+    """Issue 12 / R-7.7: after a renewal, a ticket received in the old period matches the old contract and plan."""
+    _hand_written(desk)
+    assert cli("customer", "edit", "АКБ «Барьер»", "--contract", "2026-NEW", "--from", "2026-01-01",
+               "--to", "2026-12-31", "--plan", "gold").exit_code == 0
+    old = cli("new", "--subject", "s", "--text", "t", "--email", "smirnova@barrier.ru", "--channel", "phone",
+              "--received", "2025-11-28T10:00:00+03:00", now="2026-02-02T10:00:00+03:00").stdout.strip()
+    new = cli("new", "--subject", "s", "--text", "t2", "--email", "smirnova@barrier.ru", "--channel", "phone",
+              now="2026-02-02T10:00:00+03:00").stdout.strip()
+    for tid, contract, plan in ((old, "0373100000116000042", None), (new, "2026-NEW", "gold")):
+        t = json.loads(cli("show", tid, "--json", now="2026-02-02T10:00:00+03:00").stdout)
+        assert (t["verified"], t["contract"], t["plan"]) == (True, contract, plan), tid
+
+
+def test_customer_edit_correction_and_domains_replace(cli, desk):
+    """An earlier --to corrects the current period (no history); --domain replaces the list."""
+    _hand_written(desk)
+    result = cli("customer", "edit", "АКБ «Барьер»", "--to", "2025-11-30", "--domain", "barrier.ru",
+                 "--domain", "@Barrier.com")
+    assert result.exit_code == 0, result.output
+    c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
+    assert c["valid_to"] == "2025-11-30" and "contracts" not in c
+    assert c["domains"] == ["barrier.ru", "barrier.com"]
+    _kept_by_hand(_text(desk))
+    bad = cli("customer", "edit", "АКБ «Барьер»", "--from", "2026-01-01")
+    assert bad.exit_code == 2 and "before it starts" in bad.stderr
+    assert cli("customer", "edit", "АКБ «Барьер»").exit_code == 2
+    assert cli("customer", "edit", "Нет такой", "--plan", "x").exit_code == 2
+
+
+def test_contact_edit_and_remove_keep_comments(cli, desk):
+    _hand_written(desk)
+    result = cli("customer", "contact", "edit", "АКБ «Барьер»", "Смирнова Ольга Петровна",
+                 "--email", "o.smirnova@barrier.ru", "--position", "Главный бухгалтер")
+    assert result.exit_code == 0, result.output
+    text = _text(desk)
+    _kept_by_hand(text)
+    assert "o.smirnova@barrier.ru" in text and "smirnova@barrier.ru\n" not in text.replace("o.smirnova", "")
+    c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
+    assert c["contacts"][0]["position"] == "Главный бухгалтер"
+    # an address another contact has is refused
+    taken = cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--email", "petrov@barrier.ru")
+    assert taken.exit_code == 2
+    assert cli("customer", "contact", "remove", "АКБ «Барьер»", "Петров Пётр").exit_code == 0
+    c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
+    assert [k["name"] for k in c["contacts"]] == ["Смирнова Ольга Петровна"]
+    _kept_by_hand(_text(desk))
+    assert cli("customer", "contact", "remove", "АКБ «Барьер»", "Петров Пётр").exit_code == 2
+
+
+def test_customer_remove_refused_with_tickets_not_closed(cli, desk):
+    """Issue 12: `customer remove` is refused while the customer has tickets that are not closed."""
+    _hand_written(desk)
+    tid = _new(cli)
+    refused = cli("customer", "remove", "АКБ «Барьер»")
+    assert refused.exit_code == 2 and tid in refused.stderr and "--force" in refused.stderr
+    assert "АКБ «Барьер»" in _text(desk)
+    assert cli("customer", "remove", "ООО «Ромашка»").exit_code == 0  # no tickets
+    assert cli("customer", "remove", "АКБ «Барьер»", "--force").exit_code == 0
+    text = _text(desk)
+    assert "Барьер" not in text and "# Our customers. Kept by hand too." in text
+    assert json.loads(cli("customer", "list", "--json").stdout) == []

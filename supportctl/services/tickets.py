@@ -159,7 +159,8 @@ def _fill_customer(ticket: Ticket, new: NewTicket, found, lang: str) -> None:
     ticket.contact = Contact(name=given.name or known.name, position=given.position or known.position,
                              phone=given.phone or known.phone, email=given.email or known.email)
     if found.customer and found.verified:
-        ticket.contract, ticket.plan = found.customer.contract, found.customer.plan
+        period = found.period or found.customer.current_period()  # an old ticket: the contract of its day
+        ticket.contract, ticket.plan = period.contract, period.plan
     elif found.customer:
         ticket.contract = found.customer.contract
     ticket.verified = found.verified
