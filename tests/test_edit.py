@@ -207,3 +207,12 @@ def test_customer_remove_refused_with_tickets_not_closed(cli, desk):
     text = _text(desk)
     assert "Барьер" not in text and "# Our customers. Kept by hand too." in text
     assert json.loads(cli("customer", "list", "--json").stdout) == []
+
+
+def test_an_end_given_to_an_open_ended_contract_is_a_correction(cli, desk):
+    """No history period without an end: it would keep matching tickets after the new end."""
+    desk.customers_path.write_text("customers:\n- org: Ромашка\n  contract: '1'\n  valid_from: 2025-01-01\n",
+                                   encoding="utf-8")
+    assert cli("customer", "edit", "Ромашка", "--to", "2025-12-31").exit_code == 0
+    c = json.loads(cli("customer", "show", "Ромашка", "--json").stdout)
+    assert (c["valid_from"], c["valid_to"]) == ("2025-01-01", "2025-12-31") and "contracts" not in c

@@ -53,13 +53,13 @@ def edit(desk: Desk, org: str, *, contract: str | None = None, valid_from: date 
     """Change a customer's contract, plan, domains or products; the customer and, when this was a
     renewal, the period it ended. A renewal is a new contract number or a later end (``valid_to``):
     the old period goes to ``contracts:`` so tickets received in it stay matched to it, and the new
-    one starts the day after the old ended unless ``valid_from`` says otherwise. An earlier end or
-    a new start alone corrects the current period."""
+    one starts the day after the old ended unless ``valid_from`` says otherwise. An earlier end, a
+    first end of an open-ended contract, or a new start alone corrects the current period."""
     with desk.lock():
         customer = get(desk, org)
         old = customer.current_period()
         renewal = (contract is not None and contract != old.contract) or (
-            valid_to is not None and (old.valid_to is None or valid_to > old.valid_to))
+            valid_to is not None and old.valid_to is not None and valid_to > old.valid_to)
         ended = None
         if renewal and (old.contract or old.valid_from or old.valid_to):
             ended = old
