@@ -246,6 +246,45 @@ def reopen(ticket_id: str = typer.Argument(..., metavar="ID"),
     _done(change, f"reopened, SLA clock continues{_due(ctx, change)}")
 
 
+@command(app, "edit")
+def edit(
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    subject: Optional[str] = typer.Option(None, "--subject", "-s", help="The corrected subject."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="The corrected text of the request."),
+    text_file: Optional[Path] = TEXT_FILE,
+    category: Optional[str] = typer.Option(None, "--category", help="Category ('' clears it)."),
+    product: Optional[str] = typer.Option(None, "--product", help="Product ('' clears it)."),
+    contact: Optional[str] = typer.Option(None, "--contact", help="Contact person's full name."),
+    position: Optional[str] = typer.Option(None, "--position", help="Contact's position ('' clears it)."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Contact's phone ('' clears it)."),
+    email: Optional[str] = typer.Option(None, "--email", help="Contact's e-mail."),
+) -> None:
+    """Correct fields typed wrong; each change is journaled old → new, the customer is not mailed.
+
+    Status, priority, timestamps and the journal have their own commands. The customer match is kept:
+    after changing --contact or --email run `supportctl verify ID` to match the customer again;
+    the organisation changes with `verify --org`."""
+    from supportctl.errors import InvalidValue
+    from supportctl.services import tickets
+
+    if text is not None and text_file is not None:
+        raise InvalidValue("give --text or --text-file, not both")
+    given = {"subject": subject, "text": read_text(text, text_file, "ticket text") if text is not None
+             or text_file is not None else None, "category": category, "product": product,
+             "contact.name": contact, "contact.position": position, "contact.phone": phone,
+             "contact.email": email}
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise InvalidValue("nothing to edit", "give one or more of --subject, --text, --text-file, --category, "
+                           "--product, --contact, --position, --phone, --email")
+    change = tickets.edit(context(), ticket_id, changes)
+    fields = [e.data["field"] for e in change.entries]
+    if {"contact.name", "contact.email"} & set(fields):
+        typer.echo(f"supportctl: the customer match is unchanged; to match again: supportctl verify "
+                   f"{change.ticket.id}", err=True)
+    _done(change, "edited: " + ", ".join(fields) if fields else "unchanged")
+
+
 @command(app, "verify")
 def verify(
     ticket_id: str = typer.Argument(..., metavar="ID"),

@@ -1,9 +1,9 @@
 """Writing customers.yaml without losing what people wrote in it by hand.
 
 The README invites editing customers.yaml by hand: comments, key order and keys supportctl does not
-know (a customer's ``manager:``, a contact's ``telegram:``) must survive `customer add` and
-`customer contact add`. So those commands edit the file's round-trip form (ruamel.yaml) instead of
-re-dumping the customers: they append a customer, or a contact to one customer, and touch nothing else.
+know (a customer's ``manager:``, a contact's ``telegram:``) must survive every `customer` command.
+So those commands edit the file's round-trip form (ruamel.yaml) instead of re-dumping the customers:
+they append, change or remove one customer or contact, or keys of one, and touch nothing else.
 Reading stays on the fast libyaml safe loader (desk.customers()); ruamel is imported only here.
 """
 
@@ -39,6 +39,71 @@ def append_contact(desk, org: str, contact: Contact) -> None:
         raise NotFound(f"no customer {org!r} in customers.yaml", "add it with: supportctl customer add")
 
     _edit(desk, change)
+
+
+def update_customer(desk, org: str, fields: dict[str, Any], old_period=None) -> None:
+    """Set ``fields`` (known keys) of the customer named ``org``, other keys untouched; with ``old_period``
+    (a renewal) append it to the customer's ``contracts:`` history. Call under the desk lock."""
+    def change(doc) -> None:
+        item = _customer_node(doc, org)
+        for key, value in fields.items():
+            item[key] = _mapping(value) if isinstance(value, (list, dict)) else value
+        if old_period is not None:
+            period = old_period.to_dict()
+            period["valid_from"], period["valid_to"] = old_period.valid_from, old_period.valid_to
+            _block_list(item, "contracts").append(_mapping(period))
+
+    _edit(desk, change)
+
+
+def update_contact(desk, org: str, key: str, fields: dict[str, Any]) -> None:
+    """Set ``fields`` of the contact whose e-mail is ``key`` (or, with none, whose name is ``key``)."""
+    def change(doc) -> None:
+        node = _contact_node(_customer_node(doc, org), key)
+        for name, value in fields.items():
+            if value is None and name == "role":
+                node.pop("role", None)
+            else:
+                node[name] = value
+
+    _edit(desk, change)
+
+
+def remove_contact(desk, org: str, key: str) -> None:
+    def change(doc) -> None:
+        customer = _customer_node(doc, org)
+        _remove(customer["contacts"], _contact_node(customer, key))
+
+    _edit(desk, change)
+
+
+def remove_customer(desk, org: str) -> None:
+    def change(doc) -> None:
+        _remove(doc["customers"], _customer_node(doc, org))
+
+    _edit(desk, change)
+
+
+def _remove(items, node) -> None:
+    del items[next(n for n, item in enumerate(items) if item is node)]  # that one, not an equal one
+
+
+def _customer_node(doc, org: str):
+    for item in doc.get("customers") or []:
+        if hasattr(item, "get") and org_key(str(item.get("org", ""))) == org_key(org):
+            return item
+    raise NotFound(f"no customer {org!r} in customers.yaml", "see them with: supportctl customer list")
+
+
+def _contact_node(customer, key: str):
+    contacts = [c for c in customer.get("contacts") or [] if hasattr(c, "get")]
+    for c in contacts:
+        if str(c.get("email") or "").lower() == key.lower():
+            return c
+    for c in contacts:
+        if org_key(str(c.get("name") or "")) == org_key(key):
+            return c
+    raise NotFound(f"no contact {key!r} of {customer.get('org')!r} in customers.yaml")
 
 
 def _edit(desk, change: Callable[[Any], None]) -> None:

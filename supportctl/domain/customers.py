@@ -11,6 +11,30 @@ from supportctl.domain.ticket import Contact
 
 
 @dataclass
+class ContractPeriod:
+    """A contract period the customer had before a renewal (``contracts:``): tickets received in it
+    stay matched to it, with its plan."""
+
+    contract: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    plan: str | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"contract": self.contract, "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+                "valid_to": self.valid_to.isoformat() if self.valid_to else None, "plan": self.plan}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ContractPeriod":
+        return cls(contract=_str_or_none(d.get("contract")), valid_from=_date(d.get("valid_from")),
+                   valid_to=_date(d.get("valid_to")), plan=_str_or_none(d.get("plan")))
+
+
+@dataclass
 class Customer:
     org: str
     contract: str | None = None
@@ -20,10 +44,20 @@ class Customer:
     products: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    contracts: list[ContractPeriod] = field(default_factory=list)  # earlier periods, kept by renewals
 
     def contract_valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day <= self.valid_to)
+        return self.current_period().valid_on(day)
+
+    def current_period(self) -> ContractPeriod:
+        return ContractPeriod(self.contract, self.valid_from, self.valid_to, self.plan)
+
+    def period_on(self, day: date) -> ContractPeriod | None:
+        """The contract in force on ``day``: the current one, else an earlier one of ``contracts:``."""
+        for period in [self.current_period(), *reversed(self.contracts)]:
+            if period.valid_on(day):
+                return period
+        return None
 
     def find_contact(self, name: str | None = None, email: str | None = None) -> Contact | None:
         for c in self.contacts:
@@ -44,6 +78,7 @@ class Customer:
             "products": list(self.products),
             "domains": list(self.domains),
             "contacts": [c.to_dict() for c in self.contacts],
+            **({"contracts": [p.to_dict() for p in self.contracts]} if self.contracts else {}),
         }
 
     @classmethod
@@ -57,6 +92,7 @@ class Customer:
             products=[str(p) for p in d.get("products") or []],
             domains=[str(x).lower() for x in d.get("domains") or []],
             contacts=[Contact.from_dict(c) for c in d.get("contacts") or []],
+            contracts=[ContractPeriod.from_dict(p) for p in d.get("contracts") or []],
         )
 
 
@@ -70,6 +106,7 @@ class Match:
     verified: bool
     code: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    period: ContractPeriod | None = None  # the contract in force on the day (verified ones)
 
     def reason(self, lang: str = "ru") -> str | None:
         """The reason in words, for the specialists (None when verified)."""
@@ -87,12 +124,13 @@ def match(customers: list[Customer], *, org: str | None, name: str | None, email
     if contact is None:
         return Match(customer, None, False, "unknown_contact",
                      {"org": customer.org, "name": name, "email": email})
-    if not customer.contract_valid_on(on):
+    period = customer.period_on(on)
+    if period is None:
         expired = customer.valid_to is not None and customer.valid_to < on
         return Match(customer, contact, False, "contract_expired" if expired else "contract_not_started",
                      {"org": customer.org, "contract": customer.contract,
                       "date": customer.valid_to if expired else customer.valid_from})
-    return Match(customer, contact, True)
+    return Match(customer, contact, True, period=period)
 
 
 def find_customer(customers: list[Customer], *, org: str | None = None,

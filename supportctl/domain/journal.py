@@ -12,6 +12,7 @@ KINDS = (
     "received", "registered", "assigned", "priority", "note", "reply", "customer",
     "hold", "resume", "completed", "closed", "reopened", "linked", "split", "eta",
     "attachment", "imported", "mail", "verified",
+    "edited",  # a field typed wrong was corrected (`supportctl edit`): data has field, old, new
     "escalated",  # the assignee and leads were told of a deadline at risk or passed
 )
 

@@ -44,6 +44,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "eta": ("open", "waiting"),
     "verify": ("new", "open", "waiting", "completed"),
     "customer": STATUSES,
+    "edit": STATUSES,
 }
 
 HOLD_REASONS = tuple(messages.HOLD_REASONS)
@@ -257,6 +258,40 @@ def set_eta(ticket: Ticket, eta_at: datetime, text: str, shown: str, at: datetim
     ticket.eta = Eta(date=eta_at, text=text)
     return [Entry(at, by, "eta", messages.text("eta", lang, date=shown, text=text),
                   data={"date": eta_at.isoformat(timespec="seconds")})]
+
+
+# what `supportctl edit` may change: the fields typed in, never status, priority, timestamps or the journal
+EDITABLE = ("subject", "text", "category", "product", "contact.name", "contact.position", "contact.phone",
+            "contact.email")
+
+
+def edit(ticket: Ticket, changes: dict[str, str | None], at: datetime, by: str,
+         lang: str = "ru") -> list[Entry]:
+    """Correct fields typed wrong: one journal entry per field that really changes (old → new).
+    An empty value clears an optional field; the subject and text cannot be emptied."""
+    check_action(ticket, "edit")
+    entries: list[Entry] = []
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            raise InvalidValue(f"{name} cannot be edited", "editable: " + ", ".join(EDITABLE))
+        value = value.strip() if isinstance(value, str) else value
+        if name == "text":
+            _require_text(value or "", "ticket")
+        elif name == "subject":
+            if not value:
+                raise InvalidValue("the subject cannot be empty", "give --subject TEXT")
+        elif not value:
+            value = None
+        if name == "contact.email" and value and "@" not in value:
+            raise InvalidValue(f"invalid e-mail {value!r}", "give --email name@example.ru")
+        owner, attr = (ticket.contact, name.partition(".")[2]) if "." in name else (ticket, name)
+        old = getattr(owner, attr)
+        if old == value:
+            continue
+        setattr(owner, attr, value)
+        entries.append(Entry(at, by, "edited", messages.edited_text(name, old, value, lang),
+                             data={"field": name, "old": old, "new": value}))
+    return entries
 
 
 def end_of_working_day(day: date, periods: tuple[tuple[int, int], ...], zone: tzinfo) -> datetime:

@@ -56,6 +56,19 @@ _TEXTS = {
     "split": {"ru": "Новая проблема выделена в заявку {other}.", "en": "New problem split into ticket {other}."},
     "split_from": {"ru": "Выделена из заявки {other}.", "en": "Split from ticket {other}."},
     "eta": {"ru": "Ожидаемый срок решения {date}: {text}", "en": "Expected resolution {date}: {text}"},
+    "edited": {"ru": "{field} {verb}: «{old}» → «{new}»", "en": "{field} changed: “{old}” → “{new}”"},
+}
+
+# `supportctl edit`: the fields it changes, as the journal names them, with the Russian verb's gender
+EDITED_FIELDS = {
+    "subject": {"ru": ("Тема", "изменена"), "en": "Subject"},
+    "text": {"ru": ("Текст заявки", "изменён"), "en": "Text"},
+    "category": {"ru": ("Категория", "изменена"), "en": "Category"},
+    "product": {"ru": ("Продукт", "изменён"), "en": "Product"},
+    "contact.name": {"ru": ("Контактное лицо", "изменено"), "en": "Contact"},
+    "contact.position": {"ru": ("Должность контактного лица", "изменена"), "en": "Contact's position"},
+    "contact.phone": {"ru": ("Телефон контактного лица", "изменён"), "en": "Contact's phone"},
+    "contact.email": {"ru": ("E-mail контактного лица", "изменён"), "en": "Contact's e-mail"},
 }
 
 # the SLA timers and their states as the journal and the escalation mails name them (R-6)
@@ -111,6 +124,17 @@ def text(key: str, lang: str = "ru", **values: object) -> str:
     line = pick(_TEXTS, key, lang, **values)
     # a name may end with its own full stop ("Рудаков А."): one stop, not two
     return line if line.endswith((".", "!", "?", ":")) else line + "."
+
+
+def edited_text(name: str, old: object, new: object, lang: str = "ru") -> str:
+    """'Тема изменена: «Не работет АБС» → «Не работает АБС»': one field changed by `supportctl edit`."""
+    names = EDITED_FIELDS[name]
+    if lang == "en":
+        field, verb = names["en"], ""
+    else:
+        field, verb = names["ru"]
+    shown = [v if v not in (None, "") else "—" for v in (old, new)]
+    return pick(_TEXTS, "edited", lang, field=field, verb=verb, old=shown[0], new=shown[1])
 
 
 def hold_reason_text(reason: str, lang: str = "ru") -> str:

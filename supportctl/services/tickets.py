@@ -159,7 +159,8 @@ def _fill_customer(ticket: Ticket, new: NewTicket, found, lang: str) -> None:
     ticket.contact = Contact(name=given.name or known.name, position=given.position or known.position,
                              phone=given.phone or known.phone, email=given.email or known.email)
     if found.customer and found.verified:
-        ticket.contract, ticket.plan = found.customer.contract, found.customer.plan
+        period = found.period or found.customer.current_period()  # an old ticket: the contract of its day
+        ticket.contract, ticket.plan = period.contract, period.plan
     elif found.customer:
         ticket.contract = found.customer.contract
     ticket.verified = found.verified
@@ -408,6 +409,12 @@ def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
     new = NewTicket(subject=subject, text=text, org=first.org, contact=first.contact, channel=first.channel,
                     category=first.category, product=first.product, related=[ticket_id], split_from=ticket_id)
     return create(ctx, new, force=True)
+
+
+def edit(ctx: Ctx, ticket_id: str, changes: dict[str, str | None]) -> Change:
+    """Correct what was typed wrong (lifecycle.EDITABLE): journaled old → new, the customer is not mailed.
+    The customer match is left as it was: after a contact's name or e-mail changes, `verify` matches again."""
+    return mutate(ctx, ticket_id, lambda t: lifecycle.edit(t, changes, ctx.now, ctx.actor, ctx.lang))
 
 
 def set_eta(ctx: Ctx, ticket_id: str, when: str, text: str) -> Change:
