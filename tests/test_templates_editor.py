@@ -191,6 +191,7 @@ def test_editor_text_is_journaled_without_comment_lines(cli, desk, editor_script
 def test_empty_editor_result_aborts_with_exit_1_and_nothing_journaled(cli, desk, editor_script):
     add_barrier(cli)
     tid = new_ticket(cli)
+    cli("register", tid, "--priority", "3")
     before = (desk.root / "journal" / f"{tid}.yaml").read_bytes()
     editor_script(None)  # only the comments are there: nothing written
     for args in (("note", tid, "-e"), ("reply", tid, "--edit"), ("complete", tid, "--edit"),
@@ -278,3 +279,15 @@ def test_piped_text_never_opens_the_editor(cli, desk, monkeypatch):
     monkeypatch.delenv("VISUAL", raising=False)
     assert cli("note", tid, input="из канала\n").exit_code == 0
     assert journal_texts(desk, tid, "note") == ["из канала"]
+
+
+def test_a_refused_move_is_refused_before_the_editor_opens(cli, desk, editor_script):
+    """Nobody writes a long answer only to learn that the ticket cannot take it."""
+    add_barrier(cli)
+    tid = new_ticket(cli)  # new: not yet registered
+    shown = editor_script("Длинный ответ")
+    for args in (("complete", tid, "-e"), ("hold", tid, "--reason", "need-info", "-e"),
+                 ("reply", tid, "-e", "--via", "pigeon")):
+        r = cli(*args)
+        assert r.exit_code == 2, (args, r.output)
+    assert not shown.exists()

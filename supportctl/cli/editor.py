@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from supportctl.cli.common import fail, visible
 from supportctl.errors import EXIT_CONDITION, SupportError
@@ -24,10 +25,12 @@ ENTRY_LINES_SHOWN = 10  # of each of those entries (a mail may be long)
 
 def text_for(ctx, ticket_id: str | None, text: str | None, text_file: Path | None, edit: bool, *,
              what: str, purpose: str, optional: bool = False, initial: str | None = None,
-             about: list[str] | None = None) -> str:
+             about: list[str] | None = None, check: Callable[[Any], None] | None = None) -> str:
     """The one way `new`, `note`, `reply`, `complete` and `hold` get their text: the argument,
     --text-file or stdin as before; the editor with --edit (starting from what was given, or from
-    ``initial``, e.g. a filled template) or when nothing was given and stdin is a terminal."""
+    ``initial``, e.g. a filled template) or when nothing was given and stdin is a terminal.
+    ``check(ticket)`` refuses before the editor opens what the command would refuse after it
+    (a move the ticket's status does not allow), so nobody writes a text for nothing."""
     from supportctl.cli.common import read_text
 
     given = initial is not None or (text is not None and text != "-") or text_file is not None
@@ -37,7 +40,7 @@ def text_for(ctx, ticket_id: str | None, text: str | None, text_file: Path | Non
         return read_text(text, text_file, what, required=not optional)
     if initial is None:
         initial = read_text(text, text_file, what, required=False) if (given or text == "-") else ""
-    return compose(initial, about if about is not None else about_ticket(ctx, ticket_id), purpose)
+    return compose(initial, about if about is not None else about_ticket(ctx, ticket_id, check), purpose)
 
 
 def stdin_is_terminal() -> bool:
@@ -107,12 +110,14 @@ def strip_comments(edited: str) -> str:
     return "\n".join(kept).strip("\n")
 
 
-def about_ticket(ctx, ticket_id: str) -> list[str]:
+def about_ticket(ctx, ticket_id: str, check: Callable[[Any], None] | None = None) -> list[str]:
     """Subject, contact, status, deadline and the last journal entries of a ticket, for the comments."""
     from supportctl.domain.journal import in_time_order
     from supportctl.domain.values import format_local
 
     t = ctx.desk.load_ticket(ticket_id)
+    if check is not None:
+        check(t)
     tz = ctx.desk.tz
     contact = ", ".join(v for v in (t.contact.name, t.contact.email, t.org) if v) or "—"
     status = t.status + (f" ({t.hold_reason})" if t.status == "waiting" and t.hold_reason else "")

@@ -155,10 +155,12 @@ def note(ticket_id: str = typer.Argument(..., metavar="ID"),
          text_file: Optional[Path] = TEXT_FILE, edit: bool = EDIT) -> None:
     """Add an internal progress entry to the journal (R-4.5)."""
     from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.services import tickets
 
     ctx = context()
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="note",
+                           check=lambda t: lifecycle.check_action(t, "note"),
                            purpose=f"Write the internal note on {ticket_id} (the customer does not see it)")
     _done(tickets.note(ctx, ticket_id, body), "noted")
 
@@ -187,9 +189,26 @@ def reply(
             raise InvalidValue("--template and a text are given together", "give one of them")
         initial = reply_templates.filled(ctx, ticket_id, template)
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="reply", initial=initial,
+                           check=lambda t: _reply_allowed(t, via),
                            purpose=f"Write the answer to the customer of {ticket_id}")
     change = tickets.reply(ctx, ticket_id, body, parse_minutes(spent) if spent else None, via)
     _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
+
+
+def _reply_allowed(ticket, via: str) -> None:
+    from supportctl.domain import lifecycle
+
+    lifecycle.check_action(ticket, "reply")
+    if via not in lifecycle.ANSWER_CHANNELS:
+        raise InvalidValue(f"invalid --via {via!r}", "use " + ", ".join(lifecycle.ANSWER_CHANNELS) + " (R-4.7)")
+
+
+def _hold_allowed(ticket, reason: str) -> None:
+    from supportctl.domain import lifecycle
+
+    if reason not in lifecycle.HOLD_REASONS:
+        raise InvalidValue(f"invalid hold reason {reason!r}", "one of: " + ", ".join(lifecycle.HOLD_REASONS))
+    lifecycle.check_move(ticket, "hold")
 
 
 @command(app, "hold")
@@ -209,6 +228,7 @@ def hold(
 
     ctx = context()
     details = editor.text_for(ctx, ticket_id, text, text_file, edit, what="details", optional=True,
+                              check=lambda t: _hold_allowed(t, reason),
                               purpose=f"Write why {ticket_id} waits ({reason}), for the journal")
     change = tickets.hold(ctx, ticket_id, reason, details, until)
     pause = change.ticket.open_pause()
@@ -247,11 +267,13 @@ def complete(
 ) -> None:
     """Mark the ticket completed: the answer is delivered; awaiting confirmation (R-4.8)."""
     from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.domain.values import parse_minutes
     from supportctl.services import tickets
 
     ctx = context()
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="answer",
+                           check=lambda t: lifecycle.check_move(t, "complete"),
                            purpose=f"Write the exhaustive answer that completes {ticket_id}")
     change = tickets.complete(ctx, ticket_id, body, parse_minutes(spent) if spent else None)
     _done(change, "completed, awaiting the customer's confirmation")
