@@ -179,6 +179,7 @@ def reply(
 ) -> None:
     """Answer the customer (R-4.6, R-4.7); by e-mail the answer is mailed (IS-4)."""
     from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.domain.values import format_minutes, parse_minutes
     from supportctl.services import reply_templates, tickets
 
@@ -189,26 +190,18 @@ def reply(
             raise InvalidValue("--template and a text are given together", "give one of them")
         initial = reply_templates.filled(ctx, ticket_id, template)
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="reply", initial=initial,
-                           check=lambda t: _reply_allowed(t, via),
+                           check=_tried(lambda t: lifecycle.reply(t, "…", None, via, ctx.now, ctx.actor)),
                            purpose=f"Write the answer to the customer of {ticket_id}")
     change = tickets.reply(ctx, ticket_id, body, parse_minutes(spent) if spent else None, via)
     _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
 
 
-def _reply_allowed(ticket, via: str) -> None:
-    from supportctl.domain import lifecycle
+def _tried(step):
+    """A check before the editor opens: the lifecycle step on a copy of the ticket, with a stand-in
+    text, so its rules (the status, --via, the hold reason) refuse now and stay in one place."""
+    import copy
 
-    lifecycle.check_action(ticket, "reply")
-    if via not in lifecycle.ANSWER_CHANNELS:
-        raise InvalidValue(f"invalid --via {via!r}", "use " + ", ".join(lifecycle.ANSWER_CHANNELS) + " (R-4.7)")
-
-
-def _hold_allowed(ticket, reason: str) -> None:
-    from supportctl.domain import lifecycle
-
-    if reason not in lifecycle.HOLD_REASONS:
-        raise InvalidValue(f"invalid hold reason {reason!r}", "one of: " + ", ".join(lifecycle.HOLD_REASONS))
-    lifecycle.check_move(ticket, "hold")
+    return lambda ticket: step(copy.deepcopy(ticket))
 
 
 @command(app, "hold")
@@ -224,11 +217,12 @@ def hold(
 ) -> None:
     """Put the ticket on hold; its SLA clocks pause when the reason is a customer delay (R-7.9)."""
     from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.services import tickets
 
     ctx = context()
     details = editor.text_for(ctx, ticket_id, text, text_file, edit, what="details", optional=True,
-                              check=lambda t: _hold_allowed(t, reason),
+                              check=_tried(lambda t: lifecycle.hold(t, reason, "", ctx.now, ctx.actor)),
                               purpose=f"Write why {ticket_id} waits ({reason}), for the journal")
     change = tickets.hold(ctx, ticket_id, reason, details, until)
     pause = change.ticket.open_pause()
@@ -273,7 +267,7 @@ def complete(
 
     ctx = context()
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="answer",
-                           check=lambda t: lifecycle.check_move(t, "complete"),
+                           check=_tried(lambda t: lifecycle.complete(t, "…", None, ctx.now, ctx.actor)),
                            purpose=f"Write the exhaustive answer that completes {ticket_id}")
     change = tickets.complete(ctx, ticket_id, body, parse_minutes(spent) if spent else None)
     _done(change, "completed, awaiting the customer's confirmation")
