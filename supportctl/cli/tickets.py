@@ -8,12 +8,15 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import command, context, read_text
+from supportctl.cli.common import command, context, read_text, visible
 from supportctl.domain.messages import HOLD_REASONS
+from supportctl.errors import InvalidValue
 
 app = typer.Typer()
 
 TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the text from this file (UTF-8).")
+EDIT = typer.Option(False, "--edit", "-e", help="Write the text in $VISUAL/$EDITOR (starting from any text given); "
+                                                "also without this when no text is given on a terminal.")
 
 
 def _done(change, what: str, *warnings: str | None) -> None:
@@ -59,15 +62,21 @@ def new(
     attach: list[Path] = typer.Option([], "--attach", metavar="FILE", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
     force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract, "
                                "or a written-only request (IS-3) as it came; journaled."),
+    edit: bool = EDIT,
 ) -> None:
     """Record a new ticket (status new) and print its ID alone on stdout."""
+    from supportctl.cli import editor
     from supportctl.domain.ids import validate_id
     from supportctl.domain.ticket import Contact
     from supportctl.domain.values import parse_instant
     from supportctl.services import tickets
 
     ctx = context()
-    body = read_text(text, text_file, "ticket text") if text is not None or text_file else _stdin_if_piped()
+    about = [f"Subject: {subject or '—'}", f"Contact: {', '.join(v for v in (contact, email, org) if v) or '—'}",
+             "Status: new (not yet recorded)", "Deadline: — (set by register)"]
+    body = editor.text_for(ctx, None, text, text_file, edit, what="ticket text",
+                           optional=text is None and text_file is None,
+                           purpose="Write the text of the new request", about=about)
     fields = tickets.NewTicket(
         subject=subject, text=body, org=org,
         contact=Contact(name=contact, position=position, phone=phone, email=email),
@@ -143,11 +152,17 @@ def priority(
 @command(app, "note")
 def note(ticket_id: str = typer.Argument(..., metavar="ID"),
          text: Optional[str] = typer.Argument(None, help="The note; '-' or nothing reads stdin."),
-         text_file: Optional[Path] = TEXT_FILE) -> None:
+         text_file: Optional[Path] = TEXT_FILE, edit: bool = EDIT) -> None:
     """Add an internal progress entry to the journal (R-4.5)."""
+    from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.services import tickets
 
-    _done(tickets.note(context(), ticket_id, read_text(text, text_file, what="note")), "noted")
+    ctx = context()
+    body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="note",
+                           check=lambda t: lifecycle.check_action(t, "note"),
+                           purpose=f"Write the internal note on {ticket_id} (the customer does not see it)")
+    _done(tickets.note(ctx, ticket_id, body), "noted")
 
 
 @command(app, "reply")
@@ -157,14 +172,36 @@ def reply(
     text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 45m or 1h30m (at least 30m, R-5.2)."),
     via: str = typer.Option("email", "--via", help="email, phone, remote or other (R-4.7)."),
+    template: Optional[str] = typer.Option(None, "--template", metavar="NAME",
+                                           help="Answer from the desk's replies/NAME.md, filled for the ticket "
+                                                "(supportctl replies lists them); with --edit, edit it first."),
+    edit: bool = EDIT,
 ) -> None:
     """Answer the customer (R-4.6, R-4.7); by e-mail the answer is mailed (IS-4)."""
+    from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.domain.values import format_minutes, parse_minutes
-    from supportctl.services import tickets
+    from supportctl.services import reply_templates, tickets
 
-    change = tickets.reply(context(), ticket_id, read_text(text, text_file, what="reply"),
-                           parse_minutes(spent) if spent else None, via)
+    ctx = context()
+    initial = None
+    if template is not None:
+        if (text is not None and text != "-") or text_file is not None:
+            raise InvalidValue("--template and a text are given together", "give one of them")
+        initial = reply_templates.filled(ctx, ticket_id, template)
+    body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="reply", initial=initial,
+                           check=_tried(lambda t: lifecycle.reply(t, "…", None, via, ctx.now, ctx.actor)),
+                           purpose=f"Write the answer to the customer of {ticket_id}")
+    change = tickets.reply(ctx, ticket_id, body, parse_minutes(spent) if spent else None, via)
     _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
+
+
+def _tried(step):
+    """A check before the editor opens: the lifecycle step on a copy of the ticket, with a stand-in
+    text, so its rules (the status, --via, the hold reason) refuse now and stay in one place."""
+    import copy
+
+    return lambda ticket: step(copy.deepcopy(ticket))
 
 
 @command(app, "hold")
@@ -176,12 +213,18 @@ def hold(
     until: Optional[str] = typer.Option(None, "--until", metavar="DATE|DATETIME",
                                         help="Resume by itself once this has passed (supportctl cron); "
                                              "YYYY-MM-DD is the close of that working day."),
+    edit: bool = EDIT,
 ) -> None:
     """Put the ticket on hold; its SLA clocks pause when the reason is a customer delay (R-7.9)."""
+    from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.services import tickets
 
     ctx = context()
-    change = tickets.hold(ctx, ticket_id, reason, _optional_text(text, text_file), until)
+    details = editor.text_for(ctx, ticket_id, text, text_file, edit, what="details", optional=True,
+                              check=_tried(lambda t: lifecycle.hold(t, reason, "", ctx.now, ctx.actor)),
+                              purpose=f"Write why {ticket_id} waits ({reason}), for the journal")
+    change = tickets.hold(ctx, ticket_id, reason, details, until)
     pause = change.ticket.open_pause()
     if pause and pause.until:
         from supportctl.domain.values import format_local
@@ -214,13 +257,19 @@ def complete(
     text: Optional[str] = typer.Argument(None, help="The exhaustive answer; '-' or nothing reads stdin."),
     text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 1h."),
+    edit: bool = EDIT,
 ) -> None:
     """Mark the ticket completed: the answer is delivered; awaiting confirmation (R-4.8)."""
+    from supportctl.cli import editor
+    from supportctl.domain import lifecycle
     from supportctl.domain.values import parse_minutes
     from supportctl.services import tickets
 
-    change = tickets.complete(context(), ticket_id, read_text(text, text_file, what="answer"),
-                              parse_minutes(spent) if spent else None)
+    ctx = context()
+    body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="answer",
+                           check=_tried(lambda t: lifecycle.complete(t, "…", None, ctx.now, ctx.actor)),
+                           purpose=f"Write the exhaustive answer that completes {ticket_id}")
+    change = tickets.complete(ctx, ticket_id, body, parse_minutes(spent) if spent else None)
     _done(change, "completed, awaiting the customer's confirmation")
 
 
@@ -331,3 +380,21 @@ def split(
 
     change = tickets.split(context(), ticket_id, subject, text)
     typer.echo(change.ticket.id)
+
+
+@command(app, "replies")
+def replies(as_json: bool = typer.Option(False, "--json", help="Print JSON: name, title, problem.")) -> None:
+    """List the desk's reply templates (replies/NAME.md) with their first line, for reply --template."""
+    from supportctl.cli.common import echo, print_json
+    from supportctl.services import reply_templates
+
+    found = reply_templates.listing(context())
+    if as_json:
+        print_json([{"name": t.name, "title": t.title, "problem": t.problem} for t in found])
+        return
+    width = max((len(t.name) for t in found if not t.problem), default=0)
+    for t in found:
+        if t.problem:
+            typer.echo(visible(f"supportctl: warning: {t.problem}"), err=True)
+        else:
+            echo(f"{t.name:<{width}}  {t.title}".rstrip())

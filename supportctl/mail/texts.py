@@ -126,9 +126,10 @@ def greeting(full_name: str | None, lang: str = "ru") -> str:
     words = (full_name or "").split()
     if lang == "en":
         return text("greeting", lang, name=" ".join(words)) if words else text("greeting_plain", lang)
-    if len(words) == 3 and all(w.replace("-", "").isalpha() and w[:1].isupper() and len(w) > 1 for w in words):
-        return text("greeting", lang, name=f"{words[1]} {words[2]}")
-    return text("greeting_plain", lang)
+    from supportctl.domain.reply_templates import addressed_name
+
+    name = addressed_name(full_name)
+    return text("greeting", lang, name=name) if name else text("greeting_plain", lang)
 
 
 _ZONE_NAMES = {"Europe/Moscow": {"ru": "МСК", "en": "MSK"}}
