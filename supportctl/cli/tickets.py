@@ -14,6 +14,8 @@ from supportctl.domain.messages import HOLD_REASONS
 app = typer.Typer()
 
 TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the text from this file (UTF-8).")
+ATTACH = typer.Option([], "--attach", metavar="FILE",
+                      help="Attach a file of any type, within mail.attachment_limit; repeatable.")
 
 
 def _done(change, what: str, *warnings: str | None) -> None:
@@ -143,11 +145,17 @@ def priority(
 @command(app, "note")
 def note(ticket_id: str = typer.Argument(..., metavar="ID"),
          text: Optional[str] = typer.Argument(None, help="The note; '-' or nothing reads stdin."),
-         text_file: Optional[Path] = TEXT_FILE) -> None:
+         text_file: Optional[Path] = TEXT_FILE,
+         attach: list[Path] = ATTACH) -> None:
     """Add an internal progress entry to the journal (R-4.5)."""
     from supportctl.services import tickets
 
-    _done(tickets.note(context(), ticket_id, read_text(text, text_file, what="note")), "noted")
+    _done(tickets.note(context(), ticket_id, read_text(text, text_file, what="note"), list(attach)),
+          "noted" + _attached(attach))
+
+
+def _attached(attach: list[Path]) -> str:
+    return f", {len(attach)} file(s) attached" if attach else ""
 
 
 @command(app, "reply")
@@ -157,14 +165,16 @@ def reply(
     text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 45m or 1h30m (at least 30m, R-5.2)."),
     via: str = typer.Option("email", "--via", help="email, phone, remote or other (R-4.7)."),
+    attach: list[Path] = ATTACH,
 ) -> None:
     """Answer the customer (R-4.6, R-4.7); by e-mail the answer is mailed (IS-4)."""
     from supportctl.domain.values import format_minutes, parse_minutes
     from supportctl.services import tickets
 
     change = tickets.reply(context(), ticket_id, read_text(text, text_file, what="reply"),
-                           parse_minutes(spent) if spent else None, via)
-    _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
+                           parse_minutes(spent) if spent else None, via, list(attach))
+    _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted"
+          + _attached(attach))
 
 
 @command(app, "hold")
@@ -214,14 +224,15 @@ def complete(
     text: Optional[str] = typer.Argument(None, help="The exhaustive answer; '-' or nothing reads stdin."),
     text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 1h."),
+    attach: list[Path] = ATTACH,
 ) -> None:
     """Mark the ticket completed: the answer is delivered; awaiting confirmation (R-4.8)."""
     from supportctl.domain.values import parse_minutes
     from supportctl.services import tickets
 
     change = tickets.complete(context(), ticket_id, read_text(text, text_file, what="answer"),
-                              parse_minutes(spent) if spent else None)
-    _done(change, "completed, awaiting the customer's confirmation")
+                              parse_minutes(spent) if spent else None, list(attach))
+    _done(change, "completed, awaiting the customer's confirmation" + _attached(attach))
 
 
 @command(app, "close")
