@@ -8,7 +8,7 @@ import typer
 
 from supportctl import __version__
 from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
-from supportctl.cli import escalation
+from supportctl.cli import attachments, escalation
 
 coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
@@ -46,7 +46,7 @@ def main_options(
     common.STATE.commit = commit
 
 
-for module in (desk, tickets, views, sla, team, escalation):
+for module in (desk, tickets, views, sla, team, escalation, attachments):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
 app.add_typer(customers.app, name="customer")

@@ -17,6 +17,8 @@ app = typer.Typer()
 TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the text from this file (UTF-8).")
 EDIT = typer.Option(False, "--edit", "-e", help="Write the text in $VISUAL/$EDITOR (starting from any text given); "
                                                 "also without this when no text is given on a terminal.")
+ATTACH = typer.Option([], "--attach", metavar="FILE",
+                      help="Attach a file of any type, within mail.attachment_limit; repeatable.")
 
 
 def _done(change, what: str, *warnings: str | None) -> None:
@@ -152,7 +154,8 @@ def priority(
 @command(app, "note")
 def note(ticket_id: str = typer.Argument(..., metavar="ID"),
          text: Optional[str] = typer.Argument(None, help="The note; '-' or nothing reads stdin."),
-         text_file: Optional[Path] = TEXT_FILE, edit: bool = EDIT) -> None:
+         text_file: Optional[Path] = TEXT_FILE, edit: bool = EDIT,
+         attach: list[Path] = ATTACH) -> None:
     """Add an internal progress entry to the journal (R-4.5)."""
     from supportctl.cli import editor
     from supportctl.domain import lifecycle
@@ -162,7 +165,11 @@ def note(ticket_id: str = typer.Argument(..., metavar="ID"),
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="note",
                            check=lambda t: lifecycle.check_action(t, "note"),
                            purpose=f"Write the internal note on {ticket_id} (the customer does not see it)")
-    _done(tickets.note(ctx, ticket_id, body), "noted")
+    _done(tickets.note(ctx, ticket_id, body, list(attach)), "noted" + _attached(attach))
+
+
+def _attached(attach: list[Path]) -> str:
+    return f", {len(attach)} file(s) attached" if attach else ""
 
 
 @command(app, "reply")
@@ -176,6 +183,7 @@ def reply(
                                            help="Answer from the desk's replies/NAME.md, filled for the ticket "
                                                 "(supportctl replies lists them); with --edit, edit it first."),
     edit: bool = EDIT,
+    attach: list[Path] = ATTACH,
 ) -> None:
     """Answer the customer (R-4.6, R-4.7); by e-mail the answer is mailed (IS-4)."""
     from supportctl.cli import editor
@@ -192,8 +200,9 @@ def reply(
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="reply", initial=initial,
                            check=_tried(lambda t: lifecycle.reply(t, "…", None, via, ctx.now, ctx.actor)),
                            purpose=f"Write the answer to the customer of {ticket_id}")
-    change = tickets.reply(ctx, ticket_id, body, parse_minutes(spent) if spent else None, via)
-    _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted")
+    change = tickets.reply(ctx, ticket_id, body, parse_minutes(spent) if spent else None, via, list(attach))
+    _done(change, f"replied via {via}, {format_minutes(change.entries[-1].spent_minutes)} accounted"
+          + _attached(attach))
 
 
 def _tried(step):
@@ -258,6 +267,7 @@ def complete(
     text_file: Optional[Path] = TEXT_FILE,
     spent: Optional[str] = typer.Option(None, "--spent", help="Time spent, e.g. 1h."),
     edit: bool = EDIT,
+    attach: list[Path] = ATTACH,
 ) -> None:
     """Mark the ticket completed: the answer is delivered; awaiting confirmation (R-4.8)."""
     from supportctl.cli import editor
@@ -269,8 +279,8 @@ def complete(
     body = editor.text_for(ctx, ticket_id, text, text_file, edit, what="answer",
                            check=_tried(lambda t: lifecycle.complete(t, "…", None, ctx.now, ctx.actor)),
                            purpose=f"Write the exhaustive answer that completes {ticket_id}")
-    change = tickets.complete(ctx, ticket_id, body, parse_minutes(spent) if spent else None)
-    _done(change, "completed, awaiting the customer's confirmation")
+    change = tickets.complete(ctx, ticket_id, body, parse_minutes(spent) if spent else None, list(attach))
+    _done(change, "completed, awaiting the customer's confirmation" + _attached(attach))
 
 
 @command(app, "close")

@@ -68,7 +68,11 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
     if view["related"]:
         lines.append(f"related:    {', '.join(view['related'])}")
     if view["attachments"]:
-        lines.append(f"attached:   {', '.join(view['attachments'])}")
+        from supportctl.cli.attachments import human_size
+        from supportctl.services.attachments import listing
+
+        lines.append("attached:   " + ", ".join(f"{s.name} ({human_size(s.size)})"
+                                                for s in listing(ctx.desk, view["id"])))
     lines += ["", view["text"].rstrip(), "", "journal:"]
     lines += [f"  {format_local(e['at'], tz, 'journal')} \\ {e['text']}  ({e['by']}, {e['kind']})"
               for e in view["history"]]

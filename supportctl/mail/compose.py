@@ -43,6 +43,7 @@ class Outgoing:
     auto: str | None = None  # Auto-Submitted: auto-replied | auto-generated; None for a person's answer
     ticket_id: str | None = None
     event: str = ""
+    attachments: tuple[tuple[str, bytes], ...] = ()  # (file name, content), sent as MIME attachments
 
 
 def compose(settings: MailSettings, out: Outgoing, now: datetime) -> EmailMessage:
@@ -74,8 +75,22 @@ def compose(settings: MailSettings, out: Outgoing, now: datetime) -> EmailMessag
     if out.event:
         msg["X-Supportctl-Event"] = header_safe(out.event, 40)
     msg.set_content(out.body, charset="utf-8", cte="base64")
+    for name, data in out.attachments:
+        # a non-ASCII name goes out as RFC 2231 filename*=utf-8''… (split in parts when long)
+        maintype, subtype = _content_type(name)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=header_safe(name, 240))
     try:
         msg.as_bytes()
     except (UnicodeError, ValueError):  # a display name the stdlib cannot fold: the address alone
         msg.replace_header("To", Address(username=user, domain=domain))
     return msg
+
+
+def _content_type(name: str) -> tuple[str, str]:
+    import mimetypes
+
+    guessed, encoding = mimetypes.guess_type(name, strict=False)
+    if not guessed or encoding or "/" not in guessed:
+        return "application", "octet-stream"
+    maintype, subtype = guessed.split("/", 1)
+    return maintype, subtype

@@ -105,6 +105,14 @@ def deliver(ctx: Ctx, event: str, ticket: Ticket, **details: object) -> Notified
         return Notified(Sent(None, "", False, error, failed=True), f"the customer was not mailed: {error}")
 
 
+def _attached(ctx: Ctx, ticket: Ticket, settings, names) -> tuple[tuple[str, bytes], ...]:
+    """The files the desk attached to this answer, as (name, content), for the mail (issue 12)."""
+    from supportctl.services import attachments
+
+    return tuple((name, attachments.read(ctx.desk, ticket.id, name, settings.attachment_limit))
+                 for name in names or ())
+
+
 def _not_notified(ticket_id: str, event: str, why: str) -> str:
     """The R-7.10 warning: the ticket is not accepted until the customer has its number."""
     return f"warning: {ticket_id}: the customer was not notified ({why}): {NUMBER_NOTICES[event]}"
@@ -124,11 +132,14 @@ def _mail_ticket(ctx: Ctx, event: str, ticket: Ticket, settings, address: str, d
         in_reply_to=inbound[-1] if inbound else None,
         references=(settings.ticket_reference(ticket.id), *inbound[-8:]),
         auto=AUTO_SUBMITTED.get(event), ticket_id=ticket.id, event=event,
+        attachments=_attached(ctx, ticket, settings, details.get("attachments")),
     )
     sent = send(ctx, out)
     key = "mail_sent" if sent.delivered else "mail_queued"
-    entry = Entry(ctx.now, ctx.actor, "mail", _mail_text(key, ctx.lang, to=address, subject=out.subject),
-                  data={"event": event, "to": address, "message_id": out.message_id, "delivered": sent.delivered})
+    data = {"event": event, "to": address, "message_id": out.message_id, "delivered": sent.delivered}
+    if out.attachments:
+        data["files"] = [name for name, _ in out.attachments]
+    entry = Entry(ctx.now, ctx.actor, "mail", _mail_text(key, ctx.lang, to=address, subject=out.subject), data=data)
     if sent.handed_over and event == REGISTRATION_NOTICE:
         _set_notified(ctx, ticket.id, ctx.now, entry)
     else:

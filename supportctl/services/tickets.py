@@ -125,6 +125,8 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
                                  data={"override": "written_only", "reason": written.code}))
         for name in store_attachments(desk, ticket.id, new.attachments):
             ticket.attachments.append(name)
+        if ticket.attachments:  # `supportctl attachments` tells which entry brought each file
+            entries[0].data = {**(entries[0].data or {}), "attachments": list(ticket.attachments)}
         for other in new.related:
             key = "split_from" if other == new.split_from else "linked"
             entries += lifecycle.link(ticket, other, ctx.now, ctx.actor, ctx.lang, key=key)
@@ -330,13 +332,37 @@ def change_priority(ctx: Ctx, ticket_id: str, priority: int, reason: str) -> Cha
                   lambda t: lifecycle.change_priority(t, priority, reason, ctx.now, ctx.actor, ctx.lang))
 
 
-def note(ctx: Ctx, ticket_id: str, text: str) -> Change:
-    return mutate(ctx, ticket_id, lambda t: lifecycle.note(t, text, ctx.now, ctx.actor))
+def note(ctx: Ctx, ticket_id: str, text: str, attach: list[Path] | None = None) -> Change:
+    return mutate(ctx, ticket_id, _attaching(ctx, lambda t: lifecycle.note(t, text, ctx.now, ctx.actor),
+                                             attach, []))
 
 
-def reply(ctx: Ctx, ticket_id: str, text: str, spent: int | None, via: str) -> Change:
-    return mutate(ctx, ticket_id, lambda t: lifecycle.reply(t, text, spent, via, ctx.now, ctx.actor),
-                  "reply" if via == "email" else None, text=text)
+def reply(ctx: Ctx, ticket_id: str, text: str, spent: int | None, via: str,
+          attach: list[Path] | None = None) -> Change:
+    names: list[str] = []
+    return mutate(ctx, ticket_id,
+                  _attaching(ctx, lambda t: lifecycle.reply(t, text, spent, via, ctx.now, ctx.actor), attach, names),
+                  "reply" if via == "email" else None, text=text, attachments=names)
+
+
+def _attaching(ctx: Ctx, operation: Callable[[Ticket], list[Entry]], paths: list[Path] | None,
+               names: list[str]) -> Callable[[Ticket], list[Entry]]:
+    """``operation`` that also stores the desk's files under the ticket (any type: R-7.6 is for what
+    customers send; within mail.attachment_limit), named in its first journal entry and in ``names``."""
+    if paths:
+        for path in paths:  # before the lock: a missing or oversized file is refused with nothing done
+            _open_attachment(path, attachment_limit(ctx.desk)).close()
+
+    def attached(t: Ticket) -> list[Entry]:
+        entries = operation(t)  # the rules first: a refused action stores nothing
+        if paths:
+            stored = store_attachments(ctx.desk, t.id, list(paths))
+            t.attachments.extend(stored)
+            names.extend(stored)
+            entries[0].data = {**(entries[0].data or {}), "attachments": stored}
+        return entries
+
+    return attached
 
 
 def hold(ctx: Ctx, ticket_id: str, reason: str, text: str, until: str | None = None) -> Change:
@@ -378,9 +404,11 @@ def resume(ctx: Ctx, ticket_id: str, text: str) -> Change:
     return mutate(ctx, ticket_id, lambda t: lifecycle.resume(t, text, ctx.now, ctx.actor, ctx.lang))
 
 
-def complete(ctx: Ctx, ticket_id: str, text: str, spent: int | None) -> Change:
-    return mutate(ctx, ticket_id, lambda t: lifecycle.complete(t, text, spent, ctx.now, ctx.actor, ctx.lang),
-                  "completed", text=text)
+def complete(ctx: Ctx, ticket_id: str, text: str, spent: int | None, attach: list[Path] | None = None) -> Change:
+    names: list[str] = []
+    operation = _attaching(ctx, lambda t: lifecycle.complete(t, text, spent, ctx.now, ctx.actor, ctx.lang),
+                           attach, names)
+    return mutate(ctx, ticket_id, operation, "completed", text=text, attachments=names)
 
 
 def close(ctx: Ctx, ticket_id: str, rating: int | None) -> Change:
