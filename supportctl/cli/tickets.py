@@ -297,7 +297,8 @@ def close(ticket_id: str = typer.Argument(..., metavar="ID"),
 @command(app, "reopen")
 def reopen(ticket_id: str = typer.Argument(..., metavar="ID"),
            reason: str = typer.Option(..., "--reason", help="The customer's reasons (R-4.8).")) -> None:
-    """Reopen a completed ticket: the customer disagrees with reasons (R-4.8)."""
+    """Reopen a completed ticket (the customer disagrees with reasons, R-4.8) or a closed one (closed by
+    mistake, or the problem came back); the SLA clock continues where it stopped."""
     from supportctl.services import tickets
 
     ctx = context()

@@ -228,12 +228,17 @@ def reopen(ticket: Ticket, reason: str, at: datetime, by: str, lang: str = "ru")
 
 
 def reopen_closed(ticket: Ticket, reason: str, at: datetime, by: str, lang: str = "ru") -> list[Entry]:
-    """The customer writes about a closed ticket and the desk's policy reopens it (mail.closed_followup:
-    reopen): the close is undone, then it reopens as from completed."""
+    """A closed ticket reopens (a close by mistake, the problem came back, or a customer's mail under
+    mail.closed_followup: reopen): the close is undone, then it reopens as from completed, so the
+    clock continues where it stopped. The rating is cleared from the ticket and kept in the entry."""
     if ticket.status != "closed":
         raise Refused(f"cannot reopen {ticket.id} as closed: it is {ticket.status}")
+    undone = {"closed_at": ticket.closed_at.isoformat(timespec="seconds") if ticket.closed_at else None,
+              "rating": ticket.rating}
     ticket.status, ticket.closed_at, ticket.rating = "completed", None, None
-    return reopen(ticket, reason, at, by, lang)
+    entries = reopen(ticket, reason, at, by, lang)
+    entries[-1].data = {**(entries[-1].data or {}), "reopened_from": "closed", **undone}
+    return entries
 
 
 def link(ticket: Ticket, other: str, at: datetime, by: str, lang: str = "ru",

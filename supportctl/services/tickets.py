@@ -416,7 +416,11 @@ def close(ctx: Ctx, ticket_id: str, rating: int | None) -> Change:
 
 
 def reopen(ctx: Ctx, ticket_id: str, reason: str) -> Change:
-    return mutate(ctx, ticket_id, lambda t: lifecycle.reopen(t, reason, ctx.now, ctx.actor, ctx.lang))
+    """R-4.8 from completed; from closed too (the close is undone, its rating kept in the journal)."""
+    def operation(t: Ticket) -> list[Entry]:
+        move = lifecycle.reopen_closed if t.status == "closed" else lifecycle.reopen
+        return move(t, reason, ctx.now, ctx.actor, ctx.lang)
+    return mutate(ctx, ticket_id, operation)
 
 
 def link(ctx: Ctx, ticket_id: str, other: str) -> Change:
