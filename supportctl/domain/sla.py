@@ -762,22 +762,24 @@ def registration_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
 def resolution_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
     """R-6.2-6.5: the resolution deadline assuming no further pauses; None without priority or receipt,
     or when the policy has no resolution target."""
-    if ticket.received_at is None or ticket.priority is None:
+    if ticket.priority is None:
         return None
-    policy = sla_config.policy_for(ticket.plan)
-    target = policy.resolution_target(ticket.priority, ticket.category)
-    if target is None:
-        return None
-    return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target,
-                       clock_pauses(ticket.pauses))
+    return _due_from_receipt(ticket, sla_config, lambda p: p.resolution_target(ticket.priority, ticket.category))
 
 
 def first_response_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:
     """IS-6: the first-response deadline assuming no further pauses; None without receipt or target."""
+    return _due_from_receipt(ticket, sla_config,
+                             lambda p: p.first_response_target(ticket.priority, ticket.category))
+
+
+def _due_from_receipt(ticket: Ticket, sla_config: SlaConfig, target_of) -> datetime | None:
+    """A timer's deadline counted from receipt through the pauses that stop the clock; None without
+    receipt or when the ticket's policy has no target for it (``target_of(policy)``)."""
     if ticket.received_at is None:
         return None
     policy = sla_config.policy_for(ticket.plan)
-    target = policy.first_response_target(ticket.priority, ticket.category)
+    target = target_of(policy)
     if target is None:
         return None
     return deadline_of(sla_config.calendar(policy.calendar), ticket.received_at, target,
