@@ -46,19 +46,21 @@ def cell(value: Any, column: Column, report: Report, *, machine: bool = False) -
         return duration(value, report.lang)
     if kind == DATETIME:
         return format_local(value, report.scope.period.tz)
-    if kind == PCT:
-        number = f"{value:.1f}"
-    elif kind == HOURS:
-        number = f"{value / 60:.1f}"
-    elif kind == NUMBER:
-        number = f"{value:.2f}"
-    else:
+    if kind not in (PCT, HOURS, NUMBER):
         return str(value)
+    figure, decimals = (value / 60 if kind == HOURS else value), (2 if kind == NUMBER else 1)
     if machine:
-        return number
-    if report.lang == "en":
-        return number + ("%" if kind == PCT else "")
-    return number.replace(".", ",") + ("\u00a0%" if kind == PCT else "")  # 50,0 % (no break before %)
+        return f"{figure:.{decimals}f}"
+    return number(figure, decimals, report.lang, percent=kind == PCT)
+
+
+def number(value: float, decimals: int, lang: str, *, percent: bool = False) -> str:
+    """A number as the report's language writes it — "50,0 %" in Russian (decimal comma, no break
+    before %), "50.0%" in English. Every human format uses it: table cells, the chart's axis and tooltips."""
+    text = f"{value:.{decimals}f}"
+    if lang == "en":
+        return text + ("%" if percent else "")
+    return text.replace(".", ",") + ("\u00a0%" if percent else "")
 
 
 _UNITS = {"ru": ("ч", "мин"), "en": ("h", "min")}
@@ -201,24 +203,61 @@ h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em}
 .meta{color:#555;margin:0 0 1em;padding:0;list-style:none}
 table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #bbb;padding:4px 8px;vertical-align:top;text-align:left;white-space:pre-line}
-th{background:#eef1f5}tr:nth-child(even) td{background:#fafafa}
-td.num,th.num{text-align:right;white-space:nowrap}
+td{overflow-wrap:anywhere}th{background:#eef1f5}tr:nth-child(even) td{background:#fafafa}
+td.num,th.num{text-align:right}td.num{white-space:nowrap}
 .empty{color:#777;font-style:italic}
+svg{max-width:100%;height:auto}
 svg text{font-family:inherit;font-size:11px;fill:#333}
-@media print{body{margin:0}}
+@media print{
+body{margin:0;font-size:PRINT_SIZE;print-color-adjust:exact;-webkit-print-color-adjust:exact}
+th,td{padding:2px 4px}
+thead{display:table-header-group}
+tr,svg{break-inside:avoid}
+h1,h2{break-after:avoid}
+}
 """.strip()
+
+# A table whose columns need more characters side by side than A4 portrait holds at 9 pt (inside 12 mm
+# margins) prints the whole report landscape, at 8 pt. A guess of ~0.5 em a character: the browser
+# test (tests/test_reports_browser.py) checks that what is printed fits.
+_PORTRAIT_CHARS = 100
+_WRAP_AT = 40  # a longer line of text wraps inside its cell
+
+
+def _needs_landscape(report: Report) -> bool:
+    for section in report.sections:
+        rows = _formatted(section, report)
+        if not rows:
+            continue
+        width = 0
+        for i, column in enumerate(section.columns):
+            heading = max((len(word) for word in column.title(report.lang).split()), default=0)
+            body = max((len(line) for row in rows for line in row[i].split("\n")), default=0)
+            width += max(heading, min(body, _WRAP_AT)) + 2  # + padding and border
+        if width > _PORTRAIT_CHARS:
+            return True
+    return False
+
+
+def _page_css(report: Report) -> str:
+    landscape = _needs_landscape(report)
+    page = "@page{size:A4 %s;margin:12mm}" % ("landscape" if landscape else "portrait")
+    return page + "\n" + _CSS.replace("PRINT_SIZE", "8pt" if landscape else "9pt")
+
 
 _SERIES_COLOURS = ("#3c78b4", "#e08a2c", "#5a9e4b")
 
 
 def to_html(report: Report) -> str:
+    """One self-contained page that prints on A4: landscape when a table is wide, headings of a table
+    repeated on every page it spans, no row split between pages."""
     e = html.escape
     lang = report.lang
     title = report.text(report.title)
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{e(lang)}">',
-        f'<head><meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head>',
+        f'<head><meta charset="utf-8"><title>{e(title)}</title><style>{_page_css(report)}</style></head>',
         "<body>",
         f"<h1>{e(title)}</h1>",
         '<ul class="meta">' + "".join(f"<li>{e(line)}</li>" for line in header_lines(report)) + "</ul>",
@@ -242,38 +281,66 @@ def to_html(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+_CHAR_PX = 7.0  # a generous width of one character of the chart's 11px text, so no label is clipped
+
+
+def _text_px(text: str) -> float:
+    return len(text) * _CHAR_PX
+
+
 def svg_bar_chart(chart: Chart, lang: str) -> str:
-    """Grouped bars of percentages (0..100) per label; a missing value draws no bar."""
+    """Grouped bars of percentages (0..100) per label; a missing value draws no bar. The picture is as
+    wide as its title, legend and labels need (it scales down to the page); labels that are wider than
+    their group of bars are turned 45°. Numbers are written as the tables write them (`number`)."""
     e = html.escape
-    bar, gap, left, top, plot_h = 18, 14, 44, 40, 160
+    title = pick(chart.title, lang)
+    ticks = [(pct, number(pct, 0, lang, percent=True)) for pct in (0, 25, 50, 75, 100)]
+    bar, gap, top, plot_h = 18, 14, 40, 160
     group = bar * len(chart.series) + gap
-    width = max(420, left + group * len(chart.labels) + 20)  # at least the legend's width
-    height = top + plot_h + 46
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}"><title>{e(pick(chart.title, lang))}</title>',
-             f'<text x="{left}" y="14" style="font-weight:bold">{e(pick(chart.title, lang))}</text>']
+    label_px = max(_text_px(label) for label in chart.labels)
+    turned = label_px > group - 4
+    # room for the axis' numbers, and for the first label, turned, reaching left below the axis
+    left = max(44.0, max(_text_px(text) for _, text in ticks) + 12, label_px * 0.71 - group / 2 + 8 if turned else 0)
+    legend, x = [], left
     for n, (name, _values) in enumerate(chart.series):
-        x = left + n * 190
-        parts.append(f'<rect x="{x}" y="22" width="10" height="10" fill="{_SERIES_COLOURS[n % 3]}"/>'
-                     f'<text x="{x + 14}" y="31">{e(pick(name, lang))}</text>')
-    for pct in (0, 25, 50, 75, 100):
-        y = top + plot_h - pct * plot_h / 100
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
-                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>')
+        legend.append((x, pick(name, lang), _SERIES_COLOURS[n % 3]))
+        x += 14 + _text_px(pick(name, lang)) + 20
+    plot_right = left + group * len(chart.labels)
+    last_centre = plot_right - group / 2
+    width = round(max(plot_right + 10, x, left + _text_px(title) * 1.1 + 10,
+                      last_centre + (0 if turned else label_px / 2) + 10))
+    bottom = (label_px * 0.71 + 20) if turned else 30
+    height = round(top + plot_h + bottom + 8)
+    base = top + plot_h
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="Arial,sans-serif" font-size="11">'
+             f'<title>{e(title)}</title>',
+             f'<text x="{left}" y="14" style="font-weight:bold">{e(title)}</text>']
+    for lx, name, colour in legend:
+        parts.append(f'<rect x="{lx:.1f}" y="22" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{lx + 14:.1f}" y="31">{e(name)}</text>')
+    for pct, text in ticks:
+        y = base - pct * plot_h / 100
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{plot_right}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{e(text)}</text>')
     for i, label in enumerate(chart.labels):
         x0 = left + i * group + gap / 2
         for n, (name, values) in enumerate(chart.series):
             value = values[i]
             x = x0 + n * bar
             if value is None:
-                parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle">—</text>')
+                parts.append(f'<text x="{x + bar / 2:.1f}" y="{base - 4}" text-anchor="middle">—</text>')
                 continue
             h = value * plot_h / 100
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
+            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
                          f'fill="{_SERIES_COLOURS[n % 3]}"><title>{e(label)}: {e(pick(name, lang))} '
-                         f'{value:.1f}%</title></rect>')
-        parts.append(f'<text x="{x0 + bar * len(chart.series) / 2:.1f}" y="{top + plot_h + 16}" '
-                     f'text-anchor="middle">{e(label)}</text>')
+                         f'{e(number(value, 1, lang, percent=True))}</title></rect>')
+        centre = x0 + bar * len(chart.series) / 2
+        if turned:
+            parts.append(f'<text x="{centre:.1f}" y="{base + 14}" text-anchor="end" '
+                         f'transform="rotate(-45 {centre:.1f} {base + 14})">{e(label)}</text>')
+        else:
+            parts.append(f'<text x="{centre:.1f}" y="{base + 16}" text-anchor="middle">{e(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

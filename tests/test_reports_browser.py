@@ -1,0 +1,212 @@
+"""HTML reports in a real browser (issue 14, "Reports that print and render"): headless Chromium prints each
+report of the sample desk on A4 — landscape where a table is wide — and the PDF's words show that nothing
+overflows the page and every table row is there, on one page, under its repeated headings; the chart's labels
+are not clipped; numbers are the desk's language in the chart as in the tables.
+
+The browser tests skip when chromium or poppler-utils is missing; .ci/run installs both."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import browserkit
+from browserkit import MM, Tables, squeeze
+from supportctl.cli.app import app
+from supportctl.domain.ticket import Contact
+from supportctl.reports.model import Chart
+from supportctl.reports.render import number, svg_bar_chart
+from supportctl.services import tickets
+from supportctl.services.context import Ctx
+from supportctl.services.setup import init_desk
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = "2026-11-30T10:00:00+03:00"  # the moment of the sample desk (README's tour)
+SAMPLE_FILES = ("supportctl.yaml", "customers.yaml", "tickets", "journal", "replies")
+# (picture name, report arguments, printed landscape?)
+SAMPLE_REPORTS = [
+    ("journal", ["journal", "--month", "2026-11"], True),
+    ("sla", ["sla", "--month", "2026-11"], True),
+    ("workload", ["workload", "--month", "2026-11"], False),
+    ("time", ["time", "--month", "2026-11"], True),
+    ("csat", ["csat", "--all"], False),
+    ("customer", ["customer", "ГБУ «Городская поликлиника № 3»", "--month", "2026-11"], True),
+]
+A4 = (210 * MM, 297 * MM)
+MARGIN = 12 * MM  # the reports' @page margin
+
+browser = pytest.mark.skipif(browserkit.missing() is not None, reason=browserkit.missing() or "")
+
+
+def copy_sample_desk(target: Path) -> Path:
+    """The sample desk of this repository, copied so that reading it leaves nothing behind."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLE_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    return target
+
+
+def report_html(desk: Path, args: list[str], target: Path, lang: str | None = None) -> Path:
+    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    extra = ["--lang", lang] if lang else []
+    result = CliRunner().invoke(app, ["report", *args, "--format", "html", *extra, "--output", str(target)],
+                                env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return target
+
+
+def assert_prints_whole(page: Path, pdf: Path, landscape: bool) -> list[browserkit.PdfPage]:
+    """The printed page is A4 in the expected orientation, every word inside the margins, and every row
+    of every table is on one page (all its cells, in order) below that table's headings."""
+    pages = browserkit.pdf_pages(browserkit.print_pdf(page, pdf))
+    assert pages
+    size = tuple(reversed(A4)) if landscape else A4
+    for n, sheet in enumerate(pages, 1):
+        assert (sheet.width, sheet.height) == pytest.approx(size, abs=1), f"page {n} is not A4 as expected"
+        for word in sheet.words:
+            assert MARGIN - 2 <= word.x0 and word.x1 <= sheet.width - MARGIN + 2, \
+                f"page {n}: {word.text!r} at {word.x0:.0f}–{word.x1:.0f} pt leaves the page's {sheet.width:.0f} pt"
+    texts = [sheet.text for sheet in pages]
+    tables = Tables(page.read_text(encoding="utf-8")).tables
+    assert tables
+    for table in tables:
+        head = squeeze("".join(table["head"]))
+        for row in table["rows"]:
+            line = squeeze("".join(row))
+            on = [n for n, text in enumerate(texts) if line in text]
+            assert on, f"row {row!r} is missing from the PDF or split across pages"
+            assert any(head in texts[n] for n in on), f"row {row!r} is printed without its headings"
+    return pages
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    return copy_sample_desk(tmp_path_factory.mktemp("sample") / "desk")
+
+
+@browser
+@pytest.mark.parametrize("name,args,landscape", SAMPLE_REPORTS, ids=[r[0] for r in SAMPLE_REPORTS])
+def test_each_report_of_the_sample_desk_prints_on_a4_without_losing_a_column(sample, tmp_path, name, args,
+                                                                             landscape):
+    """Issue 14: the wide tables (SLA: 19 columns; the A-1 register) are printed landscape and still fit;
+    every row of every table is in the PDF's text; the browser's picture of the page is a real PNG."""
+    page = report_html(sample, args, tmp_path / f"{name}.html")
+    assert_prints_whole(page, tmp_path / f"{name}.pdf", landscape)
+    png = browserkit.screenshot(page, tmp_path / f"{name}.png", 1100, 900)
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1100, 900)
+
+
+@browser
+def test_the_english_sla_report_prints_as_well(sample, tmp_path):
+    page = report_html(sample, ["sla", "--month", "2026-11"], tmp_path / "sla-en.html", lang="en")
+    assert_prints_whole(page, tmp_path / "sla-en.pdf", True)
+
+
+def long_register(root: Path, count: int = 40) -> Path:
+    """A desk whose register runs over several pages: tall rows of several lines each."""
+    desk = init_desk(root)
+    start = datetime.fromisoformat("2026-11-02T09:00:00+03:00")
+    for n in range(count):
+        when = start + timedelta(hours=5 * n)
+        ctx = Ctx(desk, when, "Рудаков А.")
+        text = "\n".join(f"Строка {k} описания проблемы номер {n}: не печатаются талоны в регистратуре."
+                         for k in range(1 + n % 7))
+        fields = tickets.NewTicket(subject=f"Обращение номер {n}", text=text, org="ООО «Вектор»",
+                                   contact=Contact(f"Козлов {n}", "Директор", "+7 912 555-01-02",
+                                                   f"kozlov{n}@vektor-shop.ru"), received_at=when)
+        ticket_id = tickets.create(ctx, fields).ticket.id
+        tickets.register(Ctx(desk, when + timedelta(minutes=30), "Рудаков А."), ticket_id, 1 + n % 4, "Петров П.")
+    return desk.root
+
+
+@browser
+def test_a_register_of_several_pages_repeats_its_headings_and_splits_no_row(tmp_path):
+    """Issue 14: table headings on every page, no row split between two pages (each row's cells are all on
+    one page, under the headings)."""
+    desk = long_register(tmp_path / "desk")
+    page = report_html(desk, ["journal", "--month", "2026-11"], tmp_path / "journal.html")
+    pages = assert_prints_whole(page, tmp_path / "journal.pdf", True)
+    assert len(pages) >= 3
+    head = squeeze("".join(Tables(page.read_text(encoding="utf-8")).tables[0]["head"]))
+    assert all(head in sheet.text for sheet in pages)
+
+
+# Runs in the page: every text of every chart inside its picture, and no two upright texts on each other.
+CHART_PROBE = """
+const out = [];
+for (const svg of document.querySelectorAll('svg')) {
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')];
+  const rects = texts.map(t => t.getBoundingClientRect());
+  texts.forEach((t, i) => {
+    const r = rects[i];
+    if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+      out.push('clipped: ' + t.textContent);
+  });
+  texts.forEach((t, i) => texts.forEach((u, j) => {
+    if (j <= i || t.hasAttribute('transform') || u.hasAttribute('transform')) return;
+    const a = rects[i], b = rects[j];
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+      out.push('overlap: ' + t.textContent + ' / ' + u.textContent);
+  }));
+  if (box.right > document.documentElement.clientWidth + 0.5) out.push('wider than the page');
+}
+document.title = JSON.stringify(out);
+"""
+
+
+@browser
+def test_the_sla_chart_shows_every_label_whole(sample, tmp_path):
+    """Issue 14: "chart labels not clipped" — the legend's third series was cut off at the picture's edge."""
+    for lang in ("ru", "en"):
+        page = report_html(sample, ["sla", "--month", "2026-11"], tmp_path / f"sla-{lang}.html", lang=lang)
+        assert json.loads(browserkit.evaluate(page, CHART_PROBE, tmp_path)) == []
+
+
+@browser
+def test_long_labels_and_many_weeks_are_neither_clipped_nor_piled(tmp_path):
+    """Labels wider than their bars are turned; a year of weeks scales down to the page."""
+    weeks = [f"{d:02d}.{m:02d}" for m in range(1, 13) for d in (5, 12, 19, 26)]
+    charts = [
+        Chart(("Очень длинное название графика соблюдения сроков", "t"), ["Первая метка длинная", "Вторая",
+              "Третья очень длинная метка"], [(("регистрация в срок, %", "r"), [10.0, None, 100.0]),
+                                              (("решение в срок, %", "s"), [50.0, 75.5, 0.0]),
+                                              (("первый ответ в срок, %", "f"), [None, 99.9, 100.0])]),
+        Chart(("Год", "Year"), weeks, [(("регистрация в срок, %", "r"), [100.0] * len(weeks)),
+                                       (("решение в срок, %", "s"), [33.3] * len(weeks))]),
+    ]
+    page = tmp_path / "charts.html"
+    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><style>svg{max-width:100%;height:auto}"
+                    "</style></head><body>" + "".join(svg_bar_chart(c, "ru") for c in charts) + "</body></html>",
+                    encoding="utf-8")
+    assert json.loads(browserkit.evaluate(page, CHART_PROBE, tmp_path)) == []
+    assert "transform=" in svg_bar_chart(charts[0], "ru") and "transform=" not in svg_bar_chart(charts[1], "ru")
+
+
+def test_chart_numbers_are_written_as_the_tables_write_them():
+    """Issue 14: the SVG tooltips said `50.0%` beside `50,0 %` in the Russian tables; the axis too."""
+    chart = Chart(("Соблюдение", "Compliance"), ["23.11"], [(("в срок, %", "in time, %"), [50.0])])
+    ru, en = svg_bar_chart(chart, "ru"), svg_bar_chart(chart, "en")
+    assert "23.11: в срок, % 50,0\u00a0%</title>" in ru and "50.0%" not in ru
+    assert ">100\u00a0%</text>" in ru and ">100%</text>" not in ru
+    assert "23.11: in time, % 50.0%</title>" in en and ">100%</text>" in en
+    assert number(50, 1, "ru", percent=True) == "50,0\u00a0%" and number(1.5, 2, "en") == "1.50"
+
+
+def test_wide_reports_ask_for_landscape_and_the_others_for_portrait(sample, tmp_path):
+    """The page's orientation follows the width of its widest table (@page)."""
+    for name, args, landscape in SAMPLE_REPORTS:
+        page = report_html(sample, args, tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        assert ("@page{size:A4 landscape" in page) is landscape, name
+        assert "thead{display:table-header-group}" in page and "tr,svg{break-inside:avoid}" in page
