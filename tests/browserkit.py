@@ -12,11 +12,27 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from supportctl.cli.app import app
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars"]
 MM = 72 / 25.4  # PDF points in a millimetre
+REPO = Path(__file__).resolve().parent.parent  # the sample desk is this repository's own
+NOW = "2026-11-30T10:00:00+03:00"  # the moment of the sample desk (README's tour)
+SAMPLE_FILES = ("supportctl.yaml", "customers.yaml", "tickets", "journal", "replies")
+# (picture name, report arguments, printed landscape?)
+SAMPLE_REPORTS = [
+    ("journal", ["journal", "--month", "2026-11"], True),
+    ("sla", ["sla", "--month", "2026-11"], True),
+    ("workload", ["workload", "--month", "2026-11"], False),
+    ("time", ["time", "--month", "2026-11"], True),
+    ("csat", ["csat", "--all"], False),
+    ("customer", ["customer", "ГБУ «Городская поликлиника № 3»", "--month", "2026-11"], True),
+]
 
 
 def missing() -> str | None:
@@ -134,3 +150,26 @@ class Tables(HTMLParser):
 def squeeze(text: str) -> str:
     """Text as it comes out of a PDF's words: no whitespace (lines wrap), no soft hyphens."""
     return re.sub(r"\s+", "", text).replace("\u00ad", "")
+
+
+def copy_sample_desk(target: Path) -> Path:
+    """The sample desk of this repository, copied so that reading it leaves nothing behind."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLE_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    return target
+
+
+def report_html(desk: Path, args: list[str], target: Path, lang: str | None = None) -> Path:
+    """`supportctl report ARGS --format html` of ``desk`` at the sample desk's moment, into ``target``."""
+    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    extra = ["--lang", lang] if lang else []
+    result = CliRunner().invoke(app, ["report", *args, "--format", "html", *extra, "--output", str(target)],
+                                env=env, catch_exceptions=False)
+    if result.exit_code:
+        raise RuntimeError(f"report {' '.join(args)} failed: {result.output}")
+    return target

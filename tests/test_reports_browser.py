@@ -8,17 +8,13 @@ The browser tests skip when chromium or poppler-utils is missing; .ci/run instal
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 import browserkit
-from browserkit import MM, Tables, squeeze
-from supportctl.cli.app import app
+from browserkit import MM, SAMPLE_REPORTS, Tables, copy_sample_desk, report_html, squeeze
 from supportctl.domain.ticket import Contact
 from supportctl.reports.model import Chart
 from supportctl.reports.render import number, svg_bar_chart
@@ -26,43 +22,10 @@ from supportctl.services import tickets
 from supportctl.services.context import Ctx
 from supportctl.services.setup import init_desk
 
-REPO = Path(__file__).resolve().parent.parent
-NOW = "2026-11-30T10:00:00+03:00"  # the moment of the sample desk (README's tour)
-SAMPLE_FILES = ("supportctl.yaml", "customers.yaml", "tickets", "journal", "replies")
-# (picture name, report arguments, printed landscape?)
-SAMPLE_REPORTS = [
-    ("journal", ["journal", "--month", "2026-11"], True),
-    ("sla", ["sla", "--month", "2026-11"], True),
-    ("workload", ["workload", "--month", "2026-11"], False),
-    ("time", ["time", "--month", "2026-11"], True),
-    ("csat", ["csat", "--all"], False),
-    ("customer", ["customer", "ГБУ «Городская поликлиника № 3»", "--month", "2026-11"], True),
-]
 A4 = (210 * MM, 297 * MM)
 MARGIN = 12 * MM  # the reports' @page margin
 
 browser = pytest.mark.skipif(browserkit.missing() is not None, reason=browserkit.missing() or "")
-
-
-def copy_sample_desk(target: Path) -> Path:
-    """The sample desk of this repository, copied so that reading it leaves nothing behind."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in SAMPLE_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name)
-        elif source.exists():
-            shutil.copy2(source, target / name)
-    return target
-
-
-def report_html(desk: Path, args: list[str], target: Path, lang: str | None = None) -> Path:
-    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": NOW, "SUPPORTCTL_USER": "Рудаков А."}
-    extra = ["--lang", lang] if lang else []
-    result = CliRunner().invoke(app, ["report", *args, "--format", "html", *extra, "--output", str(target)],
-                                env=env, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return target
 
 
 def assert_prints_whole(page: Path, pdf: Path, landscape: bool) -> list[browserkit.PdfPage]:
