@@ -85,6 +85,8 @@ def long_register(root: Path, count: int = 40) -> Path:
         ctx = Ctx(desk, when, "Рудаков А.")
         text = "\n".join(f"Строка {k} описания проблемы номер {n}: не печатаются талоны в регистратуре."
                          for k in range(1 + n % 7))
+        if n == 3:  # one word longer than the page is wide: a pasted log line, a link
+            text += "\nhttps://example.ru/" + "путь/" * 40 + "?" + "&".join(f"p{k}=значение" for k in range(30))
         fields = tickets.NewTicket(subject=f"Обращение номер {n}", text=text, org="ООО «Вектор»",
                                    contact=Contact(f"Козлов {n}", "Директор", "+7 912 555-01-02",
                                                    f"kozlov{n}@vektor-shop.ru"), received_at=when)
@@ -96,7 +98,7 @@ def long_register(root: Path, count: int = 40) -> Path:
 @browser
 def test_a_register_of_several_pages_repeats_its_headings_and_splits_no_row(tmp_path):
     """Issue 14: table headings on every page, no row split between two pages (each row's cells are all on
-    one page, under the headings)."""
+    one page, under the headings); a word longer than the page breaks inside its cell instead of leaving it."""
     desk = long_register(tmp_path / "desk")
     page = report_html(desk, ["journal", "--month", "2026-11"], tmp_path / "journal.html")
     pages = assert_prints_whole(page, tmp_path / "journal.pdf", True)
@@ -173,3 +175,11 @@ def test_wide_reports_ask_for_landscape_and_the_others_for_portrait(sample, tmp_
         page = report_html(sample, args, tmp_path / f"{name}.html").read_text(encoding="utf-8")
         assert ("@page{size:A4 landscape" in page) is landscape, name
         assert "thead{display:table-header-group}" in page and "tr,svg{break-inside:avoid}" in page
+
+
+def test_the_docs_keep_a_picture_of_each_report():
+    """Issue 14: docs/img has the sample desk's reports as tools/report_pictures.py prints them, small."""
+    pictures = [browserkit.REPO / "docs" / "img" / f"report-{name}.png" for name, _, _ in SAMPLE_REPORTS]
+    for png in pictures:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+    assert sum(png.stat().st_size for png in pictures) < 400_000

@@ -203,7 +203,7 @@ h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em}
 .meta{color:#555;margin:0 0 1em;padding:0;list-style:none}
 table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #bbb;padding:4px 8px;vertical-align:top;text-align:left;white-space:pre-line}
-td{overflow-wrap:anywhere}th{background:#eef1f5}tr:nth-child(even) td{background:#fafafa}
+td.wrap{overflow-wrap:anywhere}th{background:#eef1f5}tr:nth-child(even) td{background:#fafafa}
 td.num,th.num{text-align:right}td.num{white-space:nowrap}
 .empty{color:#777;font-style:italic}
 svg{max-width:100%;height:auto}
@@ -271,7 +271,8 @@ def to_html(report: Report) -> str:
         if not rows:
             out.append(f'<p class="empty">{e(report.text(section.empty))}</p>')
             continue
-        classes = [' class="num"' if c.kind in NUMERIC_KINDS else "" for c in section.columns]
+        classes = [' class="num"' if c.kind in NUMERIC_KINDS else ' class="wrap"' if _long_words(rows, i) else ""
+                   for i, c in enumerate(section.columns)]
         out.append("<table><thead><tr>" + "".join(
             f"<th{cls}>{e(c.title(lang))}</th>" for c, cls in zip(section.columns, classes)) + "</tr></thead><tbody>")
         out += ["<tr>" + "".join(f"<td{cls}>{e(v)}</td>" for v, cls in zip(row, classes)) + "</tr>"
@@ -279,6 +280,15 @@ def to_html(report: Report) -> str:
         out.append("</tbody></table>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+_LONG_WORD = 16  # a word of a cell longer than this (an address, a contract number) may break anywhere
+
+
+def _long_words(rows: list[list[str]], i: int) -> bool:
+    """Whether column ``i`` has a word so long that its cells must break inside words to fit the page;
+    shorter ones (dates, IDs, "26.10–01.11") are never cut."""
+    return any(len(word) > _LONG_WORD for row in rows for word in row[i].split())
 
 
 _CHAR_PX = 7.0  # a generous width of one character of the chart's 11px text, so no label is clipped
