@@ -8,6 +8,7 @@ The browser tests skip when chromium or poppler-utils is missing; .ci/run instal
 from __future__ import annotations
 
 import json
+import re
 import struct
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,7 +142,7 @@ def test_the_sla_chart_shows_every_label_whole(sample, tmp_path):
 
 @browser
 def test_long_labels_and_many_weeks_are_neither_clipped_nor_piled(tmp_path):
-    """Labels wider than their bars are turned; a year of weeks scales down to the page."""
+    """Labels wider than their bars are turned; a year of weeks gets thinner bars and every n-th label."""
     weeks = [f"{d:02d}.{m:02d}" for m in range(1, 13) for d in (5, 12, 19, 26)]
     charts = [
         Chart(("Очень длинное название графика соблюдения сроков", "t"), ["Первая метка длинная", "Вторая",
@@ -156,7 +157,10 @@ def test_long_labels_and_many_weeks_are_neither_clipped_nor_piled(tmp_path):
                     "</style></head><body>" + "".join(svg_bar_chart(c, "ru") for c in charts) + "</body></html>",
                     encoding="utf-8")
     assert json.loads(browserkit.evaluate(page, CHART_PROBE, tmp_path)) == []
-    assert "transform=" in svg_bar_chart(charts[0], "ru") and "transform=" not in svg_bar_chart(charts[1], "ru")
+    turned, year = svg_bar_chart(charts[0], "ru"), svg_bar_chart(charts[1], "ru")
+    assert "transform=" in turned and "transform=" not in year
+    assert int(re.search(r'width="(\d+)"', year).group(1)) <= 1000  # thinner bars, not a 3,000 px strip
+    assert ">05.01</text>" in year and ">12.01</text>" not in year and year.count("<rect") == 2 + 2 * 48
 
 
 def test_chart_numbers_are_written_as_the_tables_write_them():

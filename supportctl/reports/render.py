@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -298,25 +299,40 @@ def _text_px(text: str) -> float:
     return len(text) * _CHAR_PX
 
 
+_PLOT_PX = 900  # bars of more labels than fit this width get thinner (a year of weeks)
+_TURN_UP_TO = 12  # up to this many labels too wide for their bars are turned; more are thinned out
+
+
 def svg_bar_chart(chart: Chart, lang: str) -> str:
-    """Grouped bars of percentages (0..100) per label; a missing value draws no bar. The picture is as
-    wide as its title, legend and labels need (it scales down to the page); labels that are wider than
-    their group of bars are turned 45°. Numbers are written as the tables write them (`number`)."""
+    """Grouped bars of percentages (0..100) per label; a missing value draws a grey dash. The picture is as
+    wide as its title, legend and labels need (it scales down to the page), its bars thinner when there are
+    many labels; labels wider than their group of bars are turned 45° when few, else only every n-th is
+    written. Numbers are written as the tables write them (`number`)."""
     e = html.escape
     title = pick(chart.title, lang)
     ticks = [(pct, number(pct, 0, lang, percent=True)) for pct in (0, 25, 50, 75, 100)]
-    bar, gap, top, plot_h = 18, 14, 40, 160
-    group = bar * len(chart.series) + gap
+    series, count = len(chart.series), len(chart.labels)
+    bar, gap, top, plot_h = 18.0, 14.0, 40, 160
+    if count * (bar * series + gap) > _PLOT_PX:
+        gap = _PLOT_PX / count / 4
+        bar = 3 * gap / series
+    group = bar * series + gap
     label_px = max(_text_px(label) for label in chart.labels)
-    turned = label_px > group - 4
-    # room for the axis' numbers, and for the first label, turned, reaching left below the axis
-    left = max(44.0, max(_text_px(text) for _, text in ticks) + 12, label_px * 0.71 - group / 2 + 8 if turned else 0)
+    turned, step = False, 1
+    if label_px > group - 4:
+        if count <= _TURN_UP_TO:
+            turned = True
+        else:
+            step = math.ceil((label_px + 8) / group)
+    # room for the axis' numbers, and for the first label reaching left below the axis
+    reach = label_px * 0.71 if turned else label_px / 2
+    left = max(44.0, max(_text_px(text) for _, text in ticks) + 12, reach - group / 2 + 8)
     legend, x = [], left
     for n, (name, _values) in enumerate(chart.series):
         legend.append((x, pick(name, lang), _SERIES_COLOURS[n % 3]))
         x += 14 + _text_px(pick(name, lang)) + 20
-    plot_right = left + group * len(chart.labels)
-    last_centre = plot_right - group / 2
+    plot_right = left + group * count
+    last_centre = left + group * ((count - 1) // step * step) + group / 2
     width = round(max(plot_right + 10, x, left + _text_px(title) * 1.1 + 10,
                       last_centre + (0 if turned else label_px / 2) + 10))
     bottom = (label_px * 0.71 + 20) if turned else 30
@@ -331,21 +347,25 @@ def svg_bar_chart(chart: Chart, lang: str) -> str:
                      f'<text x="{lx + 14:.1f}" y="31">{e(name)}</text>')
     for pct, text in ticks:
         y = base - pct * plot_h / 100
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{plot_right}" y2="{y:.1f}" stroke="#ddd"/>'
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{plot_right:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{e(text)}</text>')
     for i, label in enumerate(chart.labels):
         x0 = left + i * group + gap / 2
         for n, (name, values) in enumerate(chart.series):
             value = values[i]
             x = x0 + n * bar
+            shown = "—" if value is None else number(value, 1, lang, percent=True)
+            tip = e(f"{label}: {pick(name, lang)} {shown}")
             if value is None:
-                parts.append(f'<text x="{x + bar / 2:.1f}" y="{base - 4}" text-anchor="middle">—</text>')
+                parts.append(f'<line x1="{x + bar * 0.2:.1f}" y1="{base - 4}" x2="{x + bar * 0.7:.1f}" '
+                             f'y2="{base - 4}" stroke="#999"><title>{tip}</title></line>')
                 continue
             h = value * plot_h / 100
-            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
-                         f'fill="{_SERIES_COLOURS[n % 3]}"><title>{e(label)}: {e(pick(name, lang))} '
-                         f'{e(number(value, 1, lang, percent=True))}</title></rect>')
-        centre = x0 + bar * len(chart.series) / 2
+            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar * 0.9:.1f}" height="{h:.1f}" '
+                         f'fill="{_SERIES_COLOURS[n % 3]}"><title>{tip}</title></rect>')
+        if i % step:
+            continue
+        centre = x0 + bar * series / 2
         if turned:
             parts.append(f'<text x="{centre:.1f}" y="{base + 14}" text-anchor="end" '
                          f'transform="rotate(-45 {centre:.1f} {base + 14})">{e(label)}</text>')
