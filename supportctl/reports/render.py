@@ -225,9 +225,8 @@ _PORTRAIT_CHARS = 100
 _WRAP_AT = 40  # a longer line of text wraps inside its cell
 
 
-def _needs_landscape(report: Report) -> bool:
-    for section in report.sections:
-        rows = _formatted(section, report)
+def _needs_landscape(report: Report, tables: list[tuple[Section, list[list[str]]]]) -> bool:
+    for section, rows in tables:
         if not rows:
             continue
         width = 0
@@ -240,8 +239,8 @@ def _needs_landscape(report: Report) -> bool:
     return False
 
 
-def _page_css(report: Report) -> str:
-    landscape = _needs_landscape(report)
+def _page_css(report: Report, tables: list[tuple[Section, list[list[str]]]]) -> str:
+    landscape = _needs_landscape(report, tables)
     page = "@page{size:A4 %s;margin:12mm}" % ("landscape" if landscape else "portrait")
     return page + "\n" + _CSS.replace("PRINT_SIZE", "8pt" if landscape else "9pt")
 
@@ -255,20 +254,20 @@ def to_html(report: Report) -> str:
     e = html.escape
     lang = report.lang
     title = report.text(report.title)
+    tables = [(section, _formatted(section, report)) for section in report.sections]
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{e(lang)}">',
-        f'<head><meta charset="utf-8"><title>{e(title)}</title><style>{_page_css(report)}</style></head>',
+        f'<head><meta charset="utf-8"><title>{e(title)}</title><style>{_page_css(report, tables)}</style></head>',
         "<body>",
         f"<h1>{e(title)}</h1>",
         '<ul class="meta">' + "".join(f"<li>{e(line)}</li>" for line in header_lines(report)) + "</ul>",
     ]
     if report.chart and report.chart.labels:
         out.append(svg_bar_chart(report.chart, lang))
-    for section in report.sections:
+    for section, rows in tables:
         if section.title:
             out.append(f"<h2>{e(report.text(section.title))}</h2>")
-        rows = _formatted(section, report)
         if not rows:
             out.append(f'<p class="empty">{e(report.text(section.empty))}</p>')
             continue
