@@ -92,9 +92,10 @@ def install(app: Any) -> None:
             # \b keeps the example's line as written instead of rewrapping it
             info.epilog = "Example:\n\n\b\n  " + EXAMPLES[name]
     try:
-        from typer.core import TyperArgument
+        from typer.core import TyperArgument, TyperOption
     except ImportError:
         return
+    _plain_metavars(TyperArgument, TyperOption)
     plain = getattr(TyperArgument, "_usage_display_name", None)
     if plain is None or getattr(plain, "supportctl", False):
         return
@@ -111,3 +112,31 @@ def install(app: Any) -> None:
 
     usage_name.supportctl = True  # type: ignore[attr-defined]
     TyperArgument._usage_display_name = usage_name
+
+
+def _plain_metavars(argument: Any, option: Any) -> None:
+    """``--org ORG`` instead of Typer's ``--org <str>``, and ``ID`` instead of ``ID <str>``: the help
+    reads as a man page, and the type is said by the help text anyway."""
+    option_type = option.display_type_rich
+    if getattr(option_type, "supportctl", False):
+        return
+
+    def option_metavar(self: Any, ctx: Any) -> Any:
+        shown = option_type(self, ctx)
+        if self.metavar is None and shown in ("<str>", "<list[str]>", "<path>"):
+            longest = max(self.opts, key=len).lstrip("-")
+            return longest.upper().replace("-", "_")
+        return shown
+
+    def argument_metavar(self: Any, ctx: Any) -> None:
+        return None
+
+    argument_name = argument._rich_display_name
+
+    def argument_label(self: Any) -> str:
+        return argument_name(self) if self.metavar else argument_name(self).upper()
+
+    option_metavar.supportctl = True  # type: ignore[attr-defined]
+    option.display_type_rich = option_metavar
+    argument.display_type_rich = argument_metavar
+    argument._rich_display_name = argument_label
