@@ -260,25 +260,38 @@ def test_the_pages_have_examples_to_run():
 
 @pytest.mark.parametrize("page, n, block", DOC_BLOCKS)
 def test_the_pages_examples_print_what_the_page_says(tmp_path, page, n, block):
-    """Each block with `#>` lines runs on a copy of this repository's sample desk; a command whose
+    """Each block with `#>` lines runs as one script in a copy of this repository's sample desk
+    (`desk/` in an empty folder, so `..` is free for a team's remote and clones). A command whose
     expected output is an error line (`supportctl: …`) must fail with it on stderr."""
+    desk = tmp_path / "desk"
+    desk.mkdir()
     for name in SAMPLE_DESK:
         source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, desk / name)
     tool = Path(sys.executable).parent / "supportctl"
     env = {**os.environ, "PATH": f"{tool.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "SUPPORTCTL_NOW": SAMPLE_NOW, "SUPPORTCTL_USER": "Рудаков А.", "COLUMNS": "200"}
+           "SUPPORTCTL_NOW": SAMPLE_NOW, "SUPPORTCTL_USER": "Рудаков А.", "COLUMNS": "200",
+           "GIT_AUTHOR_NAME": "Рудаков А.", "GIT_AUTHOR_EMAIL": "rudakov@example.ru",
+           "GIT_COMMITTER_NAME": "Рудаков А.", "GIT_COMMITTER_EMAIL": "rudakov@example.ru",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     env.pop("SUPPORTCTL_DESK", None)
-    for command, expected in steps(block):
-        run = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                             timeout=60)
+    script = []
+    for k, (command, _) in enumerate(steps(block)):
+        script += [f"echo '@@{k}'", f"{{ {command}\n}} 2>'{tmp_path}/stderr{k}'", 'echo "@@rc $?"']
+    run = subprocess.run(["bash", "-c", "\n".join(script)], cwd=desk, env=env, capture_output=True, text=True,
+                         timeout=120)
+    printed = re.split(r"^@@\d+\n", run.stdout, flags=re.M)[1:]
+    assert len(printed) == len(steps(block)), run.stderr
+    for k, ((command, expected), out) in enumerate(zip(steps(block), printed)):
+        out, _, code = out.rpartition("@@rc ")
+        stderr = (tmp_path / f"stderr{k}").read_text()
         if expected and expected[0].startswith("supportctl: "):
-            assert run.returncode != 0, command
-            assert run.stderr.splitlines() == expected, command
+            assert code.strip() != "0", command
+            assert stderr.splitlines() == expected, command
             continue
-        assert run.returncode == 0, f"{page.name}: {command}: {run.stderr}"
+        assert code.strip() == "0", f"{page.name}: {command}: {stderr}"
         if expected:
-            assert run.stdout.splitlines() == expected, f"{page.name}: {command}"
+            assert out.splitlines() == expected, f"{page.name}: {command}"
 
 
 EXAMPLE = re.compile(r"(<!-- example: (.+?) -->\n)(.*?)(<!-- /example -->)", re.S)
