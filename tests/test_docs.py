@@ -323,3 +323,33 @@ def test_the_reports_page_shows_what_the_reports_print(sample):
     for _, args, shown, _ in examples:
         assert shown == printed(args), f"docs/reports.md differs from `supportctl {args}` " \
                                        "(UPDATE_DOCS=1 pytest tests/test_docs.py -k reports_page rewrites it)"
+
+
+def test_an_example_paragraph_of_a_commands_own_help_moves_to_the_end():
+    """A command written with its own `Example:` paragraph (as other helpers add them) ends its help
+    with it, after the options, like the commands whose example comes from cli/examples.py."""
+    import typer
+
+    from supportctl.cli import examples
+
+    local = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+    @local.command("merge")
+    def merge(dup: str = typer.Argument(..., metavar="DUP"),
+              into: str = typer.Option(..., "--into", metavar="ID")) -> None:
+        """Merge a duplicate into a ticket.
+
+        Example:
+
+            supportctl merge T-0002 --into T-0001
+        """
+
+    @local.command("other")
+    def other() -> None:
+        """Another."""
+
+    examples.install(local)
+    text = CliRunner().invoke(local, ["merge", "--help"], prog_name="supportctl").output
+    assert text.count("Example:") == 1 and text.index("Options:") < text.index("Example:")
+    assert text.rstrip().endswith("supportctl merge T-0002 --into T-0001")
+    assert text.splitlines()[0] == "Usage: supportctl merge [OPTIONS] DUP"

@@ -1,7 +1,7 @@
 """One example per command, shown at the end of its --help (issue 14), and usage lines that read ``ID``.
 
-A command whose own help already holds an ``Example:`` paragraph keeps it; every other command gets
-its example from ``EXAMPLES`` below as the help's epilog. tests/test_docs.py fails for a command
+A command whose own help holds an ``Example:`` paragraph keeps it, moved after the options; every
+other command gets its example from ``EXAMPLES`` below, as the help's epilog. tests/test_docs.py fails for a command
 with neither, so a new command comes with its example. docs/commands.md is generated from these
 help texts (``python tools/gen_commands.py``).
 """
@@ -80,17 +80,34 @@ def commands(app: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
         yield from commands(group.typer_instance, path + (group.name,))
 
 
-def has_own_example(info: Any) -> bool:
-    text = (info.help or "") + (info.callback.__doc__ or "") + (info.epilog or "")
-    return "Example:" in text
+def _epilog(lines: list[str]) -> str:
+    # \b keeps the example's lines as written instead of rewrapping them
+    return "Example:\n\n\b\n" + "\n".join("  " + line for line in lines)
+
+
+def _own_example(info: Any) -> list[str]:
+    """The lines of an ``Example:`` paragraph in the command's own help, taken out of it so that the
+    example ends the help (after the options) like every other command's."""
+    import inspect
+
+    text = inspect.cleandoc(info.help or info.callback.__doc__ or "")
+    head, found, example = text.partition("Example:")
+    if not found:
+        return []
+    info.help = head.rstrip()
+    return [line.strip() for line in example.strip().splitlines() if line.strip() and line.strip() != "\b"]
 
 
 def install(app: Any) -> None:
     """Give each command without an example its one from EXAMPLES; usage lines name arguments ``ID``, ``[TEXT]``."""
     for name, info in commands(app):
-        if not has_own_example(info) and name in EXAMPLES:
-            # \b keeps the example's line as written instead of rewrapping it
-            info.epilog = "Example:\n\n\b\n  " + EXAMPLES[name]
+        if (info.epilog or "").count("Example:"):
+            continue
+        own = _own_example(info)
+        if own:
+            info.epilog = _epilog(own)
+        elif name in EXAMPLES:
+            info.epilog = _epilog([EXAMPLES[name]])
     try:
         from typer.core import TyperArgument, TyperOption
     except ImportError:
