@@ -1,4 +1,4 @@
-"""The errors a user can cause, and the exit codes they map to (see README)."""
+"""The errors a user can cause, and the exit codes they map to (docs/json.md, "Exit codes")."""
 
 from __future__ import annotations
 

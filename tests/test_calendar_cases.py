@@ -1,4 +1,4 @@
-"""Dated SLA cases: every worked example of CALENDAR.md and the edge cases of issue 3.
+"""Dated SLA cases: every worked example of docs/sla.md and the edge cases of issue 3.
 
 Each case cites the rule it checks in its id. Deadlines are written as the
 ISO instant with its offset, so the zone of the result is checked as well.
@@ -66,7 +66,7 @@ class Case:
 
 
 RESOLUTION_CASES = [
-    # CALENDAR.md worked examples
+    # the worked examples of docs/sla.md
     pytest.param(Case("2025-10-31 17:00", 1, "2025-11-01T12:00+03:00"), id="R-6.2 R-1.5 example: working Saturday 2025-11-01"),
     pytest.param(Case("2025-12-30 15:00", 1, "2026-01-12T10:00+03:00"), id="R-6.2 R-1.5 example: New Year holidays"),
     pytest.param(Case("2025-12-01 14:00", 1, "2025-12-01T18:00+03:00"), id="R-6.2 example: lands at closing, stays 18:00"),

@@ -125,7 +125,12 @@ def test_import_is_all_or_nothing(cli, desk, tmp_path):
 
 
 def test_every_command_is_documented_in_the_readme():
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    """In the README or the docs/ pages (issue 14 moved the reference there)."""
+    import glob
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    readme = "".join(open(p, encoding="utf-8").read()
+                     for p in [os.path.join(root, "README.md"), *glob.glob(os.path.join(root, "docs", "*.md"))])
     from typer.main import get_command
 
     root = get_command(app)

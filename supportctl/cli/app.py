@@ -8,7 +8,7 @@ import typer
 
 from supportctl import __version__
 from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
-from supportctl.cli import attachments, escalation
+from supportctl.cli import attachments, escalation, examples
 
 coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
@@ -52,6 +52,7 @@ for module in (desk, tickets, views, sla, team, escalation, attachments):
 app.add_typer(customers.app, name="customer")
 app.add_typer(reports.app, name="report")
 app.add_typer(mail.app, name="mail")
+examples.install(app)  # one example per --help, usage lines with ID (issue 14)
 
 
 def main() -> None:

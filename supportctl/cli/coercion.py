@@ -1,6 +1,6 @@
 """Plain string parameters without pydantic: Typer 0.29 builds a pydantic TypeAdapter for
 every parameter of the command that runs, and importing pydantic costs more than the
-rest of supportctl's start-up (~60 ms, see README "Performance").
+rest of supportctl's start-up (~60 ms, see docs/performance.md).
 
 ``install()`` wraps Typer's ``build_runtime_param``: a ``str`` or ``list[str]`` parameter
 given strings (every one supportctl declares: IDs, names, texts, dates, durations,

@@ -225,7 +225,7 @@ def echo(text: str = "", *, nl: bool = True) -> None:
     typer.echo(visible(text), nl=nl)
 
 
-JsonOption = typer.Option(False, "--json", help="Print JSON (fields documented in the README).")
+JsonOption = typer.Option(False, "--json", help="Print JSON (fields: docs/json.md).")
 
 
 def print_json(data: Any) -> None:

@@ -1,6 +1,6 @@
 """Writing customers.yaml without losing what people wrote in it by hand.
 
-The README invites editing customers.yaml by hand: comments, key order and keys supportctl does not
+docs/desk.md invites editing customers.yaml by hand: comments, key order and keys supportctl does not
 know (a customer's ``manager:``, a contact's ``telegram:``) must survive every `customer` command.
 So those commands edit the file's round-trip form (ruamel.yaml) instead of re-dumping the customers:
 they append, change or remove one customer or contact, or keys of one, and touch nothing else.

@@ -3,7 +3,7 @@
 libyaml's C loader and dumper are used when PyYAML was built with them.
 
 Desk files come through git and hand edits, so reading them is bounded
-(README, "What supportctl promises"): only regular files are read, never
+(docs/desk.md, "What supportctl promises"): only regular files are read, never
 through a symbolic link, never more than MAX_FILE_BYTES; an alias (``*name``)
 is refused, so a kilobyte cannot expand into gigabytes; a key given twice in
 one mapping is refused (last-one-wins would let an appended ``status: closed``

@@ -81,10 +81,10 @@ WHOLE_DAY: tuple[Period, ...] = ((0, 24 * 60),)
 REGULATION_HOURS: tuple[tuple[Period, ...], ...] = (NINE_TO_SIX,) * 5 + ((), ())
 ALWAYS_CALENDAR_NAME = "24x7"
 
-# The last year whose transfers of days off have been decreed (CALENDAR.md).
+# The last year whose transfers of days off have been decreed (docs/sla.md).
 DECREE_DATA_LAST_YEAR = {"RU": 2027}
 
-# Shortened pre-holiday days from the published production calendars (CALENDAR.md).
+# Shortened pre-holiday days from the published production calendars (docs/sla.md).
 PREHOLIDAY_DAYS = {
     "RU": {
         2024: frozenset(date(2024, m, d) for m, d in ((2, 22), (3, 7), (5, 8), (6, 11), (11, 2))),

@@ -162,7 +162,7 @@ class Watch:
         if self.flag is None and marker.exists():
             return
         print(f"supportctl: not committed: the desk {root} is not in a git repository "
-              "(auto-commit does nothing until it is; see README, 'Working as a team')", file=sys.stderr)
+              "(auto-commit does nothing until it is; see docs/team.md)", file=sys.stderr)
         with contextlib.suppress(OSError):
             marker.parent.mkdir(exist_ok=True)
             marker.touch()
@@ -231,7 +231,7 @@ def commit_paths(git: Git, paths: list[str], message: str, actor: str, when: str
     busy = in_progress(git)
     if busy:
         raise GitError(f"a {busy} is in progress in this clone",
-                       "finish it (see README, 'Working as a team'), then commit the desk's files")
+                       "finish it (see docs/team.md), then commit the desk's files")
     head = git.head()
     git_name, git_email = git.config("user.name"), git.config("user.email")
     email = author_email(actor, git_name, git_email)

@@ -88,5 +88,5 @@ def require_repository(folder: Path) -> Git:
     git = repository(folder)
     if git is None:
         raise GitError(f"the desk {folder} is not in a git repository",
-                       "see README, 'Working as a team': git init, or clone the team's desk")
+                       "see docs/team.md: git init, or clone the team's desk")
     return git

@@ -94,7 +94,7 @@ def _rebase(git: Git, upstream: str) -> None:
     if in_progress(git):
         git.run("rebase", "--abort")
     raise Refused("sync stopped, a person must decide: " + "; ".join(details),
-                  "nothing was lost, this clone is as before. Resolve as README 'Working as a team' shows: "
+                  "nothing was lost, this clone is as before. Resolve as docs/team.md ('What to do on a conflict') shows: "
                   "git pull --rebase, edit the file, supportctl check, git add, git rebase --continue, "
                   "supportctl sync")
 

@@ -1,4 +1,4 @@
-"""The size caps of mail intake, in one place (README, "E-mail", "Size caps").
+"""The size caps of mail intake, in one place (docs/mail.md and docs/operations.md, "Size caps").
 
 Every step of intake is linear in the mail's size; these caps bound what a
 stranger's mail may ask of it. Beyond a *quarantine* cap the mail is kept in

@@ -102,7 +102,7 @@ def _journal_story(path: Path, ticket_id: str, entries: list) -> list[Problem]:
         who = "; ".join(f"{e.by} at {e.at.isoformat(timespec='minutes')}" for e in received)
         problems.append(Problem(path, f"the ID {ticket_id} is used twice: its journal records "
                                       f"{len(received)} receipts ({who}); give one ticket a new ID "
-                                      "(see README, 'Working as a team')"))
+                                      "(see docs/team.md)"))
     if any(b.at < a.at for a, b in zip(entries, entries[1:])):
         problems.append(Problem(path, "entries are out of time order (a merge appended them so); "
                                       "they are shown in time order", note=True))
@@ -144,7 +144,7 @@ def ticket_conflicts(path: Path) -> list[Problem]:
             field = m.group(1)
     if region:
         problems.append(Problem(path, f"line {region[0]}: unfinished merge-conflict region; resolve it "
-                                      "(see README, 'Working as a team')"))
+                                      "(see docs/team.md)"))
     return problems or _conflict_markers(path)
 
 
@@ -184,7 +184,7 @@ def _conflict_problem(path: Path, line: int, field_above: str | None, sides: lis
               + ("keep one version of the others, " if len(totals) < len(fields) else "")
               if totals else "keep one version, ")
     return Problem(path, f"line {line}: leftover merge-conflict marker: field {named} changed on both sides: {versions}; "
-                         f"{advice}delete the marker lines (see README, 'Working as a team')",
+                         f"{advice}delete the marker lines (see docs/team.md)",
                    fields=tuple(fields))
 
 
@@ -264,7 +264,7 @@ def _conflict_markers(path: Path) -> list[Problem]:
     for n, line in enumerate(data.split(b"\n"), 1):
         if line.startswith((b"<<<<<<< ", b">>>>>>> ")) or line == b"=======":
             return [Problem(path, f"line {n}: leftover merge-conflict marker; resolve the conflict "
-                                  "(see README, 'Working as a team')")]
+                                  "(see docs/team.md)")]
     return []
 
 

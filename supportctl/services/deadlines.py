@@ -14,7 +14,7 @@ def refresh(desk: Desk, ticket: Ticket) -> None:
 
 
 def calendar_warning(desk: Desk, ticket: Ticket) -> str | None:
-    """A deadline in a year whose transfers of days off are not decreed yet may move (CALENDAR.md)."""
+    """A deadline in a year whose transfers of days off are not decreed yet may move (docs/sla.md)."""
     if ticket.due is None:
         return None
     calendar = desk.sla.calendar(desk.sla.policy_for(ticket.plan).calendar)

@@ -1,0 +1,355 @@
+"""The documentation stays true (issue 14, "Docs"): docs/commands.md is the CLI's own --help, every
+command's help ends with one example, every rule ID cited anywhere is explained in docs/rules.md,
+supportctl.yaml's comments name files that exist, the links between the pages resolve, and every
+example that shows output prints what its page says."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from supportctl.cli.app import app
+from test_reports import sample  # noqa: F401  (the reports' sample desk, a fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+RULE_ID = re.compile(r"\b(?:R-\d+(?:\.\d+)?|IS-\d+|MF-\d+|A-\d+)\b")
+SAMPLE_NOW = "2026-11-30T10:00:00+03:00"  # the moment the README tour and the docs examples name
+SAMPLE_DESK = ("tickets", "journal", "customers.yaml", "supportctl.yaml", "replies")
+
+
+def generator():
+    spec = importlib.util.spec_from_file_location("gen_commands", ROOT / "tools" / "gen_commands.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def leaf_commands() -> list[str]:
+    paths = []
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, path + [name])
+        else:
+            paths.append(" ".join(path))
+
+    walk(get_command(app), [])
+    return paths
+
+
+def help_of(path: str) -> str:
+    result = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# ---------------------------------------------------------------- commands.md and --help
+
+def test_commands_page_is_the_cli_help_of_today():
+    """docs/commands.md is generated; a command or option changed without regenerating fails here."""
+    gen = generator()
+    assert (DOCS / "commands.md").read_text(encoding="utf-8") == gen.render(), \
+        "docs/commands.md is stale: run `python tools/gen_commands.py` and commit docs/commands.md"
+
+
+def test_every_command_and_option_is_in_the_commands_page():
+    page = (DOCS / "commands.md").read_text(encoding="utf-8")
+    missing = []
+    for path in leaf_commands():
+        if f"## supportctl {path}\n" not in page:
+            missing.append(path)
+            continue
+        section = page.split(f"## supportctl {path}\n", 1)[1].split("\n## ", 1)[0]
+        cmd = get_command(app)
+        for name in path.split():
+            cmd = cmd.commands[name]
+        missing += [f"{path} {opt}" for p in cmd.params if not getattr(p, "hidden", False)
+                    for opt in p.opts if opt.startswith("-") and opt not in section]
+    assert not missing, f"not in docs/commands.md (run `python tools/gen_commands.py`): {missing}"
+
+
+def test_every_help_ends_with_one_example_and_usage_lines_show_ID():
+    """Issue 14: `--help` of every command has one example; usage lines show `ID`, not `{ID}`.
+    A new command gets its example in supportctl/cli/examples.py (or an `Example:` paragraph)."""
+    problems = []
+    for path in leaf_commands():
+        text = help_of(path)
+        usage = text.splitlines()[0]
+        if "{" in usage:
+            problems.append(f"{path}: usage {usage!r}")
+        if text.count("Example:") != 1:
+            problems.append(f"{path}: {text.count('Example:')} examples")
+        elif text.index("Example:") < text.find("Options:"):
+            problems.append(f"{path}: the example is not at the end")
+        else:
+            example = text.split("Example:", 1)[1].strip().splitlines()[0].strip()
+            if not example.startswith(("supportctl ", "git ")):
+                problems.append(f"{path}: example {example!r}")
+    assert not problems, problems
+
+
+def test_the_examples_run_the_commands_they_document():
+    """Each example names its own command with options the command has."""
+    from supportctl.cli.examples import EXAMPLES
+
+    commands = set(leaf_commands())
+    assert set(EXAMPLES) <= commands, set(EXAMPLES) - commands
+    for path, example in EXAMPLES.items():
+        if path == "merge-ticket":
+            continue
+        words = shlex.split(example.split("&&")[0])
+        assert " ".join(words[1:]).startswith(path) or f" {path} " in f" {' '.join(words)} ", example
+        cmd = get_command(app)
+        for name in path.split():
+            cmd = cmd.commands[name]
+        known = {opt for p in cmd.params for opt in p.opts + p.secondary_opts}
+        given = {w for w in words[1 + len(path.split()):] if w.startswith("-") and len(w) > 1
+                 and not w.startswith('-"')}
+        assert given <= known, f"{path}: {given - known}"
+
+
+# ---------------------------------------------------------------- rules.md
+
+def defined_rules() -> set[str]:
+    text = (DOCS / "rules.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^###? ((?:R|IS|MF|A)-\d+(?:\.\d+)?)\b", text, flags=re.M))
+
+
+def cited_rules() -> dict[str, str]:
+    """Every rule ID in the code, templates, settings, tests, help texts and pages, with one place citing it."""
+    sources = [*ROOT.glob("supportctl/**/*.py"), *ROOT.glob("supportctl/templates/**/*.txt"),
+               *ROOT.glob("supportctl/data/*"), *ROOT.glob("tests/**/*.py"), ROOT / "supportctl.yaml",
+               ROOT / "README.md", *[p for p in DOCS.glob("*.md") if p.name != "rules.md"]]
+    found: dict[str, str] = {}
+    for path in sources:
+        for rule in RULE_ID.findall(path.read_text(encoding="utf-8", errors="replace")):
+            found.setdefault(rule, str(path.relative_to(ROOT)))
+    for path in leaf_commands():
+        for rule in RULE_ID.findall(help_of(path)):
+            found.setdefault(rule, f"supportctl {path} --help")
+    return found
+
+
+def test_every_cited_rule_id_is_explained_in_rules_md():
+    defined = defined_rules()
+    cited = cited_rules()
+    assert {"R-6.6", "IS-6", "A-1"} <= set(cited)  # the scan sees the code
+    undefined = {rule: where for rule, where in cited.items() if rule not in defined}
+    assert not undefined, f"rule IDs cited but not explained in docs/rules.md: {undefined}"
+
+
+def test_rules_md_explains_each_rule_with_what_it_says_and_how_supportctl_does_it():
+    text = (DOCS / "rules.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    assert len(sections) >= 40
+    for section in sections:
+        head = section.splitlines()[0]
+        if "The same rule as" in section:
+            continue
+        assert "**Says:**" in section and "**supportctl:**" in section, head
+
+
+def test_nothing_points_to_files_this_repository_does_not_contain():
+    """The regulation's own files are not part of the project: code, tests and pages cite docs/rules.md."""
+    names = ("REGULATION" + ".md", "CALENDAR" + ".md")
+    sources = [*ROOT.glob("supportctl/**/*.py"), *ROOT.glob("supportctl/data/*"), *ROOT.glob("tests/**/*.py"),
+               *ROOT.glob("tools/*.py"), ROOT / "supportctl.yaml", ROOT / "README.md", *DOCS.glob("*.md")]
+    hits = [str(p.relative_to(ROOT)) for p in sources if any(n in p.read_text(encoding="utf-8") for n in names)]
+    assert not hits, hits
+
+
+@pytest.mark.parametrize("settings", ["supportctl.yaml", "supportctl/data/supportctl.yaml"])
+def test_supportctl_yaml_comments_name_files_that_exist(settings):
+    comments = [line.split("#", 1)[1] for line in (ROOT / settings).read_text(encoding="utf-8").splitlines()
+                if "#" in line]
+    named = set()
+    for comment in comments:
+        named |= set(re.findall(r"[\w./-]+\.(?:md|ya?ml|txt|json|py)\b", comment))
+        assert "README" not in comment or "README.md" in comment, comment  # no "README, 'Section'"
+    assert named, "the comments name no file at all: the scan is broken"
+    missing = [name for name in named if not (ROOT / name).exists()]
+    assert not missing, f"{settings} comments name missing files: {missing}"
+
+
+# ---------------------------------------------------------------- the pages and their links
+
+def github_anchor(heading: str) -> str:
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_readme_is_short_and_links_every_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    for page in ("commands", "rules", "sla", "mail", "reports", "team", "operations", "json"):
+        assert f"docs/{page}.md" in readme, page
+
+
+def test_links_between_the_pages_resolve():
+    pages = [ROOT / "README.md", *DOCS.glob("*.md")]
+    broken = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+://", target) or target.startswith("img/"):
+                continue  # pictures come from the reports' browser test (docs/img/)
+            file, _, anchor = target.partition("#")
+            dest = (page.parent / file).resolve() if file else page
+            if not dest.exists():
+                broken.append(f"{page.name}: {target}")
+                continue
+            if anchor and dest.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", dest.read_text(encoding="utf-8"), flags=re.M)
+                if anchor not in {github_anchor(h) for h in headings}:
+                    broken.append(f"{page.name}: {target} (no such heading)")
+    assert not broken, broken
+
+
+# ---------------------------------------------------------------- examples that show output
+
+def output_blocks(page: Path) -> list[list[str]]:
+    """The indented code blocks of a page that show output (`#>` lines)."""
+    blocks, block = [], []
+    for line in page.read_text(encoding="utf-8").splitlines() + [""]:
+        if line.startswith("    "):
+            block.append(line[4:])
+        elif line.strip() or not block:
+            if block and any(b.startswith("#>") for b in block):
+                blocks.append(block)
+            block = [] if line.strip() else block
+    return blocks
+
+
+def steps(block: list[str]) -> list[tuple[str, list[str]]]:
+    result: list[tuple[str, list[str]]] = []
+    pending = ""
+    for line in block:
+        if line.startswith("#>"):
+            result[-1][1].append(line[2:].strip())
+            continue
+        pending += re.sub(r"\s+#\s.*$", "", line)
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        result.append((pending.strip(), []))
+        pending = ""
+    return result
+
+
+DOC_BLOCKS = [pytest.param(page, n, block, id=f"{page.name}-{n}")
+              for page in sorted(DOCS.glob("*.md")) if page.name != "commands.md"
+              for n, block in enumerate(output_blocks(page))]
+
+
+def test_the_pages_have_examples_to_run():
+    assert {p.values[0].name for p in DOC_BLOCKS} >= {"tickets.md", "sla.md"}
+
+
+@pytest.mark.parametrize("page, n, block", DOC_BLOCKS)
+def test_the_pages_examples_print_what_the_page_says(tmp_path, page, n, block):
+    """Each block with `#>` lines runs as one script in a copy of this repository's sample desk
+    (`desk/` in an empty folder, so `..` is free for a team's remote and clones). A command whose
+    expected output is an error line (`supportctl: …`) must fail with it on stderr."""
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    for name in SAMPLE_DESK:
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, desk / name)
+    tool = Path(sys.executable).parent / "supportctl"
+    env = {**os.environ, "PATH": f"{tool.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "SUPPORTCTL_NOW": SAMPLE_NOW, "SUPPORTCTL_USER": "Рудаков А.", "COLUMNS": "200",
+           "GIT_AUTHOR_NAME": "Рудаков А.", "GIT_AUTHOR_EMAIL": "rudakov@example.ru",
+           "GIT_COMMITTER_NAME": "Рудаков А.", "GIT_COMMITTER_EMAIL": "rudakov@example.ru",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env.pop("SUPPORTCTL_DESK", None)
+    script = []
+    for k, (command, _) in enumerate(steps(block)):
+        script += [f"echo '@@{k}'", f"{{ {command}\n}} 2>'{tmp_path}/stderr{k}'", 'echo "@@rc $?"']
+    run = subprocess.run(["bash", "-c", "\n".join(script)], cwd=desk, env=env, capture_output=True, text=True,
+                         timeout=120)
+    printed = re.split(r"^@@\d+\n", run.stdout, flags=re.M)[1:]
+    assert len(printed) == len(steps(block)), run.stderr
+    for k, ((command, expected), out) in enumerate(zip(steps(block), printed)):
+        out, _, code = out.rpartition("@@rc ")
+        stderr = (tmp_path / f"stderr{k}").read_text()
+        if expected and expected[0].startswith("supportctl: "):
+            assert code.strip() != "0", command
+            assert stderr.splitlines() == expected, command
+            continue
+        assert code.strip() == "0", f"{page.name}: {command}: {stderr}"
+        if expected:
+            assert out.splitlines() == expected, f"{page.name}: {command}"
+
+
+EXAMPLE = re.compile(r"(<!-- example: (.+?) -->\n)(.*?)(<!-- /example -->)", re.S)
+
+
+def test_the_reports_page_shows_what_the_reports_print(sample):
+    """docs/reports.md shows each report of the tests' sample desk as `--format markdown` prints it
+    (issue 14: Markdown reports as the docs show them). UPDATE_DOCS=1 rewrites the examples."""
+    from test_reports import NOW
+
+    desk, _ = sample
+    page = DOCS / "reports.md"
+    text = page.read_text(encoding="utf-8")
+    examples = EXAMPLE.findall(text)
+    assert len(examples) == 6
+
+    def printed(args: str) -> str:
+        result = CliRunner().invoke(app, shlex.split(args), env={"SUPPORTCTL_DESK": str(desk.root),
+                                                                 "SUPPORTCTL_NOW": NOW, "SUPPORTCTL_USER": "test"})
+        assert result.exit_code == 0, result.output
+        # the report's headings nest under the page's "## Examples": one level is two deeper
+        nested = re.sub(r"^#", "###", result.stdout.strip(), flags=re.M)
+        return "\n" + nested + "\n\n"
+
+    if os.environ.get("UPDATE_DOCS"):
+        page.write_text(EXAMPLE.sub(lambda m: m.group(1) + printed(m.group(2)) + m.group(4), text),
+                        encoding="utf-8")
+        return
+    for _, args, shown, _ in examples:
+        assert shown == printed(args), f"docs/reports.md differs from `supportctl {args}` " \
+                                       "(UPDATE_DOCS=1 pytest tests/test_docs.py -k reports_page rewrites it)"
+
+
+def test_an_example_paragraph_of_a_commands_own_help_moves_to_the_end():
+    """A command written with its own `Example:` paragraph (as other helpers add them) ends its help
+    with it, after the options, like the commands whose example comes from cli/examples.py."""
+    import typer
+
+    from supportctl.cli import examples
+
+    local = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+    @local.command("merge")
+    def merge(dup: str = typer.Argument(..., metavar="DUP"),
+              into: str = typer.Option(..., "--into", metavar="ID")) -> None:
+        """Merge a duplicate into a ticket.
+
+        Example:
+
+            supportctl merge T-0002 --into T-0001
+        """
+
+    @local.command("other")
+    def other() -> None:
+        """Another."""
+
+    examples.install(local)
+    text = CliRunner().invoke(local, ["merge", "--help"], prog_name="supportctl").output
+    assert text.count("Example:") == 1 and text.index("Options:") < text.index("Example:")
+    assert text.rstrip().endswith("supportctl merge T-0002 --into T-0001")
+    assert text.splitlines()[0] == "Usage: supportctl merge [OPTIONS] DUP"
