@@ -136,12 +136,13 @@ def _style(line: str, style: str | None) -> str:
 
 def simple_table(rows: Sequence[Sequence[object]], headers: Sequence[str],
                  colalign: Sequence[str] | None = None, *, max_width: int | None = None,
-                 shrink: Sequence[int] = (), optional: Sequence[int] = (),
+                 shrink: Sequence[int] = (), optional: Sequence[int] = (), min_shrunk: int = MIN_SHRUNK,
                  styles: Sequence[str | None] | None = None) -> str:
-    """``max_width``: a table wider than that loses the headers' extra padding, then the columns
-    in ``shrink`` are truncated with "…" (the widest first), and when that is not enough the
-    columns in ``optional`` are left out, in that order. ``styles``: per row, the SGR codes
-    ("31", "1;33") its line is shown in, added after padding so colour never moves a column."""
+    """``max_width``: a table wider than that loses the headers' extra padding, wraps its headers
+    at spaces, truncates the columns in ``shrink`` with "…" (the widest first, none below
+    ``min_shrunk``), and when that is not enough leaves out the columns in ``optional``, in that
+    order. ``styles``: per row, the SGR codes ("31", "1;33") its line is shown in, added after
+    padding so colour never moves a column."""
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     headers = list(headers)
     colalign = list(colalign) if colalign is not None else [
@@ -149,29 +150,34 @@ def simple_table(rows: Sequence[Sequence[object]], headers: Sequence[str],
     header_widths = [display_width(h) for h in headers]
     data_widths = [max([0, *(display_width(row[i]) for row in cells)]) for i in range(len(headers))]
     widths = [max(hw + MIN_PADDING, dw) for hw, dw in zip(header_widths, data_widths)]
+    head_lines = [[h] for h in headers]
     if max_width is not None and sum(widths) + len(GAP) * (len(widths) - 1) > max_width:
+        words = [max([0, *map(display_width, h.split())]) for h in headers]
         keep = list(range(len(headers)))
         dropping = [i for i in optional if i in keep]
         while True:
             natural = [max(header_widths[i], data_widths[i]) for i in keep]
-            minimums = [min(w, max(header_widths[i], MIN_SHRUNK)) for w, i in zip(natural, keep)]
+            minimums = [min(w, max(words[i], min_shrunk)) if i in shrink else max(words[i], data_widths[i])
+                        for w, i in zip(natural, keep)]
             budget = max_width - len(GAP) * (len(keep) - 1)
-            fitted = fit_widths(natural, budget, [n for n, i in enumerate(keep) if i in shrink], minimums)
+            fitted = fit_widths(natural, budget, range(len(keep)), minimums)
             if sum(fitted) <= budget or not dropping:
                 break
             keep.remove(dropping.pop(0))
         widths = fitted
-        headers = [truncate(headers[i], w) for i, w in zip(keep, widths)]
+        head_lines = [wrap(headers[i], w) for i, w in zip(keep, widths)]
         colalign = [colalign[i] for i in keep]
         cells = [[truncate(row[i], w) for i, w in zip(keep, widths)] for row in cells]
 
     def line(values: Sequence[str]) -> str:
         return GAP.join(pad(v, w, a) for v, w, a in zip(values, widths, colalign)).rstrip()
 
+    height = max([1, *map(len, head_lines)])
+    head = [line([h[n] if n < len(h) else "" for h in head_lines]) for n in range(height)]
     body = [line(row) for row in cells]
     if styles is not None:
         body = [_style(text, style) for text, style in zip(body, styles)]
-    return "\n".join([line(headers), GAP.join("-" * w for w in widths), *body])
+    return "\n".join([*head, GAP.join("-" * w for w in widths), *body])
 
 
 def grid_table(rows: Sequence[Sequence[str]], headers: Sequence[str], colalign: Sequence[str],

@@ -247,7 +247,10 @@ def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None, *,
     if not rows:
         return
     keys = list(rows[0])
-    cells = [[visible(v) if isinstance(v, str) else v for v in (r[k] for k in keys)] for r in rows]
+    cells = [[r[k] for k in keys] for r in rows]
+    everything = "".join(v for row in cells for v in row if isinstance(v, str))
+    if visible(everything) != everything:  # one pass over all the text in the usual case, nothing to escape
+        cells = [[visible(v) if isinstance(v, str) else v for v in row] for row in cells]
     text = simple_table(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
                         shrink=[keys.index(k) for k in shrink if k in keys],
                         optional=[keys.index(k) for k in optional if k in keys],

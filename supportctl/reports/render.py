@@ -15,10 +15,11 @@ from supportctl.csvsafe import BOM, Number, csv_text  # noqa: F401 (lets Excel r
 from supportctl.domain.values import format_local, iso
 from supportctl.errors import InvalidValue
 from supportctl.reports.model import (
-    DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, Chart, Column, Report, Section, pick,
+    DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, TEXT, Chart, Column, Report, Section, pick,
 )
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
+REPORT_MIN_SHRUNK = 12  # a report's text column cut to the terminal keeps this many columns ("2025-W48", dates)
 
 
 def render(report: Report, fmt: str, width: int | None = None, escape: Callable[[str], str] | None = None) -> str:
@@ -127,8 +128,9 @@ def to_table(report: Report, width: int | None = None, escape: Callable[[str], s
         if any("\n" in v for row in rows for v in row):
             out.append(grid_table(rows, headers, colalign, max_width=width))
         else:
-            text_columns = [i for i, c in enumerate(section.columns) if c.kind not in NUMERIC_KINDS]
-            out.append(simple_table(rows, headers, colalign, max_width=width, shrink=text_columns))
+            text_columns = [i for i, c in enumerate(section.columns) if c.kind == TEXT]
+            out.append(simple_table(rows, headers, colalign, max_width=width, shrink=text_columns,
+                                    min_shrunk=REPORT_MIN_SHRUNK))
     return "\n".join(out) + "\n"
 
 
