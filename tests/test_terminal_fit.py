@@ -257,3 +257,21 @@ def test_report_journal_in_a_pipe_is_not_wrapped(cli, terminal_desk):
     out = cli("report", "journal", "--all", now=LATE).stdout
     assert max(display_width(line) for line in out.splitlines()) > 150
     assert LONG_SUBJECT in out
+
+
+def test_headers_wrap_at_spaces_before_numbers_are_touched():
+    """Reports' numeric columns with long headers (report sla) get narrower by wrapping the header."""
+    rows = [[6, 4, "100,0 %"], [12, 10, "83,3 %"]]
+    headers = ["Поступило", "Рег. в срок", "Рег. медиана, ч"]
+    out = simple_table(rows, headers, ["right"] * 3, max_width=30)
+    lines = out.splitlines()
+    assert all(display_width(line) <= 30 for line in lines), out
+    assert "100,0 %" in out and "83,3 %" in out and "…" not in out
+    assert lines[0].startswith("Поступило") and not lines[1].startswith("-")  # a header of two lines
+    assert " ".join(" ".join(lines[:3]).split()).count("медиана, ч") == 1
+
+
+def test_report_sla_on_a_terminal_keeps_week_labels_whole(cli, terminal_desk):
+    _, _, env = terminal_desk
+    out = SGR.sub("", on_terminal(["report", "sla", "--all"], env, columns=120))
+    assert "2025-W49" in out and "100,0" in out
