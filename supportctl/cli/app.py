@@ -8,7 +8,7 @@ import typer
 
 from supportctl import __version__
 from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
-from supportctl.cli import attachments, escalation, examples
+from supportctl.cli import attachments, escalation, examples, terminal
 
 coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
@@ -38,12 +38,17 @@ def main_options(
     commit: Optional[bool] = typer.Option(None, "--commit/--no-commit",
                                           help="Commit the files the command changes to git; "
                                                "default: git.autocommit in supportctl.yaml."),
+    color: Optional[str] = typer.Option(None, "--color", metavar="WHEN", callback=terminal.check_mode,
+                                        help="Colour tables: auto (on a terminal, unless NO_COLOR is set), "
+                                             "always or never. JSON, CSV and files are never coloured."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     common.STATE.desk_path = desk_path
     common.STATE.actor = actor
     common.STATE.commit = commit
+    common.STATE.color = color
+    common.STATE.wide = False  # each command's --wide sets it
 
 
 for module in (desk, tickets, views, sla, team, escalation, attachments):

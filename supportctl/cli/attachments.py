@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table
+from supportctl.cli.terminal import WideOption
 
 app = typer.Typer()
 
@@ -30,6 +31,7 @@ def attachments(
     out_dir: Path = typer.Option(Path("."), "-o", "--output", metavar="DIR", help="Where to copy; default: here."),
     force: bool = typer.Option(False, "--force", help="Overwrite files of the same name in DIR."),
     as_json: bool = JsonOption,
+    wide: bool = WideOption,
 ) -> None:
     """List the ticket's attachments (name, size, type from the content, the journal entry that brought
     it), or copy them out with --save NAME / --all."""
@@ -53,4 +55,5 @@ def attachments(
         return
     print_table([{"name": s.name, "size": human_size(s.size), "type": s.type,
                   "entry": f"#{s.entry} {s.kind}" if s.entry else "—",
-                  "when": format_local(s.at, ctx.desk.tz) or "—", "by": s.by or "—"} for s in found])
+                  "when": format_local(s.at, ctx.desk.tz) or "—", "by": s.by or "—"} for s in found],
+                shrink=("name", "by"))

@@ -30,6 +30,8 @@ class Invocation:
     commit: bool | None = None  # --commit/--no-commit; None: git.autocommit of supportctl.yaml
     desk: Any = None            # the desk the command used (context()), for the outbox warnings after it
     outbox_quiet: bool = False  # the mail commands report the outbox themselves
+    color: str | None = None    # --color auto|always|never (cli/terminal.py)
+    wide: bool = False          # --wide: tables not cut to the terminal's width
 
 
 STATE = Invocation()
@@ -232,13 +234,28 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None) -> None:
+def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None, *,
+                shrink: tuple[str, ...] = (), optional: tuple[str, ...] = (),
+                styles: list[str | None] | None = None) -> None:
+    """Rows as a table. On a terminal it is fitted to the terminal's width (not with --wide): the
+    columns named in ``shrink`` are truncated, those in ``optional`` left out when that is not
+    enough; ``styles`` colours the rows (cli/terminal.py). Stored text is escaped (``visible``)
+    before it is measured and before the colour codes are added."""
+    from supportctl.cli import terminal
     from supportctl.texttable import simple_table
 
     if not rows:
         return
     keys = list(rows[0])
-    echo(simple_table([[r[k] for k in keys] for r in rows], headers or keys))
+    cells = [[r[k] for k in keys] for r in rows]
+    everything = "".join(v for row in cells for v in row if isinstance(v, str))
+    if visible(everything) != everything:  # one pass over all the text in the usual case, nothing to escape
+        cells = [[visible(v) if isinstance(v, str) else v for v in row] for row in cells]
+    text = simple_table(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
+                        shrink=[keys.index(k) for k in shrink if k in keys],
+                        optional=[keys.index(k) for k in optional if k in keys],
+                        styles=styles if styles is not None and terminal.colour() else None)
+    terminal.print_fitted(text)
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, desk, echo, print_json, print_table
+from supportctl.cli.terminal import WideOption
 
 app = typer.Typer(help="Customers and their contacts (customers.yaml).", no_args_is_help=True)
 contact_app = typer.Typer(help="Contacts of a customer.", no_args_is_help=True)
@@ -14,14 +15,14 @@ app.add_typer(contact_app, name="contact")
 
 
 @command(app, "list")
-def list_customers(as_json: bool = JsonOption) -> None:
+def list_customers(as_json: bool = JsonOption, wide: bool = WideOption) -> None:
     """List the customers with their contracts and plans."""
     customers = desk().customers()
     if as_json:
         print_json([c.to_dict() for c in customers])
         return
     print_table([{"org": c.org, "contract": c.contract or "", "from": c.valid_from or "", "to": c.valid_to or "",
-                  "plan": c.plan or "", "contacts": len(c.contacts)} for c in customers])
+                  "plan": c.plan or "", "contacts": len(c.contacts)} for c in customers], shrink=("org",))
 
 
 @command(app, "show")

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table
+from supportctl.cli.terminal import WideOption
 from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer(help="The e-mail channel: intake of mail, notifications, the outbox.", no_args_is_help=True)
@@ -86,7 +87,7 @@ def send(as_json: bool = JsonOption,
 
 
 @command(app, "outbox")
-def outbox(as_json: bool = JsonOption) -> None:
+def outbox(as_json: bool = JsonOption, wide: bool = WideOption) -> None:
     """List the mails waiting in outbox/ to be delivered."""
     from supportctl.domain.values import format_local
     from supportctl.services import notify
@@ -103,6 +104,6 @@ def outbox(as_json: bool = JsonOption) -> None:
         typer.echo("the outbox is empty")
         return
     rows = [{"file": q.path.name, "queued": format_local(q.queued_at, ctx.desk.tz),
-             "ticket": q.ticket_id or "", "event": q.event, "to": q.to, "subject": q.subject[:60],
-             "attempts": q.attempts, "last error": (q.last_error or "")[:60]} for q in queued]
-    print_table(rows)
+             "ticket": q.ticket_id or "", "event": q.event, "to": q.to, "subject": q.subject,
+             "attempts": q.attempts, "last error": q.last_error or ""} for q in queued]
+    print_table(rows, shrink=("subject", "last error", "to"))

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import command, context, echo
+from supportctl.cli.common import command, context, visible
+from supportctl.cli.terminal import WideOption
 
 app = typer.Typer(help="Reports: the register (A-1), SLA compliance, workload, time, ratings, one customer.",
                   no_args_is_help=True)
@@ -65,10 +66,15 @@ def _run(name: str, first: str | None, last: str | None, all_time: bool, org: st
     report, warnings = reporting.build(ctx, name, scope, **options)
     for warning in warnings:
         typer.echo(f"supportctl: warning: {warning}", err=True)
-    text = render(report, fmt)
+    if output is None and fmt == "table":
+        from supportctl.cli import terminal
+
+        text = render(report, fmt, terminal.width(), visible)
+    else:
+        text = render(report, fmt)
     if output is None:
         if fmt in ("table", "markdown"):  # for a person's terminal; csv, json, html go out exact
-            echo(text, nl=False)
+            typer.echo(visible(text), nl=False)
         else:
             typer.echo(text, nl=False)
     else:
@@ -89,7 +95,8 @@ def _period_report(name: str, doc: str) -> None:
     def report(first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
                week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
                org: Optional[str] = ORG, assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT,
-               as_json: bool = JSON, lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+               as_json: bool = JSON, lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT,
+               wide: bool = WideOption) -> None:
         _run(name, first, last, all_time, org, assignee, fmt, lang, output, week=week, last_week=last_week,
              month=month)
 
@@ -106,7 +113,7 @@ def customer(customer_org: str = typer.Argument(..., metavar="ORG"),
              first: Optional[str] = FROM, last: Optional[str] = TO, all_time: bool = ALL,
              week: bool = WEEK, last_week: bool = LAST_WEEK, month: Optional[str] = MONTH,
              assignee: Optional[str] = ASSIGNEE, fmt: str = FORMAT, as_json: bool = JSON,
-             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT) -> None:
+             lang: Optional[str] = LANG, output: Optional[Path] = OUTPUT, wide: bool = WideOption) -> None:
     """One customer's tickets, statuses and correspondence (IS-4), fit to send to that customer."""
     _run("customer", first, last, all_time, customer_org, assignee, fmt, lang, output, week=week, last_week=last_week,
          month=month)

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table
+from supportctl.cli.terminal import WideOption, ticket_style
 from supportctl.errors import EXIT_CONDITION
 
 app = typer.Typer()
@@ -58,6 +59,7 @@ def overdue(
     within: Optional[str] = typer.Option(None, "--within", help="Also list tickets due within this much "
                                          "working time, e.g. 2h."),
     as_json: bool = JsonOption,
+    wide: bool = WideOption,
 ) -> None:
     """Breached tickets, most urgent first. Exit 1 when any is breached (for cron and monitoring)."""
     from datetime import timedelta
@@ -83,8 +85,9 @@ def overdue(
         print_table([{"id": r["id"], "state": r["state"], "timer": r["timer"], "p": r["priority"] or "",
                       "deadline": _when(r["deadline"], ctx.desk.tz), "remaining": format_minutes(r["remaining_minutes"]),
                       "org": r["org"] or "", "assignee": r["assignee"] or "",
-                      "eta": "" if r["eta_sent"] else "none!", "subject": r["subject"][:40]}
-                     for r in rows])
+                      "eta": "" if r["eta_sent"] else "none!", "subject": r["subject"]}
+                     for r in rows], shrink=("subject", "org", "assignee"), optional=("eta", "timer"),
+                    styles=[ticket_style(r["state"], None, r["priority"]) for r in rows])
     else:
         typer.echo("no ticket is overdue", err=True)
     if breached:

@@ -8,6 +8,7 @@ import typer
 
 from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table, visible
 from supportctl.cli.csvout import print_csv
+from supportctl.cli.terminal import WideOption, ticket_style
 
 app = typer.Typer()
 
@@ -117,6 +118,7 @@ def list_tickets(
                                        help="Only tickets that `search TEXT` finds."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
     as_json: bool = JsonOption,
+    wide: bool = WideOption,
 ) -> None:
     """List the tickets not yet closed (or as filtered) by priority, then first in first out (IS-2, R-4.5).
 
@@ -178,13 +180,14 @@ def list_tickets(
         return
     rows = [{
         "id": t.id, "p": t.priority or "", "status": t.status, "sla": state or "",
-        "due": format_local(due, tz), "org": t.org or "", "subject": t.subject[:50],
+        "due": format_local(due, tz), "org": t.org or "", "subject": t.subject,
         "assignee": t.assignee or "", "verified": "" if t.verified else "unverified",
     } for t, state, due in listed]
     if fmt == "csv":
         print_csv(rows)
     else:
-        print_table(rows)
+        print_table(rows, shrink=("subject", "org", "assignee"), optional=("verified", "sla"),
+                    styles=[ticket_style(state, t.status, t.priority) for t, state, _ in listed])
 
 
 @command(app, "search", bulk=True)
@@ -196,6 +199,7 @@ def search(
     org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
     limit: int = typer.Option(20, "--limit", min=1, help="At most this many hits."),
     as_json: bool = JsonOption,
+    wide: bool = WideOption,
 ) -> None:
     """Find tickets by words in their subject, text and journal (mail included), best match first."""
     from supportctl.domain.lifecycle import STATUSES
@@ -211,4 +215,5 @@ def search(
     if not hits:
         typer.echo("no tickets", err=True)
         return
-    print_table([{"id": t.id, "status": t.status, "subject": t.subject[:50], "match": snip} for t, snip in hits])
+    print_table([{"id": t.id, "status": t.status, "subject": t.subject, "match": snip} for t, snip in hits],
+                shrink=("subject", "match"), styles=[ticket_style(None, t.status, t.priority) for t, _ in hits])

@@ -10,24 +10,26 @@ import html
 import json
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from supportctl.csvsafe import BOM, Number, csv_text  # noqa: F401 (lets Excel read the CSV as UTF-8; importable from here as before)
 from supportctl.domain.values import format_local, iso
 from supportctl.errors import InvalidValue
 from supportctl.reports.model import (
-    DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, Chart, Column, Report, Section, pick,
+    DATETIME, HOURS, INT, MINUTES, NUMBER, NUMERIC_KINDS, PCT, TEXT, Chart, Column, Report, Section, pick,
 )
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
+REPORT_MIN_SHRUNK = 12  # a report's text column cut to the terminal keeps this many columns ("2025-W48", dates)
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, width: int | None = None, escape: Callable[[str], str] | None = None) -> str:
+    """``width`` and ``escape``: the table format for a terminal (see ``to_table``)."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise InvalidValue(f"invalid --format {fmt!r}", "use " + ", ".join(FORMATS)) from None
-    return renderer(report)
+    return to_table(report, width, escape) if fmt == "table" else renderer(report)
 
 
 # ---------------------------------------------------------------- values
@@ -105,8 +107,11 @@ def _formatted(section: Section, report: Report, *, machine: bool = False) -> li
 
 # ---------------------------------------------------------------- formats
 
-def to_table(report: Report) -> str:
-    from supportctl.texttable import simple_table
+def to_table(report: Report, width: int | None = None, escape: Callable[[str], str] | None = None) -> str:
+    """With ``width``, each table fits it: text columns of one line are cut with "…", cells of
+    several lines (the register, A-1) wrapped. ``escape`` is applied to every cell before it is
+    measured (the terminal's escaping of control characters)."""
+    from supportctl.texttable import grid_table, simple_table
 
     out = [report.text(report.title), *header_lines(report)]
     for section in report.sections:
@@ -119,13 +124,16 @@ def to_table(report: Report) -> str:
             out.append(report.text(section.empty))
             continue
         headers = [c.title(report.lang) for c in section.columns]
+        if escape is not None:
+            rows = [[escape(v) for v in row] for row in rows]
+            headers = [escape(h) for h in headers]
         colalign = ["right" if c.kind in NUMERIC_KINDS else "left" for c in section.columns]
         if any("\n" in v for row in rows for v in row):
-            from tabulate import tabulate
-
-            out.append(tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True, colalign=colalign))
+            out.append(grid_table(rows, headers, colalign, max_width=width))
         else:
-            out.append(simple_table(rows, headers, colalign))
+            text_columns = [i for i, c in enumerate(section.columns) if c.kind == TEXT]
+            out.append(simple_table(rows, headers, colalign, max_width=width, shrink=text_columns,
+                                    min_shrunk=REPORT_MIN_SHRUNK))
     return "\n".join(out) + "\n"
 
 
