@@ -228,3 +228,155 @@ def test_without_options_and_terminal_it_still_says_nothing_to_edit(cli):
     tid = _new(cli)
     result = cli("edit", tid)
     assert result.exit_code == 2 and "nothing to edit" in result.stderr
+
+
+# -- shell completion ------------------------------------------------------------------------------
+
+SUPPORTCTL = str(Path(sys.executable).parent / "supportctl")  # the installed entry point, as the shell runs it
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path | None = None):
+    import os
+    import subprocess
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SUPPORTCTL", "_SUPPORTCTL", "COMP_"))}
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, env={**base, **env}, cwd=cwd)
+
+
+def _complete_bash(desk_root, line: str, **env):
+    """What typer's bash function asks: COMP_WORDS and COMP_CWORD (the last word, '' after a space)."""
+    words = line.split(" ")
+    result = _run([SUPPORTCTL], {"_SUPPORTCTL_COMPLETE": "complete_bash", "COMP_WORDS": line,
+                                 "COMP_CWORD": str(len(words) - 1), "SUPPORTCTL_DESK": str(desk_root), **env})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return [line for line in result.stdout.splitlines() if line]  # no candidates: one empty line
+
+
+@pytest.fixture
+def filled(desk, cli):
+    """A desk with tickets T-0001..T-0012, customers, a reply template and a team."""
+    add_barrier(cli)
+    cli("customer", "add", "ООО Ромашка", "--contract", "2", "--from", "2016-01-01", "--to", "2030-12-31")
+    for n in range(12):
+        assert cli("new", "--subject", f"s{n}", "--text", "t", "--channel", "phone").exit_code == 0
+    (desk.root / "replies").mkdir()
+    (desk.root / "replies" / "restart-service.md").write_text("# Перезапуск\nТекст\n", encoding="utf-8")
+    cfg = desk.root / "supportctl.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '\nteam:\n  "Рудаков А.": {email: r@x.ru}\n', encoding="utf-8")
+    return desk
+
+
+@pytest.mark.parametrize("shell, marks", [
+    ("bash", ["_SUPPORTCTL_COMPLETE=complete_bash", "complete -o default -F _supportctl_completion supportctl"]),
+    ("zsh", ["#compdef supportctl", "_SUPPORTCTL_COMPLETE=complete_zsh", "compdef _supportctl_completion supportctl"]),
+    ("fish", ["complete --command supportctl", "_SUPPORTCTL_COMPLETE=complete_fish"]),
+])
+def test_completion_prints_the_script_of_each_shell(shell, marks):
+    """Issue 12: completion scripts for bash, zsh and fish."""
+    result = _run([SUPPORTCTL, "completion", shell], {})
+    assert result.returncode == 0, result.stderr
+    assert all(m in result.stdout for m in marks)
+    assert _run([SUPPORTCTL, "completion"], {"SHELL": f"/usr/bin/{shell}"}).stdout == result.stdout
+
+
+def test_completion_of_an_unknown_shell_exits_2_in_one_line():
+    result = _run([SUPPORTCTL, "completion", "tcsh"], {})
+    assert result.returncode == 2
+    assert result.stderr == "supportctl: no completion for the shell 'tcsh' (give one of: bash, zsh, fish)\n"
+
+
+def test_bash_completes_ticket_ids_by_prefix_any_case_and_unpadded(filled):
+    """Issue 12: ticket IDs complete, also from an unpadded number (T-3, 3 → T-0003), as `show 3` resolves."""
+    assert _complete_bash(filled.root, "supportctl show T-000") == [f"T-000{n}" for n in range(1, 10)]
+    assert _complete_bash(filled.root, "supportctl show t-001") == ["T-0010", "T-0011", "T-0012"]
+    assert _complete_bash(filled.root, "supportctl show 3") == ["T-0003"]
+    assert _complete_bash(filled.root, "supportctl register T-12") == ["T-0012"]
+    assert _complete_bash(filled.root, "supportctl link T-0001 T-0002") == ["T-0002"]  # OTHER too
+    assert _complete_bash(filled.root, "supportctl show 99") == []
+    assert len(_complete_bash(filled.root, "supportctl show ")) == 12
+
+
+def test_bash_completes_statuses_hold_reasons_templates_customers_and_team(filled):
+    root = filled.root
+    assert _complete_bash(root, "supportctl list --status ") == ["new", "open", "waiting", "completed", "closed",
+                                                               "active"]
+    assert _complete_bash(root, "supportctl list --status c") == ["completed", "closed"]
+    assert "need-info" in _complete_bash(root, "supportctl hold T-0001 --reason ")
+    assert _complete_bash(root, "supportctl hold T-0001 --reason cu") == ["customer-delay"]
+    assert _complete_bash(root, "supportctl reopen T-0001 --reason ") == []  # a free text there
+    assert _complete_bash(root, "supportctl reply T-0001 --template r") == ["restart-service"]
+    # bash inserts a candidate as it is: spaces and quotes of an organisation are escaped
+    assert _complete_bash(root, "supportctl list --org ") == ["АКБ\\ «Барьер»", "ООО\\ Ромашка"]
+    assert _complete_bash(root, "supportctl customer show о") == ["ООО\\ Ромашка"]
+    assert _complete_bash(root, "supportctl list --assignee ") == ["Рудаков\\ А."]
+    assert "show" in _complete_bash(root, "supportctl sh")  # commands, as typer does
+
+
+def test_zsh_and_fish_get_ids_with_their_status_from_the_index(filled, cli):
+    assert cli("register", "T-0011", "--priority", "2").exit_code == 0
+    assert cli("list").exit_code == 0  # builds the index
+    env = {"SUPPORTCTL_DESK": str(filled.root), "_TYPER_COMPLETE_ARGS": "supportctl show T-001"}
+    fish = _run([SUPPORTCTL], {**env, "_SUPPORTCTL_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args"})
+    assert fish.stdout.splitlines() == ["T-0010\tnew", "T-0011\topen", "T-0012\tnew"]
+    zsh = _run([SUPPORTCTL], {**env, "_SUPPORTCTL_COMPLETE": "complete_zsh"})
+    assert zsh.stdout.strip() == "_arguments '*: :((\"T-0010\":\"new\"\n\"T-0011\":\"open\"\n\"T-0012\":\"new\"))'"
+
+
+def test_completion_only_looks_it_never_writes_or_locks(filled, cli):
+    """A completion neither builds nor updates the index, nor takes the lock, nor writes anything."""
+    def snapshot():
+        return sorted((str(p.relative_to(filled.root)), p.stat().st_mtime_ns, p.stat().st_size)
+                      for p in filled.root.rglob("*"))
+
+    before = snapshot()
+    assert _complete_bash(filled.root, "supportctl show T-") and _complete_bash(filled.root, "supportctl list --org ")
+    assert snapshot() == before
+    assert not (filled.root / ".supportctl" / "index.sqlite").exists()
+    assert cli("list").exit_code == 0 and cli("new", "--subject", "s", "--text", "t").exit_code == 0
+    before = snapshot()  # the index now misses T-0013: it is listed from tickets/, the index left as it is
+    assert _complete_bash(filled.root, "supportctl show T-0013") == ["T-0013"]
+    assert snapshot() == before
+
+
+def test_completion_uses_the_desk_given_on_the_command_line(filled, tmp_path):
+    from supportctl.services.setup import init_desk
+
+    other = init_desk(tmp_path / "other")
+    (other.tickets_dir / "KM-0107.yaml").write_text("not a ticket, only a name\n", encoding="utf-8")
+    assert _complete_bash(filled.root, f"supportctl --desk {other.root} show ") == ["KM-0107"]
+
+
+def test_any_failure_means_no_candidates_never_an_error(filled, tmp_path):
+    """No desk, a damaged customers.yaml, a damaged index: nothing offered, exit 0, nothing on stderr."""
+    outside = _run([SUPPORTCTL], {"_SUPPORTCTL_COMPLETE": "complete_bash", "COMP_WORDS": "supportctl show T-",
+                                  "COMP_CWORD": "2"}, cwd=tmp_path)
+    assert (outside.returncode, outside.stdout.strip(), outside.stderr) == (0, "", "")
+    (filled.root / "customers.yaml").write_text("customers: [\n", encoding="utf-8")
+    assert _complete_bash(filled.root, "supportctl list --org ") == []
+    (filled.root / ".supportctl").mkdir(exist_ok=True)
+    (filled.root / ".supportctl" / "index.sqlite").write_bytes(b"not sqlite" * 100)
+    assert _complete_bash(filled.root, "supportctl show T-001") == ["T-0010", "T-0011", "T-0012"]  # no status
+    (filled.root / "tickets").rename(filled.root / "gone")
+    assert _complete_bash(filled.root, "supportctl show T-") == []
+
+
+def test_real_bash_completes_through_the_sourced_script(filled):
+    """Issue 12 under real bash: the script sourced, `complete -p` shows it, the completion function
+    called as readline calls it fills COMPREPLY with the desk's IDs."""
+    import os
+    import shutil
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    script = ('source <(supportctl completion bash)\n'
+              'complete -p supportctl\n'
+              'COMP_WORDS=(supportctl show T-001); COMP_CWORD=2\n'
+              '_supportctl_completion supportctl\n'
+              'printf "<%s>\\n" "${COMPREPLY[@]}"\n')
+    env = {"PATH": f"{Path(SUPPORTCTL).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "SUPPORTCTL_DESK": str(filled.root)}
+    result = _run([bash, "--norc", "--noprofile", "-c", script], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["complete -o default -F _supportctl_completion supportctl",
+                                          "<T-0010>", "<T-0011>", "<T-0012>"]

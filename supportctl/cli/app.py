@@ -9,6 +9,7 @@ import typer
 from supportctl import __version__
 from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
 from supportctl.cli import attachments, escalation
+from supportctl.cli import completion
 
 coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
@@ -49,10 +50,13 @@ def main_options(
 for module in (desk, tickets, views, sla, team, escalation, attachments):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
+app.registered_commands += completion.app.registered_commands
 app.add_typer(customers.app, name="customer")
 app.add_typer(reports.app, name="report")
 app.add_typer(mail.app, name="mail")
 
 
 def main() -> None:
+    if completion.requested():  # the shell asking for candidates at a Tab
+        completion.answer(app)
     app()
