@@ -37,15 +37,15 @@ def completion(shell: Optional[str] = typer.Argument(None, metavar="SHELL",
 
     Completes commands, options, ticket IDs (also from an unpadded number: 3 → T-0003, in bash
     and fish), --status values, hold reasons, reply templates (--template), customers (ORG,
-    --org) and the team's names (--assignee). Load it from the shell's start-up file:
+    --org) and the team's names (--assignee). zsh and fish show each ID's status as the ticket
+    index last saw it. Load the script from the shell's start-up file:
 
-    bash (~/.bashrc): eval "$(supportctl completion bash)"
+    \b
+    bash, in ~/.bashrc:               eval "$(supportctl completion bash)"
+    zsh, in ~/.zshrc after compinit:  eval "$(supportctl completion zsh)"
+    fish:  supportctl completion fish > ~/.config/fish/completions/supportctl.fish
 
-    zsh (~/.zshrc, after compinit): eval "$(supportctl completion zsh)"
-
-    fish: supportctl completion fish > ~/.config/fish/completions/supportctl.fish
-
-    Example: supportctl completion bash > ~/.bash_completions/supportctl.sh
+    Example: echo 'eval "$(supportctl completion bash)"' >> ~/.bashrc
     """
     from typer.completion import get_completion_script
 
