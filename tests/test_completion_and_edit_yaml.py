@@ -308,6 +308,9 @@ def test_bash_completes_statuses_hold_reasons_templates_customers_and_team(fille
     # bash inserts a candidate as it is: spaces and quotes of an organisation are escaped
     assert _complete_bash(root, "supportctl list --org ") == ["АКБ\\ «Барьер»", "ООО\\ Ромашка"]
     assert _complete_bash(root, "supportctl customer show о") == ["ООО\\ Ромашка"]
+    assert _complete_bash(root, "supportctl customer contact add о") == ["ООО\\ Ромашка"]
+    assert _complete_bash(root, "supportctl customer add о") == []  # a new customer's name
+    assert _complete_bash(root, "supportctl completion ") == ["bash", "zsh", "fish"]
     assert _complete_bash(root, "supportctl list --assignee ") == ["Рудаков\\ А."]
     assert "show" in _complete_bash(root, "supportctl sh")  # commands, as typer does
 

@@ -81,15 +81,16 @@ def _install(group) -> None:
     """Attach the completers to every command's parameters, by parameter name (as cli/common.py checks them)."""
     from supportctl.cli.common import TICKET_IDS
 
-    def walk(cmd, name: str) -> None:
+    def walk(cmd, path: str) -> None:
         for param in cmd.params:
-            found = _COMPLETERS.get((name, param.name)) or _COMPLETERS.get(("*", param.name))
+            key = (path, param.name)
+            found = _COMPLETERS[key] if key in _COMPLETERS else _COMPLETERS.get(("*", param.name))
             if found is None and param.name in TICKET_IDS:
                 found = ticket_ids
             if found is not None:
                 param._custom_shell_complete = _safe(found)
         for sub_name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, sub_name)
+            walk(sub, f"{path} {sub_name}".strip())
 
     walk(group, "")
 
@@ -106,16 +107,13 @@ def _safe(fn: Callable[[Any, str], list[Item]]) -> Callable:
         except Exception:
             return []
         bash = os.environ.get(COMPLETE_VAR, "").endswith("_bash")
-        return [CompletionItem(_bash_word(v, incomplete) if bash else v, help=h) for v, h in items]
+        return [CompletionItem(_bash_word(v) if bash else v, help=h) for v, h in items]
 
     return complete
 
 
-def _bash_word(value: str, incomplete: str) -> str:
-    """bash inserts a candidate as it is: escape what the shell would split or expand (as printf %q),
-    unless the user opened a quote."""
-    if incomplete[:1] in ("'", '"') or all(c in BASH_SAFE or ord(c) > 127 and not c.isspace() for c in value):
-        return value
+def _bash_word(value: str) -> str:
+    """bash inserts a candidate as it is: escape what the shell would split or expand (as printf %q)."""
     return "".join(c if c in BASH_SAFE or ord(c) > 127 and not c.isspace() else "\\" + c for c in value)
 
 
@@ -127,7 +125,7 @@ def _root(ctx) -> Path:
 
 
 def _prefixed(values: list[Item], incomplete: str) -> list[Item]:
-    want = incomplete.lstrip("'\"").casefold()
+    want = incomplete.casefold()
     return [(v, h) for v, h in values if v.casefold().startswith(want)]
 
 
@@ -211,8 +209,14 @@ def team(ctx, incomplete: str) -> list[Item]:
     return _prefixed([(name, None) for name in members if isinstance(name, str)], incomplete)
 
 
-# (command name or "*", parameter name) → completer; ticket IDs go by cli/common.py's TICKET_IDS
-_COMPLETERS: dict[tuple[str, str], Callable[[Any, str], list[Item]]] = {
+def shells(ctx, incomplete: str) -> list[Item]:
+    return _prefixed([(s, None) for s in SHELLS], incomplete)
+
+
+# (command path or "*", parameter name) → completer (None: none); ticket IDs go by common.TICKET_IDS
+_COMPLETERS: dict[tuple[str, str], Callable[[Any, str], list[Item]] | None] = {
+    ("completion", "shell"): shells,
+    ("customer add", "org"): None,  # a new customer
     ("*", "status"): statuses,
     ("hold", "reason"): hold_reasons,
     ("*", "template"): templates,
