@@ -125,13 +125,12 @@ def test_import_is_all_or_nothing(cli, desk, tmp_path):
 
 
 def test_every_command_is_documented_in_the_readme():
-    """In the README or the docs/ pages (issue 14 moved the reference there)."""
-    import glob
+    from pathlib import Path
 
-    root = os.path.join(os.path.dirname(__file__), "..")
-    readme = "".join(open(p, encoding="utf-8").read()
-                     for p in [os.path.join(root, "README.md"), *glob.glob(os.path.join(root, "docs", "*.md"))])
     from typer.main import get_command
+
+    repo = Path(__file__).resolve().parent.parent  # the README and the pages of docs/ (being split out of it)
+    readme = "\n".join(p.read_text(encoding="utf-8") for p in [repo / "README.md", *sorted(repo.glob("docs/**/*.md"))])
 
     root = get_command(app)
     missing = []

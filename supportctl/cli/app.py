@@ -8,7 +8,7 @@ import typer
 
 from supportctl import __version__
 from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
-from supportctl.cli import attachments, escalation, examples, terminal
+from supportctl.cli import attachments, completion, escalation, examples, terminal
 
 coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
@@ -54,6 +54,7 @@ def main_options(
 for module in (desk, tickets, views, sla, team, escalation, attachments):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
+app.registered_commands += completion.app.registered_commands
 app.add_typer(customers.app, name="customer")
 app.add_typer(reports.app, name="report")
 app.add_typer(mail.app, name="mail")
@@ -61,4 +62,6 @@ examples.install(app)  # one example per --help, usage lines with ID (issue 14)
 
 
 def main() -> None:
+    if completion.requested():  # the shell asking for candidates at a Tab
+        completion.answer(app)
     app()

@@ -73,11 +73,27 @@ def editor_command(environ: dict[str, str] | None = None) -> list[str]:
 def compose(initial: str, about: list[str], purpose: str) -> str:
     """The text the user wrote, starting from ``initial``; ``about``: lines shown as comments.
     Exits 1 (nothing done) when the result is empty or the editor failed."""
-    command = editor_command()
     lines = [f"# {purpose}. Lines starting with '#' are dropped; an empty text aborts.", "#"]
-    lines += [f"# {line}" if line else "#" for text in about for line in visible(text).split("\n")]
+    lines += comment_lines(about)
     content = (initial.rstrip() + "\n" if initial.strip() else "\n") + "\n" + "\n".join(lines) + "\n"
-    fd, name = tempfile.mkstemp(prefix="supportctl-", suffix=".md", text=False)
+    edited, path = run_editor(content, ".md")
+    path.unlink(missing_ok=True)
+    text = strip_comments(edited)
+    if not text:
+        fail("nothing written, nothing done", EXIT_CONDITION)
+    return text
+
+
+def comment_lines(about: list[str]) -> list[str]:
+    return [f"# {line}" if line else "#" for text in about for line in visible(text).split("\n")]
+
+
+def run_editor(content: str, suffix: str) -> tuple[str, Path]:
+    """Open the editor on a temp file holding ``content``; what was saved, and the file, which the
+    caller removes (or keeps, to name it when what was saved cannot be used). Exits 1 (nothing
+    done, the file removed) when the editor fails."""
+    command = editor_command()
+    fd, name = tempfile.mkstemp(prefix="supportctl-", suffix=suffix, text=False)
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -92,16 +108,13 @@ def compose(initial: str, about: list[str], purpose: str) -> str:
         from supportctl.desk.yamlio import read_regular
 
         raw = read_regular(path, MAX_EDITED_BYTES)
-    finally:
+        try:
+            return raw.decode("utf-8"), path
+        except UnicodeDecodeError:
+            raise SupportError("the edited text is not UTF-8", "save it as UTF-8") from None
+    except BaseException:
         path.unlink(missing_ok=True)
-    try:
-        edited = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SupportError("the edited text is not UTF-8", "save it as UTF-8") from None
-    text = strip_comments(edited)
-    if not text:
-        fail("nothing written, nothing done", EXIT_CONDITION)
-    return text
+        raise
 
 
 def strip_comments(edited: str) -> str:

@@ -318,12 +318,27 @@ def edit(
     position: Optional[str] = typer.Option(None, "--position", help="Contact's position ('' clears it)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Contact's phone ('' clears it)."),
     email: Optional[str] = typer.Option(None, "--email", help="Contact's e-mail."),
+    edit_form: bool = typer.Option(False, "--edit", "-e", help="Edit the fields as YAML in $VISUAL/$EDITOR "
+                                   "(with any field options already in it); also without this when no field "
+                                   "option is given on a terminal."),
+    yaml_file: Optional[Path] = typer.Option(None, "--yaml-file", metavar="FILE",
+                                             help="Take the fields from this YAML form (as the editor shows "
+                                                  "it, e.g. one kept after an error); with -e, start from it."),
 ) -> None:
     """Correct fields typed wrong; each change is journaled old → new, the customer is not mailed.
 
+    With no field option on a terminal, or with --edit, the editor ($VISUAL, else $EDITOR, else vi)
+    opens on the editable fields as YAML; what was changed there is applied. Saving the form
+    unchanged or empty does nothing (exit 1, as git does with an unedited commit message); a form
+    that is not YAML or has an unknown key exits 2 naming its line and keeps the file.
     Status, priority, timestamps and the journal have their own commands. The customer match is kept:
     after changing --contact or --email run `supportctl verify ID` to match the customer again;
-    the organisation changes with `verify --org`."""
+    the organisation changes with `verify --org`.
+
+    Example: supportctl edit T-0001 --subject "Не работает АБС"
+    """
+    from supportctl.cli import edit_form as form
+    from supportctl.cli.editor import wanted
     from supportctl.errors import InvalidValue
     from supportctl.services import tickets
 
@@ -334,10 +349,17 @@ def edit(
              "contact.name": contact, "contact.position": position, "contact.phone": phone,
              "contact.email": email}
     changes = {k: v for k, v in given.items() if v is not None}
-    if not changes:
-        raise InvalidValue("nothing to edit", "give one or more of --subject, --text, --text-file, --category, "
-                           "--product, --contact, --position, --phone, --email")
-    change = tickets.edit(context(), ticket_id, changes)
+    ctx = context()
+    if wanted(edit_form, bool(changes) or yaml_file is not None):
+        start = form.read_form_file(yaml_file) if yaml_file is not None else None
+        change = form.edit_in_editor(ctx, ticket_id, changes, start, lambda c: tickets.edit(ctx, ticket_id, c))
+    else:
+        if yaml_file is not None:
+            changes = form.from_file(ctx, ticket_id, yaml_file, changes)
+        if not changes and yaml_file is None:
+            raise InvalidValue("nothing to edit", "give one or more of --subject, --text, --text-file, --category, "
+                               "--product, --contact, --position, --phone, --email, or --edit")
+        change = tickets.edit(ctx, ticket_id, changes)
     fields = [e.data["field"] for e in change.entries]
     if {"contact.name", "contact.email"} & set(fields):
         typer.echo(f"supportctl: the customer match is unchanged; to match again: supportctl verify "
