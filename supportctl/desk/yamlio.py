@@ -57,6 +57,54 @@ class _DeskLoader(_Loader):
         return mapping
 
 
+    def construct_document(self, node):
+        """The common case built straight from the node tree (the constructor's generic machinery is
+        most of the cost of reading a ticket); anything unusual (an alias, a merge key, a duplicate or
+        unhashable key, another tag) goes the generic way, which raises the same errors as always."""
+        try:
+            return _build(self, node, set())
+        except (_Unusual, RecursionError):  # the generic way does not recurse per level
+            self.constructed_objects.clear()
+            return super().construct_document(node)
+
+
+class _Unusual(Exception):
+    pass
+
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SCALARS = {tag: _DeskLoader.yaml_constructors[tag] for tag in (
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp")}
+
+
+def _build(loader, node, seen: set[int]) -> Any:
+    if id(node) in seen:  # an alias: the same node twice
+        raise _Unusual
+    seen.add(id(node))
+    cls, tag = type(node), node.tag
+    if cls is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        construct = _SCALARS.get(tag)
+        if construct is None:
+            raise _Unusual
+        return construct(loader, node)
+    if cls is yaml.SequenceNode and tag == _SEQ:
+        return [_build(loader, item, seen) for item in node.value]
+    if cls is yaml.MappingNode and tag == _MAP:
+        mapping = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode:  # a list or mapping as a key: unhashable
+                raise _Unusual
+            key = _build(loader, key_node, seen)  # a merge key (<<) has its own tag: unusual
+            if key in mapping:
+                raise _Unusual
+            mapping[key] = _build(loader, value_node, seen)
+        return mapping
+    raise _Unusual
+
+
 _DeskLoader.add_constructor("tag:yaml.org,2002:map", _DeskLoader.construct_yaml_map)
 
 
