@@ -11,7 +11,9 @@ from supportctl.errors import DeskDamaged
 
 
 class _Generic(yamlio._DeskLoader):
-    """The loader without issue 13's direct construction: the constructor's generic path."""
+    """The loader without issue 13's shortcuts: the generic resolver and constructor."""
+
+    resolve = yaml.resolver.BaseResolver.resolve
 
     def construct_document(self, node):
         return yaml.constructor.BaseConstructor.construct_document(self, node)
@@ -36,6 +38,8 @@ def _outcome(text: str, loader) -> tuple:
     "d: 2026-02-30\n",                 # an impossible date
     "x: !!binary aGk=\ny: !!set {a, b}\nz: !!str 1\n",
     "x: 0x1f\ny: 1_000\nz: .inf\nw: ~\n",
+    "a: yes\nb: yes\nc: 'yes'\nd: 12:30\ne: Null\nf: ''\ng: ! 1\nh: 1.5\ni: -\n",  # plain scalars resolved
+
     "- a\n- [b, {c: d}]\n",
     "",
     "[" * 900 + "]" * 900,             # deeper than Python's recursion: the generic way

@@ -29,6 +29,9 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 MAX_FILE_BYTES = 16 * 1024 ** 2  # a ticket, customers.yaml, supportctl.yaml; a journal line
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
 class _DeskLoader(_Loader):
     """The C loader, refusing aliases and duplicate keys (the checks cost a few per cent)."""
 
@@ -57,6 +60,20 @@ class _DeskLoader(_Loader):
         return mapping
 
 
+    def resolve(self, kind, value, implicit):
+        """The tag of a node without one. With no path resolvers (none are registered), a quoted
+        scalar is a string and a plain one's tag depends on its text alone: remembered per text."""
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return _STR
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) < 4096 and len(value) < 64:  # keys and words, not every text
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
     def construct_document(self, node):
         """The common case built straight from the node tree (the constructor's generic machinery is
         most of the cost of reading a ticket); anything unusual (an alias, a merge key, a duplicate or
@@ -68,11 +85,13 @@ class _DeskLoader(_Loader):
             return super().construct_document(node)
 
 
+_PLAIN_TAGS: dict[str, str] = {}
+
+
 class _Unusual(Exception):
     pass
 
 
-_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _SCALARS = {tag: _DeskLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:timestamp")}
