@@ -55,3 +55,144 @@ def test_refusals_still_name_the_problem_issue_13():
         yamlio.loads("a: &x 1\nb: *x\n", "f.yaml")
     with pytest.raises(DeskDamaged, match="given twice"):
         yamlio.loads("a: 1\na: 2\n", "f.yaml")
+
+
+# -- freshness: each way a file can change, and what catches it (docs/incoming/g.md) ------------
+
+import os  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+from supportctl.desk import index as index_mod  # noqa: E402
+from supportctl.desk.desk import Desk  # noqa: E402
+from supportctl.domain.search import parse_query  # noqa: E402
+from supportctl.services import tickets  # noqa: E402
+from supportctl.services.context import Ctx  # noqa: E402
+
+NOW = datetime.fromisoformat("2025-12-01T10:00:00+03:00")
+
+
+def _ctx(desk: Desk) -> Ctx:
+    return Ctx(desk=desk, now=NOW, actor="Рудаков А.")
+
+
+def _settled(desk: Desk, count: int = 3) -> None:
+    """A desk used for a while: files older than the racy window, indexed, nothing stale."""
+    for n in range(count):
+        tickets.create(_ctx(desk), tickets.NewTicket(subject=f"Сбой {n}", text="Не запускается", org="Org"))
+    _age(desk)
+    _subjects(desk)
+    _search(desk, "сбой")
+
+
+def _age(desk: Desk, seconds: int = 60) -> None:
+    past = time.time() - seconds
+    for folder in (desk.tickets_dir, desk.journal_dir):
+        for name in os.listdir(folder):
+            os.utime(folder / name, (past, past))
+
+
+def _subjects(desk: Desk) -> dict[str, str]:
+    return {t.id: t.subject for t in index_mod.TicketIndex(desk).tickets()}
+
+
+def _search(desk: Desk, words: str) -> list[str]:
+    return [t.id for t, _ in index_mod.TicketIndex(desk).search(parse_query(words))]
+
+
+def _edit_in_place(path, old: str, new: str, *, keep_mtime: bool = False) -> None:
+    """What an editor that writes in place does (nano, VS Code, `>>`): same inode, the folder's mtime kept."""
+    st = path.stat()
+    text = path.read_text(encoding="utf-8").replace(old, new)
+    with open(path, "r+", encoding="utf-8") as f:
+        f.write(text)
+        f.truncate()
+    if keep_mtime:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_ino == st.st_ino
+
+
+def _counting_parses(monkeypatch) -> list[str]:
+    parsed: list[str] = []
+    real = index_mod._parse_one
+    monkeypatch.setattr(index_mod, "_parse_one", lambda d, i: parsed.append(i) or real(d, i))
+    return parsed
+
+
+def test_nothing_changed_nothing_parsed_and_list_stats_no_journal_issue_13(desk, monkeypatch):
+    """Issue 13 item 3: a settled desk is answered from the index; `list`/`overdue` stat ticket files
+    only (rows come from them alone), half the stats of a run."""
+    _settled(desk)
+    parsed = _counting_parses(monkeypatch)
+    journal_stats = []
+    real = index_mod._journal_key
+    monkeypatch.setattr(index_mod, "_journal_key", lambda p: journal_stats.append(p) or real(p))
+    assert _subjects(desk) == {"T-0001": "Сбой 0", "T-0002": "Сбой 1", "T-0003": "Сбой 2"}
+    assert parsed == [] and journal_stats == []
+    assert _search(desk, "сбой") == ["T-0001", "T-0002", "T-0003"]
+    assert parsed == [] and len(journal_stats) == 3  # search stats the journals
+
+
+def test_own_atomic_write_is_seen_issue_13(desk):
+    """supportctl writes a ticket to a temporary name and renames it: a new inode, a new mtime."""
+    _settled(desk)
+    tickets.register(_ctx(desk), "T-0002", 2, "Иванова Е.")
+    assert next(t for t in index_mod.TicketIndex(desk).tickets() if t.id == "T-0002").assignee == "Иванова Е."
+
+
+def test_git_checkout_rewrite_with_same_size_and_mtime_is_seen_issue_13(desk):
+    """git checkout/pull/reset unlink and re-create a file. Even with size and mtime the same the ctime
+    differs; the inode alone does not prove it: a freed inode number is often reused at once (this test
+    failed before the ctime was in the key)."""
+    _settled(desk)
+    path = desk.ticket_path("T-0001")
+    st = path.stat()
+    text = path.read_text(encoding="utf-8").replace("Сбой 0", "Сбой Z")
+    path.unlink()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    assert _subjects(desk)["T-0001"] == "Сбой Z"
+
+
+def test_edit_in_place_changing_the_size_is_seen_issue_13(desk):
+    _settled(desk)
+    _edit_in_place(desk.ticket_path("T-0002"), "Сбой 1", "Сбой сто один")
+    assert _subjects(desk)["T-0002"] == "Сбой сто один"
+
+
+def test_edit_in_place_keeping_size_and_mtime_is_seen_by_ctime_issue_13(desk):
+    """An edit in place of the same size whose mtime is then set back (touch -r, cp -p over the file):
+    only the ctime moves, and the ctime is in the key."""
+    _settled(desk)
+    time.sleep(0.05)  # past the file system's timestamp tick
+    _edit_in_place(desk.ticket_path("T-0003"), "Сбой 2", "Сбой 7", keep_mtime=True)
+    assert _subjects(desk)["T-0003"] == "Сбой 7"
+
+
+def test_edit_in_place_in_the_same_tick_as_indexing_is_seen_issue_13(desk):
+    """A file modified within RACY_NS of being indexed is never trusted to its key: re-read next run."""
+    tickets.create(_ctx(desk), tickets.NewTicket(subject="Сбой 0", text="Не запускается", org="Org"))
+    assert _subjects(desk)["T-0001"] == "Сбой 0"  # indexed at once: racy
+    _edit_in_place(desk.ticket_path("T-0001"), "Сбой 0", "Сбой 9", keep_mtime=True)
+    assert _subjects(desk)["T-0001"] == "Сбой 9"
+
+
+def test_created_and_deleted_files_are_seen_issue_13(desk):
+    _settled(desk)
+    desk.ticket_path("T-0002").unlink()
+    tickets.create(_ctx(desk), tickets.NewTicket(subject="Новая", text="Текст", org="Org"))
+    assert _subjects(desk) == {"T-0001": "Сбой 0", "T-0003": "Сбой 2", "T-0004": "Новая"}
+    assert _search(desk, "сбой") == ["T-0001", "T-0003"]
+
+
+def test_journal_changes_behind_a_list_are_found_by_search_issue_13(desk, monkeypatch):
+    """`list` does not stat journals; a journal appended (a note) or edited in place by hand while only
+    `list` ran is still seen by the next `search`, because its ticket's stored journal key is old."""
+    _settled(desk)
+    tickets.note(_ctx(desk), "T-0001", "Заменили блок питания")  # supportctl's own append
+    _edit_in_place(desk.journal_path("T-0002"), "Заявка", "Обращение")  # a hand edit of a journal, in place
+    _subjects(desk)  # a list in between
+    _subjects(desk)
+    assert _search(desk, "блок питания") == ["T-0001"]
+    assert _search(desk, "обращение") == ["T-0002"]
