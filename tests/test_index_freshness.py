@@ -3,11 +3,20 @@ without ever serving a hand edit stale."""
 
 from __future__ import annotations
 
+import os
+import time
+from datetime import datetime
+
 import pytest
 import yaml
 
+from supportctl.desk import index as index_mod
 from supportctl.desk import yamlio
+from supportctl.desk.desk import Desk
+from supportctl.domain.search import parse_query
 from supportctl.errors import DeskDamaged
+from supportctl.services import tickets
+from supportctl.services.context import Ctx
 
 
 class _Generic(yamlio._DeskLoader):
@@ -58,16 +67,6 @@ def test_refusals_still_name_the_problem_issue_13():
 
 
 # -- freshness: each way a file can change, and what catches it (docs/incoming/g.md) ------------
-
-import os  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime  # noqa: E402
-
-from supportctl.desk import index as index_mod  # noqa: E402
-from supportctl.desk.desk import Desk  # noqa: E402
-from supportctl.domain.search import parse_query  # noqa: E402
-from supportctl.services import tickets  # noqa: E402
-from supportctl.services.context import Ctx  # noqa: E402
 
 NOW = datetime.fromisoformat("2025-12-01T10:00:00+03:00")
 
@@ -196,3 +195,29 @@ def test_journal_changes_behind_a_list_are_found_by_search_issue_13(desk, monkey
     _subjects(desk)
     assert _search(desk, "блок питания") == ["T-0001"]
     assert _search(desk, "обращение") == ["T-0002"]
+
+
+def test_bench_generates_the_busy_desk_of_issue_13(tmp_path):
+    """Issue 13 item 1: received through 2026 across at most 50 organisations, priorities 1-4, about
+    30 % open and registered, the rest completed and closed, all before now (2026-11-24 10:00 MSK)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("gen_desk", Path(__file__).parents[1] / "bench" / "gen_desk.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    now = datetime.fromisoformat("2026-11-24T10:00:00+03:00")
+    gen.generate(tmp_path / "busy", 300, now=now, jobs=1)
+    found = list(Desk(tmp_path / "busy").iter_tickets())
+    assert len(found) == 300
+    opened = [t for t in found if t.status == "open"]
+    closed = [t for t in found if t.status == "closed"]
+    assert len(opened) + len(closed) == 300 and 0.22 < len(opened) / 300 < 0.38
+    assert all(t.registered_at and t.priority in (1, 2, 3, 4) for t in found)
+    assert {t.priority for t in found} == {1, 2, 3, 4}
+    assert all(t.completed_at and t.completed_at <= t.closed_at < now for t in closed)
+    assert all(datetime(2026, 1, 1, tzinfo=now.tzinfo) <= t.received_at < now for t in found)
+    assert len({t.org for t in found}) <= 50
+    breached = [t for t in opened if (t.due and t.due < now)
+                or (t.first_response_due and not t.responded_at and t.first_response_due < now)]
+    assert len(breached) > 0.9 * len(opened)  # nearly every open ticket is late (resolution or first answer)
