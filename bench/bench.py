@@ -11,7 +11,8 @@ printed, with the ratio to a reference measured in the same session
   without arguments (bare Typer start-up, the strictest reference), and its
   command taking one argument (Typer 0.29 then imports pydantic to coerce it);
 - `list --status open`, `overdue`, `report sla` and `search --all` against taskwarrior's
-  `task overdue` over as many pending tasks (when `task` is installed).
+  `task overdue` over the same number of tasks, 30 % pending and nearly all of those overdue,
+  like gen_desk's busy desk (when `task` is installed).
 
 Then the first run after a fresh clone (no index: every file parsed) and
 after a `git pull` that changed 1% of the tickets.
@@ -34,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NOW = "2026-11-24T12:00:00+03:00"
+NOW = "2026-11-24T10:00:00+03:00"  # issue 13: nearly every open ticket is breached
 
 EMPTY_APP = '''
 import typer
@@ -88,7 +89,8 @@ def ensure_desk(work: Path, size: int) -> Path:
 
 
 def ensure_taskwarrior(work: Path, size: int) -> Path | None:
-    """A taskwarrior data folder of SIZE pending tasks with due dates (a third of them overdue)."""
+    """taskwarrior data shaped like gen_desk's busy desk: SIZE tasks entered through 2026, 30 % pending,
+    each with a due date 1-14 days after entry (so nearly every pending one is overdue), 70 % completed."""
     if not shutil.which("task"):
         return None
     folder = work / f"task-{size}"
@@ -101,15 +103,21 @@ def ensure_taskwarrior(work: Path, size: int) -> Path | None:
                   "recurrence=off\nhooks=off\n")
     rng = random.Random(size)
     now = datetime.fromisoformat(NOW).astimezone(timezone.utc)
+    start = datetime.fromisoformat(NOW).replace(month=1, day=1, hour=0, minute=0, second=0).astimezone(timezone.utc)
+    span = int((now - start).total_seconds())
     stamp = "%Y%m%dT%H%M%SZ"
     with open(folder / "tasks.json", "w") as f:
         for n in range(size):
-            entry = now - timedelta(minutes=rng.randint(0, 400 * 24 * 60))
-            due = entry + timedelta(hours=rng.choice((4, 8, 120, 240)))
-            f.write(json.dumps({"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                "description": f"Заявка {n}: не запускается модуль", "status": "pending",
-                                "entry": entry.strftime(stamp), "due": due.strftime(stamp),
-                                "project": f"org{rng.randint(1, 60)}", "priority": rng.choice("HML")}) + "\n")
+            entry = start + timedelta(seconds=rng.randrange(span))
+            due = entry + timedelta(days=rng.randint(1, 14))
+            task = {"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "description": f"Заявка {n}: не запускается модуль", "status": "pending",
+                    "entry": entry.strftime(stamp), "due": due.strftime(stamp),
+                    "project": f"org{rng.randint(1, 50)}", "priority": rng.choice("HML")}
+            if rng.random() >= 0.30:
+                end = min(now, entry + timedelta(minutes=rng.randint(60, 4000)))
+                task.update(status="completed", end=end.strftime(stamp))
+            f.write(json.dumps(task) + "\n")
     print(f"importing {size} tasks into taskwarrior …", file=sys.stderr)
     subprocess.run(["task", "import", str(folder / "tasks.json")], env={**os.environ, "TASKRC": str(rc)},
                    check=True, stdout=subprocess.DEVNULL)

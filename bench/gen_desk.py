@@ -1,12 +1,21 @@
 """Generate a realistic desk of N tickets for benchmarks: `python bench/gen_desk.py N PATH`.
 
-A busy centre: a few hundred tickets a working day from ~60 customers on
-three plans, received during working hours over the months before --now.
-Each ticket is played through the real lifecycle (receive, register, assign,
-replies, notes, holds, completion, a reopen now and then, close), its
-deadlines are set by the real SLA engine, and it is written in the real
+Two shapes (--shape):
+
+- busy (the default, issue 13): a support centre with a backlog. Tickets
+  received at random through the year of --now (from 1 January) across 50
+  organisations, priorities 1-4 uniform; 30 % open and registered (so
+  nearly every one is breached at --now), 70 % completed and closed.
+- lifecycle: a few hundred tickets a working day from ~60 customers on
+  three plans, received during working hours over the months before --now,
+  each played through the whole lifecycle (assign, replies, notes, holds,
+  completion, a reopen now and then, close); old tickets are closed,
+  recent ones spread over every status.
+
+Either way the tickets go through the real lifecycle functions, their
+deadlines are set by the real SLA engine, and they are written in the real
 formats (codec + yamlio for the ticket file, journal.format_line for the
-journal). Old tickets are closed, recent ones spread over every status.
+journal).
 
 The work is split over processes (--jobs, default: all cores); 100,000
 tickets take a minute or two. --jsonl FILE also writes the tickets in the
@@ -34,7 +43,9 @@ from supportctl.domain.customers import Customer
 from supportctl.domain.ticket import Contact, Ticket
 from supportctl.services import deadlines
 
-PER_DAY = 250  # tickets a working day
+PER_DAY = 250  # tickets a working day (lifecycle shape)
+BUSY_ORGS = 50
+BUSY_OPEN = 0.30  # share of open (registered) tickets in the busy shape
 STATION = "T"
 SPECIALISTS = ("Рудаков А.", "Иванова Е.", "Петров С.", "Смирнова О.", "Кузнецов Д.", "Попова М.",
                "Соколов И.", "Лебедева Н.")
@@ -147,21 +158,75 @@ def play(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now
     return t, entries
 
 
+def play_busy(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now: datetime,
+              customer: Customer) -> tuple[Ticket, list]:
+    """Issue 13's busy desk: registered and left open (30 %), or completed and closed (70 %)."""
+    lang = "ru"
+    product = rng.choice(customer.products)
+    subject, text = rng.choice(PROBLEMS)
+    contact = rng.choice(customer.contacts)
+    t = Ticket(id=ticket_id, subject=subject.format(p=product), text=text.format(p=product) + "\n",
+               org=customer.org, contact=contact, contract=customer.contract, plan=customer.plan,
+               channel=rng.choice(("email", "email", "email", "portal", "phone")),
+               category=rng.choice((None, None, "functional", "layout")), product=product, received_at=received)
+    bot = "supportctl"
+    entries = lifecycle.receive(t, received, bot, lang)
+    clock = received
+
+    def step(minutes_low: int, minutes_high: int) -> datetime:
+        # never past `now`: a ticket received a minute ago is still registered (and closed) before it
+        nonlocal clock
+        room = (now - clock) / 4
+        clock += min(timedelta(minutes=rng.randint(minutes_low, minutes_high)), room)
+        return clock
+
+    who = rng.choice(SPECIALISTS)
+    entries += lifecycle.register(t, rng.randint(1, 4), who, step(5, 170), bot, lang)
+    if rng.random() >= BUSY_OPEN:
+        entries += lifecycle.reply(t, rng.choice(REPLIES), None, "email", step(20, 600), who)
+        entries += lifecycle.complete(t, rng.choice(REPLIES), 60, step(30, 3000), who, lang)
+        entries += lifecycle.close(t, rng.choice((None, 4, 5, 5, 3)), step(10, 1440), contact.email or bot, lang)
+    deadlines.refresh(desk, t)
+    return t, entries
+
+
+def _busy_received(rng: random.Random, n: int, total: int, now: datetime) -> datetime:
+    """Uniform over [1 January of now's year, now), stratified by n so that IDs grow with time."""
+    start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    span = (now - start).total_seconds()
+    return start + timedelta(seconds=int(span * (n + rng.random()) / total))
+
+
 def _chunk(args: tuple) -> int:
-    root, start, stop, total, seed, now_iso, jsonl = args
+    root, start, stop, total, seed, now_iso, jsonl, shape = args
     desk = Desk(Path(root))
     tz = desk.tz
     now = datetime.fromisoformat(now_iso)
     rng = random.Random(seed * 1_000_003 + start)
     customers = desk.customers()
-    days = _working_days(now, total)
+    busy = shape == "busy"
+    if busy:
+        customers = customers[:BUSY_ORGS]
+    else:
+        days = _working_days(now, total)
     lines: list[str] = []
     for n in range(start, stop):
+        ticket_id = ids.format_id(STATION, n + 1)
+        if busy:
+            received = _busy_received(rng, n, total, now).astimezone(tz)
+            t, entries = play_busy(desk, rng, ticket_id, received, now, rng.choice(customers))
+            if jsonl:
+                row = ticket_to_dict(t, tz)
+                del row["id"]
+                row["history"] = [entry_to_dict(e, tz) for e in entries]
+                lines.append(json.dumps(row, ensure_ascii=False))
+            else:
+                _write(desk, ticket_id, t, entries, tz)
+            continue
         # PER_DAY tickets a working day, oldest first: IDs grow with time
         received = working_instant(rng, days[n // PER_DAY]).astimezone(tz)
         if received >= now:
             received = now - timedelta(minutes=rng.randint(1, 120))
-        ticket_id = ids.format_id(STATION, n + 1)
         t, entries = play(desk, rng, ticket_id, received, now, rng.choice(customers))
         if jsonl:
             row = ticket_to_dict(t, tz)
@@ -169,13 +234,17 @@ def _chunk(args: tuple) -> int:
             row["history"] = [entry_to_dict(e, tz) for e in entries]
             lines.append(json.dumps(row, ensure_ascii=False))
         else:
-            (desk.tickets_dir / f"{ticket_id}.yaml").write_text(yamlio.dumps(ticket_to_file(t, tz)), encoding="utf-8")
-            (desk.journal_dir / f"{ticket_id}.yaml").write_text(
-                "".join(journal_file.format_line(e, tz) + "\n" for e in entries), encoding="utf-8")
+            _write(desk, ticket_id, t, entries, tz)
     if jsonl:
         with open(jsonl, "a", encoding="utf-8") as f:  # one write per chunk: lines stay whole
             f.write("".join(line + "\n" for line in lines))
     return stop - start
+
+
+def _write(desk: Desk, ticket_id: str, t: Ticket, entries: list, tz) -> None:
+    (desk.tickets_dir / f"{ticket_id}.yaml").write_text(yamlio.dumps(ticket_to_file(t, tz)), encoding="utf-8")
+    (desk.journal_dir / f"{ticket_id}.yaml").write_text(
+        "".join(journal_file.format_line(e, tz) + "\n" for e in entries), encoding="utf-8")
 
 
 def _working_days(now: datetime, total: int) -> list[datetime]:
@@ -190,7 +259,7 @@ def _working_days(now: datetime, total: int) -> list[datetime]:
 
 
 def generate(root: Path, count: int, *, seed: int = 1, now: datetime, jobs: int | None = None,
-             jsonl: Path | None = None) -> None:
+             jsonl: Path | None = None, shape: str = "busy") -> None:
     from supportctl.services.setup import init_desk
 
     root = root.resolve()
@@ -207,8 +276,8 @@ def generate(root: Path, count: int, *, seed: int = 1, now: datetime, jobs: int 
             desk.save_customers(make_customers(random.Random(seed)))
     jobs = jobs or os.cpu_count() or 1
     size = max(1, min(5000, count // (jobs * 4) or 1))
-    chunks = [(str(root), a, min(count, a + size), count, seed, now.isoformat(), str(jsonl) if jsonl else None)
-              for a in range(0, count, size)]
+    chunks = [(str(root), a, min(count, a + size), count, seed, now.isoformat(), str(jsonl) if jsonl else None,
+               shape) for a in range(0, count, size)]
     if jobs == 1:
         done = sum(map(_chunk, chunks))
     else:
@@ -222,13 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("count", type=int, help="number of tickets, e.g. 1000, 10000, 100000")
     ap.add_argument("path", type=Path, help="folder of the new desk (must not be a desk yet)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--now", default="2026-11-24T12:00:00+03:00", help="the moment the desk is seen at")
+    ap.add_argument("--now", default="2026-11-24T10:00:00+03:00", help="the moment the desk is seen at")
+    ap.add_argument("--shape", choices=("busy", "lifecycle"), default="busy", help="see above")
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--jsonl", type=Path, default=None,
                     help="write JSON Lines for `supportctl import` instead (PATH must be an existing desk)")
     a = ap.parse_args(argv)
     started = time.perf_counter()
-    generate(a.path, a.count, seed=a.seed, now=datetime.fromisoformat(a.now), jobs=a.jobs, jsonl=a.jsonl)
+    generate(a.path, a.count, seed=a.seed, now=datetime.fromisoformat(a.now), jobs=a.jobs, jsonl=a.jsonl,
+             shape=a.shape)
     what = a.jsonl or a.path
     print(f"{a.count} tickets in {what} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     return 0

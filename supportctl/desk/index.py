@@ -6,10 +6,13 @@ its file's size, modification time (ns) and inode, so a run parses only the
 files that changed since the last one and answers the rest from the index.
 
 - Never authoritative: every run stats every ticket file, and any file whose
-  key differs (a hand edit, a `git pull`, a checkout, another command) is
-  re-read. A file modified within the last RACY_NS is not trusted to its key
-  (a same-size edit in the same clock tick would keep it) and is re-read on
-  the next run as well. Files gone from `tickets/` leave the index.
+  key (size, mtime, inode, ctime) differs (a hand edit, a `git pull`, a
+  checkout, another command) is re-read. A file modified within the last
+  RACY_NS is not trusted to its key (a same-size edit in the same clock tick
+  would keep it) and is re-read on the next run as well. Files gone from
+  `tickets/` leave the index. Rows come from ticket files alone, so `list`,
+  `overdue` and the reports stat only those; journals feed only the search
+  table, and `search` stats them too (issue 13: half the stats).
 - Deletable at any time, rebuilt automatically; a damaged or foreign index
   file is dropped and rebuilt; an index that cannot be written (read-only
   clone, full disk) falls back to reading the files.
@@ -52,9 +55,9 @@ from supportctl.errors import DeskDamaged, NotFound
 INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values;
 # 7: ticket problems, bounded instants; 8: pause until, config hash; 9: first-response deadline, priority
-# history, running holds; 10: notified_at; 11: full-text search table, journal in the key); a different
-# supportctl version rebuilds too.
-FORMAT = f"11/schema{SCHEMA_VERSION}/{__version__}"
+# history, running holds; 10: notified_at; 11: full-text search table, journal in the key; 12: ctimes in
+# the key); a different supportctl version rebuilds too.
+FORMAT = f"12/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -76,7 +79,11 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value);
 # meta 'keys': marshal of {id: (size, mtime_ns, inode)} of every indexed file, written in
 # the same transaction as the rows: one blob loads 4x faster than 100,000 rows.
 
-Key = tuple[int, int, int, int, int]  # size, mtime_ns, inode of the ticket file; size, mtime_ns of its journal
+# size, mtime_ns, inode, ctime_ns of the ticket file; size, mtime_ns, ctime_ns of its journal. The ctime
+# cannot be set back by a program: an edit in place that keeps the size and restores the mtime moves it.
+Key = tuple[int, int, int, int, int, int, int]
+TICKET_PART = 4  # key[:TICKET_PART] is the ticket file's, the rest its journal's
+NO_JOURNAL = (-1, -1, -1)
 
 
 @dataclass
@@ -122,7 +129,7 @@ class TicketIndex:
         """The tickets (and damaged files) in ID order, brought up to date with the files first."""
         where = where or Where()
         try:
-            db = self._sync()
+            db = self._sync(journals=False)  # rows come from ticket files alone
         except (sqlite3.Error, OSError):
             yield from self._from_files()
             return
@@ -149,12 +156,15 @@ class TicketIndex:
 
     # -- keeping it up to date ------------------------------------------
 
-    def _sync(self) -> sqlite3.Connection:
+    def _sync(self, journals: bool = True) -> sqlite3.Connection:
+        """The index, brought up to date with the ticket files, and with the journals too unless
+        ``journals`` is false (then a journal changed since its ticket was indexed keeps its old
+        key and is seen by the next full sync, `search`'s)."""
         db = self._open()
         try:
             with _no_gc():
                 known = self._keys(db)
-                on_disk = self._stat_files(known)
+                on_disk = self._stat_files(known, journals)
                 if on_disk != known:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
                     stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
@@ -217,8 +227,9 @@ class TicketIndex:
             db.execute("ROLLBACK")
             raise
 
-    def _stat_files(self, known: dict[str, Key]) -> dict[str, Key]:
-        """The key of every ticket file (the hot loop of every run: 100,000 stats)."""
+    def _stat_files(self, known: dict[str, Key], journals: bool = True) -> dict[str, Key]:
+        """The key of every ticket file (the hot loop of every run: 100,000 stats), with its journal's
+        stated too, or (``journals`` false) as known."""
         folder = f"{self.desk.tickets_dir}/"
         try:
             names = os.listdir(folder)
@@ -227,9 +238,9 @@ class TicketIndex:
         match = ids.ID_RE.match
         keys: dict[str, Key] = {}
         try:
-            journals = set(os.listdir(self.desk.journal_dir))
+            journal_names = set(os.listdir(self.desk.journal_dir)) if journals else set()
         except (FileNotFoundError, NotADirectoryError):
-            journals = set()
+            journal_names = set()
         journal_folder = f"{self.desk.journal_dir}/"
         # relative to the open folder the kernel resolves one path component, not the whole path
         folder_fd = os.open(folder, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
@@ -242,8 +253,11 @@ class TicketIndex:
                     st = os.stat(name, dir_fd=folder_fd) if folder_fd is not None else os.stat(folder + name)
                 except FileNotFoundError:  # deleted since the listing
                     continue
-                keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino) + (
-                    _journal_key(journal_folder + name) if name in journals else (-1, -1))
+                if journals:
+                    journal = _journal_key(journal_folder + name) if name in journal_names else NO_JOURNAL
+                else:
+                    journal = known[ticket_id][TICKET_PART:] if ticket_id in known else NO_JOURNAL
+                keys[ticket_id] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns) + journal
         finally:
             if folder_fd is not None:
                 os.close(folder_fd)
@@ -325,12 +339,12 @@ class TicketIndex:
                 continue
 
 
-def _journal_key(path: str) -> tuple[int, int]:
+def _journal_key(path: str) -> tuple[int, int, int]:
     try:
         st = os.stat(path)
     except OSError:
-        return -1, -1
-    return st.st_size, st.st_mtime_ns
+        return NO_JOURNAL
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _unsearch(db: sqlite3.Connection, ticket_ids: Collection[str]) -> None:
@@ -401,11 +415,12 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
             except FileNotFoundError:
                 return ticket_id, None, None, None
     journal_path = desk.journal_dir / f"{ticket_id}.yaml"
-    journal_size, journal_mtime = _journal_key(str(journal_path))
+    journal_size, journal_mtime, journal_ctime = _journal_key(str(journal_path))
     now = time.time_ns()
     racy = now - st.st_mtime_ns < RACY_NS
     journal_racy = now - journal_mtime < RACY_NS
-    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, journal_size, -2 if journal_racy else journal_mtime)
+    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, st.st_ctime_ns,
+           journal_size, -2 if journal_racy else journal_mtime, journal_ctime)
     try:
         if refused is not None:
             raise refused

@@ -29,6 +29,9 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 MAX_FILE_BYTES = 16 * 1024 ** 2  # a ticket, customers.yaml, supportctl.yaml; a journal line
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
 class _DeskLoader(_Loader):
     """The C loader, refusing aliases and duplicate keys (the checks cost a few per cent)."""
 
@@ -55,6 +58,70 @@ class _DeskLoader(_Loader):
                         None, None, f"the key {shown(key)} is given twice in one mapping; keep one",
                         key_node.start_mark)
         return mapping
+
+
+    def resolve(self, kind, value, implicit):
+        """The tag of a node without one. With no path resolvers (none are registered), a quoted
+        scalar is a string and a plain one's tag depends on its text alone: remembered per text."""
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return _STR
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) < 4096 and len(value) < 64:  # keys and words, not every text
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def construct_document(self, node):
+        """The common case built straight from the node tree (the constructor's generic machinery is
+        most of the cost of reading a ticket); anything unusual (an alias, a merge key, a duplicate or
+        unhashable key, another tag) goes the generic way, which raises the same errors as always."""
+        try:
+            return _build(self, node, set())
+        except (_Unusual, RecursionError):  # the generic way does not recurse per level
+            self.constructed_objects.clear()
+            return super().construct_document(node)
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+
+
+class _Unusual(Exception):
+    pass
+
+
+_SCALARS = {tag: _DeskLoader.yaml_constructors[tag] for tag in (
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp")}
+
+
+def _build(loader, node, seen: set[int]) -> Any:
+    if id(node) in seen:  # an alias: the same node twice
+        raise _Unusual
+    seen.add(id(node))
+    cls, tag = type(node), node.tag
+    if cls is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        construct = _SCALARS.get(tag)
+        if construct is None:
+            raise _Unusual
+        return construct(loader, node)
+    if cls is yaml.SequenceNode and tag == _SEQ:
+        return [_build(loader, item, seen) for item in node.value]
+    if cls is yaml.MappingNode and tag == _MAP:
+        mapping = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode:  # a list or mapping as a key: unhashable
+                raise _Unusual
+            key = _build(loader, key_node, seen)  # a merge key (<<) has its own tag: unusual
+            if key in mapping:
+                raise _Unusual
+            mapping[key] = _build(loader, value_node, seen)
+        return mapping
+    raise _Unusual
 
 
 _DeskLoader.add_constructor("tag:yaml.org,2002:map", _DeskLoader.construct_yaml_map)
