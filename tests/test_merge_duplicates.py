@@ -343,3 +343,45 @@ def test_a_symlinked_attachment_of_the_duplicate_is_not_followed(cli, desk, pair
     assert r.exit_code == 0 and "not moved" in r.stderr
     assert not (desk.root / "attachments" / first).exists()
     assert json.loads(cli("show", first, "--json").stdout)["attachments"] == []
+
+
+# -- what else sees a merge -------------------------------------------------------------------------------
+
+
+def test_a_merged_duplicate_is_not_reopened(cli, pair):
+    first, dup = pair
+    cli("merge", dup, "--into", first, now=MERGE_AT)
+    r = cli("reopen", dup, "--reason", "ошибка", now=MERGE_AT)
+    assert r.exit_code == 2 and f"reopen {first} instead" in r.stderr
+
+
+def test_the_customer_report_shows_the_duplicates_mail_under_the_ticket_it_went_into(cli, desk):
+    configure_mail(desk.root)
+    add_barrier(cli)
+    first = new(cli)
+    out = mail_intake.ingest_bytes(
+        Ctx(Desk(desk.root), datetime.fromisoformat(LATER), "robot"),
+        outlook_mail(sender="smirnova@barrier.ru", name="Смирнова Ольга Петровна", subject="Принтер опять",
+                     body="Напишу отдельно.", message_id="<dup@barrier.ru>"), "test")
+    dup = out.ticket_id
+    cli("merge", dup, "--into", first, now=MERGE_AT)
+    r = cli("report", "customer", "АКБ «Барьер»", "--from", "2025-12-01", "--to", "2025-12-31",
+            "--json", now=MERGE_AT)
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)["sections"]
+    assert [row["id"] for row in report["tickets"]] == [first]
+    rows = report["correspondence"]
+    assert {row["id"] for row in rows} == {first}
+    assert [row["text"] for row in rows if row["kind"] == "received"] == [
+        "Заявка получена по электронной почте.", f"[из {dup}] Заявка получена по электронной почте."]
+
+
+def test_journal_lines_in_english_by_configuration(cli, desk, pair):
+    first, dup = pair
+    cfg = desk.root / "supportctl.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("language: ru", "language: en"), encoding="utf-8")
+    cli("merge", dup, "--into", first, now=MERGE_AT)
+    assert journal(cli, dup)[-1]["text"] == f"Closed as a duplicate of ticket {first}."
+    entries = journal(cli, first)
+    assert entries[-1]["text"].startswith(f"Duplicate ticket {dup} \"Снова принтер\" merged in")
+    assert all(e["text"].startswith(f"[from {dup}]") for e in entries if e["kind"] == "merged_copy")

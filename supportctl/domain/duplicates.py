@@ -66,8 +66,9 @@ def merge(dup: Ticket, target: Ticket, dup_entries: list[Entry], renamed: dict[s
         names = e.data.get("attachments") if isinstance(e.data, dict) else None
         if isinstance(names, list):
             data["attachments"] = [renamed[n] for n in names if isinstance(n, str) and n in renamed]
-        if isinstance(e.data, dict) and isinstance(e.data.get("message_id"), str):
-            data["message_id"] = e.data["message_id"]
+        for key in ("message_id", "from"):  # a mail's identity and sender (the customer report names it)
+            if isinstance(e.data, dict) and isinstance(e.data.get(key), str):
+                data[key] = e.data[key]
         copies.append(replace(e, kind="merged_copy", text=f"{mark} {e.text}".rstrip(), spent_minutes=0, data=data))
     for mid in dup.message_ids:
         if mid not in target.message_ids:
