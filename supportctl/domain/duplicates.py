@@ -57,7 +57,7 @@ def merge(dup: Ticket, target: Ticket, dup_entries: list[Entry], renamed: dict[s
     attachments has under ``target`` (the caller copies the files and checks ``refusal`` first).
     """
     mark = messages.pick(messages._TEXTS, "merged_mark", lang, dup=dup.id)
-    copies = [Entry(dup.received_at or at, by, "merged_copy", f"{mark} {dup.subject}\n\n{dup.text}".rstrip(),
+    copies = [Entry(dup.received_at or at, by, "merged_copy", f"{mark} {dup.subject}\n{dup.text}".rstrip(),
                     data={"merged_from": dup.id, "kind": "text"})]
     for e in dup_entries:
         data: dict = {"merged_from": dup.id, "kind": e.kind}
