@@ -1,5 +1,5 @@
 """Ticket commands: new, register, assign, priority, note, reply, hold, resume, complete, close,
-reopen, link, split (each appends to the journal and prints what it did)."""
+reopen, link, split, merge (each appends to the journal and prints what it did)."""
 
 from __future__ import annotations
 
@@ -431,3 +431,31 @@ def replies(as_json: bool = typer.Option(False, "--json", help="Print JSON: name
             typer.echo(visible(f"supportctl: warning: {t.problem}"), err=True)
         else:
             echo(f"{t.name:<{width}}  {t.title}".rstrip())
+
+
+@command(app, "merge")
+def merge(
+    ticket_id: str = typer.Argument(..., metavar="DUP", help="The duplicate: closed, its content moved."),
+    other: str = typer.Option(..., "--into", metavar="ID", help="The ticket that goes on."),
+    force: bool = typer.Option(False, "--force", help="Merge tickets of different organisations too."),
+) -> None:
+    """Merge a duplicate ticket DUP into ID (a customer who wrote a new mail instead of replying).
+
+    DUP's text and journal become entries of ID marked [from DUP] (copied entries bill no time: it stays
+    under DUP), its attachments move under ID and its mail Message-IDs go to ID, so later mails of DUP's
+    thread land in ID. DUP is closed with merged_into: ID; its clocks stop, it counts in no SLA, CSAT,
+    workload or journal report, `list` hides it unless --all, and `show DUP` points to ID. The customer
+    is not mailed. Refused: DUP and ID the same, either merged already, DUP or ID closed (reopen it first),
+    or tickets of different organisations without --force.
+
+    Example:
+
+        supportctl merge T-0002 --into T-0001
+    """
+    from supportctl.services import duplicates
+
+    ctx = context()
+    change = duplicates.merge(ctx, ticket_id, other, force=force)
+    for line in change.notes:
+        typer.echo(visible(f"supportctl: {line}"), err=True)
+    typer.echo(f"{ticket_id}: merged into {change.ticket.id} and closed")

@@ -33,7 +33,9 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
     c = view["contact"]
     lines = [
         f"{view['id']}  {view['subject']}",
-        f"status:     {view['status']}" + (f" ({view['hold_reason']})" if view["hold_reason"] else ""),
+        f"status:     {view['status']}" + (f" ({view['hold_reason']})" if view["hold_reason"] else "")
+        + (f": merged into {view['merged_into']}, see supportctl show {view['merged_into']}"
+           if view["merged_into"] else ""),
         f"priority:   {view['priority'] or '— (not registered)'}",
         f"org:        {view['org'] or '—'}" + ("" if view["verified"] else f"  [unverified: {view['unverified_reason']}]"),
         f"contact:    {', '.join(x for x in (c['name'], c['position'], c['phone'], c['email']) if x) or '—'}",
@@ -105,7 +107,7 @@ def journal(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = 
 def list_tickets(
     status: list[str] = typer.Option([], "--status", metavar="STATUS", help="new, open, waiting, completed, closed; "
                                      "'active' = new+open+waiting. Repeatable. Default: all but closed."),
-    all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too."),
+    all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too, merged duplicates included."),
     priority: list[str] = typer.Option([], "--priority", "-p", metavar="N", help="1..4; repeatable."),
     org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
     assignee: Optional[str] = typer.Option(None, "--assignee", help="Only this specialist."),
@@ -152,7 +154,7 @@ def list_tickets(
         status=statuses or None, priority=[parse_priority(p) for p in priority] or None, org=org,
         assignee=assignee, channel=channel,
         since=parse_instant(since, tz) if since else None,
-        until=parse_instant(until, tz, end_of_day=True) if until else None, grep=grep,
+        until=parse_instant(until, tz, end_of_day=True) if until else None, grep=grep, merged=all_tickets,
     )
     if filters.since and filters.until and filters.since > filters.until:
         raise InvalidValue(f"--since {since} is after --until {until}", "give the first day, then the last day")

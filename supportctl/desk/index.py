@@ -56,8 +56,8 @@ INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values;
 # 7: ticket problems, bounded instants; 8: pause until, config hash; 9: first-response deadline, priority
 # history, running holds; 10: notified_at; 11: full-text search table, journal in the key; 12: ctimes in
-# the key); a different supportctl version rebuilds too.
-FORMAT = f"12/schema{SCHEMA_VERSION}/{__version__}"
+# the key; 13: merged_into); a different supportctl version rebuilds too.
+FORMAT = f"13/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -70,7 +70,8 @@ CREATE TABLE tickets (
     org_key TEXT,         -- customers.org_key of the organisation
     assignee_key TEXT,    -- casefolded
     data BLOB,            -- marshal of codec.ticket_to_row
-    error TEXT            -- why the file is damaged (no semicolons in this schema: run statement by statement)
+    error TEXT,           -- why the file is damaged (no semicolons in this schema: run statement by statement)
+    merged_into TEXT      -- the ticket a merged duplicate went into (`list` hides those without --all)
 );
 CREATE INDEX tickets_status ON tickets(status);
 CREATE VIRTUAL TABLE search USING fts5(subject, body, text UNINDEXED, tokenize='unicode61');
@@ -95,6 +96,7 @@ class Where:
     received_until: datetime | None = None
     org: str | None = None
     assignee: str | None = None
+    merged: bool = True  # False: not the duplicates merged into another ticket
 
     def sql(self) -> tuple[str, list]:
         clauses, args = [], []
@@ -114,6 +116,8 @@ class Where:
         if self.assignee:
             clauses.append("assignee_key = ?")
             args.append(self.assignee.casefold())
+        if not self.merged:
+            clauses.append("merged_into IS NULL")
         if not clauses:
             return "", []
         # damaged files are always reported, whatever the filter
@@ -279,7 +283,7 @@ class TicketIndex:
                         keys[ticket_id] = key
                 _unsearch(db, [r[0] for r in rows])
                 db.executemany("DELETE FROM tickets WHERE id = ?", [(r[0],) for r in rows if r[2] is None])
-                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?)",
+                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?)",
                                [r[2] for r in rows if r[2] is not None])
                 searched = [r for r in rows if r[3] is not None]
                 if searched:
@@ -431,12 +435,12 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
         ticket = desk.parse_ticket_text(text, path)
         data = ticket_to_row(ticket, desk.tz)
     except DeskDamaged as exc:
-        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc)), None
+        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc), None), None
     return ticket_id, key, (ticket_id, ticket.status,
                             ticket.received_at.timestamp() if ticket.received_at else None,
                             org_key(ticket.org) if ticket.org else None,
                             ticket.assignee.casefold() if ticket.assignee else None,
-                            marshal.dumps(data), None), _search_row(ticket, journal_path)
+                            marshal.dumps(data), None, ticket.merged_into), _search_row(ticket, journal_path)
 
 
 def _search_row(ticket: Ticket, journal_path: Path) -> tuple[str, str, str]:

@@ -6,6 +6,7 @@ import reprlib
 from datetime import datetime, tzinfo
 from typing import Any
 
+from supportctl.domain.ids import ID_RE
 from supportctl.domain.journal import Entry
 from supportctl.domain.lifecycle import STATUSES
 from supportctl.domain.ticket import PRIORITIES, SCHEMA_VERSION, Contact, Eta, Pause, PriorityPeriod, Ticket, problems
@@ -40,6 +41,7 @@ def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
         "hold_reason": t.hold_reason,
         "completed_at": iso(t.completed_at, tz),
         "closed_at": iso(t.closed_at, tz),
+        "merged_into": t.merged_into,
         "rating": t.rating,
         "spent_minutes": t.spent_minutes,
         "eta": {"date": iso(t.eta.date, tz), "text": t.eta.text} if t.eta else None,
@@ -65,6 +67,9 @@ def _pause_to_dict(p: Pause, tz: tzinfo) -> dict[str, Any]:
 def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
     """The ticket file's mapping: the known keys in order, then the keys it does not know, unchanged."""
     known = {"schema": SCHEMA_VERSION, **ticket_to_dict(t, tz)}
+    for key in OPTIONAL_FILE_KEYS:  # written only when set: files of tickets without them keep their shape
+        if known[key] is None:
+            del known[key]
     return {**known, **{k: v for k, v in t.extra.items() if k not in known}}
 
 
@@ -75,6 +80,7 @@ FILE_KEYS = frozenset((
     "registration_due", "notified_at", "due", "hold_reason", "completed_at", "closed_at", "rating", "spent_minutes", "eta",
     "pauses", "related", "attachments", "message_ids", "responded_at", "first_response_due", "priority_history",
 ))
+OPTIONAL_FILE_KEYS = ("merged_into",)  # in the file only when set (the JSON of show/list always has them)
 
 
 def ticket_from_dict(d: dict[str, Any]) -> Ticket:
@@ -122,13 +128,22 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         first_response_due=_instant(d.get("first_response_due"), "first_response_due"),
         priority_history=[PriorityPeriod(h["priority"], _instant(h["since"], "priority_history.since"))
                           for h in d.get("priority_history") or []],
-        extra={k: v for k, v in d.items() if k not in FILE_KEYS},
+        merged_into=_merged_into(d.get("merged_into")),
+        extra={k: v for k, v in d.items() if k not in FILE_KEYS and k not in OPTIONAL_FILE_KEYS},
         **{k: _instant(d.get(k), k) for k in _INSTANTS},
     )
     found = problems(ticket)
     if found:
         raise ValueError("; ".join(found))
     return ticket
+
+
+def _merged_into(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise ValueError(f"merged_into: expected a ticket ID, not {shown(value)}")
+    return value
 
 
 def _instant(value: Any, key: str) -> datetime | None:
@@ -213,7 +228,7 @@ def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
         t.contract, t.plan, t.verified, t.unverified_reason, t.channel, t.category, t.product, t.assignee,
         iso(t.received_at, tz), iso(t.registered_at, tz), iso(t.registration_due, tz), iso(t.notified_at, tz),
         iso(t.due, tz),
-        t.hold_reason, iso(t.completed_at, tz), iso(t.closed_at, tz), t.rating, t.spent_minutes,
+        t.hold_reason, iso(t.completed_at, tz), iso(t.closed_at, tz), t.merged_into, t.rating, t.spent_minutes,
         (iso(t.eta.date, tz), t.eta.text) if t.eta else None,
         tuple((iso(p.start, tz), iso(p.end, tz), p.reason, iso(p.until, tz), p.clock_runs) for p in t.pauses),
         tuple(t.related), tuple(t.attachments), tuple(t.message_ids),
@@ -226,7 +241,7 @@ def ticket_from_row(row: tuple) -> Ticket:
     """The ticket `ticket_to_row` made: equal to ``ticket_from_dict(ticket_to_dict(t, tz))``."""
     (id_, status, priority, subject, text, org, contact, contract, plan, verified, unverified_reason, channel,
      category, product, assignee, received_at, registered_at, registration_due, notified_at, due, hold_reason,
-     completed_at, closed_at, rating, spent_minutes, eta, pauses, related, attachments, message_ids,
+     completed_at, closed_at, merged_into, rating, spent_minutes, eta, pauses, related, attachments, message_ids,
      responded_at, first_response_due, priority_history) = row
     instant = datetime.fromisoformat
     return Ticket(
@@ -235,7 +250,7 @@ def ticket_from_row(row: tuple) -> Ticket:
         received_at and instant(received_at), registered_at and instant(registered_at),
         registration_due and instant(registration_due), notified_at and instant(notified_at), due and instant(due),
         hold_reason,
-        completed_at and instant(completed_at), closed_at and instant(closed_at), rating, spent_minutes,
+        completed_at and instant(completed_at), closed_at and instant(closed_at), merged_into, rating, spent_minutes,
         Eta(instant(eta[0]), eta[1]) if eta else None,
         [Pause(instant(start), end and instant(end), reason, until and instant(until), runs)
          for start, end, reason, until, runs in pauses],

@@ -14,6 +14,8 @@ KINDS = (
     "attachment", "imported", "mail", "verified",
     "edited",  # a field typed wrong was corrected (`supportctl edit`): data has field, old, new
     "escalated",  # the assignee and leads were told of a deadline at risk or passed
+    "merged",  # `merge DUP --into ID`: DUP closed as a duplicate (data: target), or ID took DUP in (data: merged_from)
+    "merged_copy",  # an entry of DUP's journal copied into ID's: data has merged_from and the entry's own kind
 )
 
 

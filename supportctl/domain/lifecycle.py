@@ -233,6 +233,9 @@ def reopen_closed(ticket: Ticket, reason: str, at: datetime, by: str, lang: str 
     clock continues where it stopped. The rating is cleared from the ticket and kept in the entry."""
     if ticket.status != "closed":
         raise Refused(f"cannot reopen {ticket.id} as closed: it is {ticket.status}")
+    if ticket.merged_into:
+        raise Refused(f"{ticket.id} is a duplicate merged into {ticket.merged_into}; it is not reopened",
+                      f"reopen {ticket.merged_into} instead")
     undone = {"closed_at": ticket.closed_at.isoformat(timespec="seconds") if ticket.closed_at else None,
               "rating": ticket.rating}
     ticket.status, ticket.closed_at, ticket.rating = "completed", None, None

@@ -12,7 +12,7 @@ plain. Here each field merges by what it holds:
 - ``pauses`` (R-7.9): both sides' pauses by (start, reason), an open pause
   that one side closed is closed, in time order;
 - the lifecycle (status and what a move sets with it): a status that changed
-  on one side brings that side's hold reason, completion, close and rating;
+  on one side brings that side's hold reason, completion, close, merge (``merged_into``) and rating;
   different statuses on both sides are a conflict of all of them, pauses too;
 - the stored deadlines ``registration_due``, ``due`` and ``first_response_due``
   are derived: they never conflict; where both moved differently the earlier
@@ -31,7 +31,7 @@ from typing import Any
 
 from supportctl.domain.ticket import Contact, Pause, Ticket
 
-LIFECYCLE = ("status", "hold_reason", "completed_at", "closed_at", "rating")
+LIFECYCLE = ("status", "hold_reason", "completed_at", "closed_at", "merged_into", "rating")
 DEADLINES = ("registration_due", "due", "first_response_due")
 RUNNING_TOTALS = ("spent_minutes",)
 SETS = ("related", "attachments", "message_ids")

@@ -55,6 +55,12 @@ _TEXTS = {
     "linked": {"ru": "Связана с заявкой {other}.", "en": "Linked to ticket {other}."},
     "split": {"ru": "Новая проблема выделена в заявку {other}.", "en": "New problem split into ticket {other}."},
     "split_from": {"ru": "Выделена из заявки {other}.", "en": "Split from ticket {other}."},
+    # `merge DUP --into ID`: the line of each side; a copied entry of DUP is marked with merged_mark
+    "merged_into": {"ru": "Заявка закрыта как дубликат заявки {target}.",
+                    "en": "Closed as a duplicate of ticket {target}."},
+    "merged_in": {"ru": "Присоединена заявка-дубликат {dup} «{subject}»: её текст, журнал, вложения и переписка.",
+                  "en": "Duplicate ticket {dup} \"{subject}\" merged in: its text, journal, attachments and mail."},
+    "merged_mark": {"ru": "[из {dup}]", "en": "[from {dup}]"},
     "eta": {"ru": "Ожидаемый срок решения {date}: {text}", "en": "Expected resolution {date}: {text}"},
     "edited": {"ru": "{field} {verb}: «{old}» → «{new}»", "en": "{field} changed: “{old}” → “{new}”"},
 }

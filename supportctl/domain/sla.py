@@ -730,7 +730,10 @@ def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSl
     now_us = sla_config.epoch_us(now, calendar)
     share = sla_config.at_risk_share
     clock = calendar.start_clock(calendar.to_us(ticket.received_at))  # every timer starts at receipt
-    registration = _run(calendar, clock, policy.registration, (), ticket.registered_at, now, now_us, share)
+    # a duplicate merged into another ticket (issue 12): its clocks stop at the merge, the other runs on
+    merged = ticket.closed_at if ticket.merged_into else None
+    registration = _run(calendar, clock, policy.registration, (), _first(ticket.registered_at, merged),
+                        now, now_us, share)
     pauses = clock_pauses(ticket.pauses) if ticket.pauses else ticket.pauses
     history = ticket.priority_history if len(ticket.priority_history) > 1 else None
     category = ticket.category
@@ -738,17 +741,23 @@ def ticket_sla(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> TicketSl
     if resolution_target is not None:
         earlier = history and _earlier_targets(history, lambda p: policy.resolution_target(p, category),
                                                calendar, resolution_target)
-        resolution = _run(calendar, clock, resolution_target, pauses, ticket.completed_at, now, now_us, share,
-                          ticket.priority, earlier)
+        resolution = _run(calendar, clock, resolution_target, pauses, _first(ticket.completed_at, merged),
+                          now, now_us, share, ticket.priority, earlier)
     first_response = None
     if "first_response" not in policy.absent:
         target = policy.first_response_target(ticket.priority, category)
         if target is not None:
             earlier = history and _earlier_targets(history, lambda p: policy.first_response_target(p, category),
                                                    calendar, target)
-            first_response = _run(calendar, clock, target, pauses, ticket.responded_at or ticket.completed_at,
+            first_response = _run(calendar, clock, target, pauses,
+                                  _first(ticket.responded_at or ticket.completed_at, merged),
                                   now, now_us, share, ticket.priority, earlier)
     return TicketSla(policy.name, registration, resolution, first_response, policy.absent)
+
+
+def _first(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two stops; None when neither happened."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def registration_due(ticket: Ticket, sla_config: SlaConfig) -> datetime | None:

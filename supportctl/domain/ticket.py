@@ -98,6 +98,7 @@ class Ticket:
     hold_reason: str | None = None
     completed_at: datetime | None = None
     closed_at: datetime | None = None
+    merged_into: str | None = None  # `merge DUP --into ID`: closed as a duplicate of that ticket
     rating: int | None = None
     spent_minutes: int = 0
     eta: Eta | None = None
@@ -132,10 +133,14 @@ def problems(t: Ticket) -> list[str]:
     """What makes a ticket inconsistent, whatever its source: every load (desk files, the index),
     `import` and `check` refuse such a ticket (issue 10, item 15). Empty when it is sound."""
     found: list[str] = []
-    if t.status != "new" and t.priority is None:
+    if t.status != "new" and t.priority is None and not t.merged_into:  # a duplicate may be merged unregistered
         found.append(f"status {t.status} but no priority (never registered)")
     if t.status == "closed" and t.closed_at is None:
         found.append("status closed but no closed_at")
+    if t.merged_into and t.status != "closed":
+        found.append(f"merged_into {t.merged_into} but status {t.status} (a merged ticket is closed)")
+    if t.merged_into == t.id:
+        found.append("merged_into names the ticket itself")
     if t.status == "completed" and t.completed_at is None:
         found.append("status completed but no completed_at")
     if not 0 <= t.spent_minutes <= MAX_SPENT_MINUTES:

@@ -55,9 +55,12 @@ def build(source: Source, scope: Scope) -> Report:
                             "status": status_name(t.status, scope.lang), "status_code": t.status, "due": t.due,
                             "completed_at": t.completed_at, "closed_at": t.closed_at, "rating": t.rating})
         for e in source.journal(t.id):
-            if e.kind in VISIBLE_KINDS:
-                message_rows.append({"id": t.id, "at": e.at, "kind": e.kind, "text": e.text.strip(),
-                                     "from": _sender(e, t) if e.kind == "customer" else SUPPORT[en]})
+            kind = e.kind
+            if kind == "merged_copy" and isinstance(e.data, dict):  # a merged duplicate's entry (issue 12)
+                kind = str(e.data.get("kind"))
+            if kind in VISIBLE_KINDS:
+                message_rows.append({"id": t.id, "at": e.at, "kind": kind, "text": e.text.strip(),
+                                     "from": _sender(e, t) if kind == "customer" else SUPPORT[en]})
     about = []
     if known and known.contract:
         about.append((f"№ контракта: {known.contract}", f"Contract: {known.contract}"))

@@ -114,8 +114,9 @@ class Source(Protocol):
     @property
     def sla(self): ...  # domain.sla.SlaConfig
 
-    def tickets(self, scope: Scope, received_in: Period | None = None) -> list[Ticket]:
-        """Tickets of the scope's org and assignee, received in ``received_in`` when given."""
+    def tickets(self, scope: Scope, received_in: Period | None = None, *, merged: bool = False) -> list[Ticket]:
+        """Tickets of the scope's org and assignee, received in ``received_in`` when given; the duplicates
+        merged into other tickets only with ``merged``."""
 
     def journal(self, ticket_id: str) -> list[Entry]:
         """The ticket's journal in time order."""

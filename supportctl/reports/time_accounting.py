@@ -37,7 +37,8 @@ def accounted(entry: Entry) -> int:
 def work_in_period(source: Source, scope: Scope) -> list[Work]:
     period, who = scope.period, (scope.assignee or "").casefold()
     work = []
-    for t in source.tickets(Scope(period, org=scope.org, lang=scope.lang)):
+    # a merged duplicate too: the time journaled under it is billed there (its copies in the other ticket carry none)
+    for t in source.tickets(Scope(period, org=scope.org, lang=scope.lang), merged=True):
         # a ticket with time of its own, that can have had entries in the period (closed is final)
         if t.spent_minutes <= 0 or not period.may_overlap(t.received_at, t.closed_at):
             continue

@@ -61,6 +61,8 @@ def check_desk(desk: Desk) -> list[Problem]:
         for other in item.related:
             if other not in ticket_ids:
                 problems.append(Problem(path, f"related ticket {other} does not exist"))
+        if item.merged_into and item.merged_into not in ticket_ids:
+            problems.append(Problem(path, f"merged into ticket {item.merged_into}, which does not exist"))
         problems += _stale_deadlines(desk, item, path)
     problems += _check_journals(desk, ticket_ids)
     problems += _stray_files(desk)
@@ -103,7 +105,8 @@ def _journal_story(path: Path, ticket_id: str, entries: list) -> list[Problem]:
         problems.append(Problem(path, f"the ID {ticket_id} is used twice: its journal records "
                                       f"{len(received)} receipts ({who}); give one ticket a new ID "
                                       "(see docs/team.md)"))
-    if any(b.at < a.at for a, b in zip(entries, entries[1:])):
+    own = [e for e in entries if e.kind != "merged_copy"]  # a merged duplicate's entries keep their times
+    if any(b.at < a.at for a, b in zip(own, own[1:])):
         problems.append(Problem(path, "entries are out of time order (a merge appended them so); "
                                       "they are shown in time order", note=True))
     return problems
@@ -220,7 +223,7 @@ _TOP_KEY = re.compile(rb"^([^\s#:'\"-][^:\n]*):(?:[ \t]|$)", re.M)
 def unknown_keys(desk: Desk) -> list[Problem]:
     """Keys of ticket files and customers.yaml this version does not know (a typo, a newer supportctl,
     a team's own notes): kept when the tool writes the file, listed here as notes, not errors."""
-    from supportctl.domain.codec import FILE_KEYS
+    from supportctl.domain.codec import FILE_KEYS, OPTIONAL_FILE_KEYS
     from supportctl.domain.customers import Customer
     from supportctl.domain.ticket import Contact
 
@@ -237,7 +240,8 @@ def unknown_keys(desk: Desk) -> list[Problem]:
             head = yamlio.read_regular(path)  # the top-level keys are read as text: no YAML parse per ticket
         except (OSError, SupportError):
             continue  # not a readable ticket file: check_desk names it
-        note(path, "", {m.decode("utf-8", "replace") for m in _TOP_KEY.findall(head)} - FILE_KEYS)
+        note(path, "", {m.decode("utf-8", "replace") for m in _TOP_KEY.findall(head)}
+             - FILE_KEYS - set(OPTIONAL_FILE_KEYS))
     try:
         customers = (yamlio.load(desk.customers_path) or {}).get("customers") or []
     except (OSError, SupportError, AttributeError):

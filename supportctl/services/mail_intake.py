@@ -145,8 +145,25 @@ class Intake:
                       *(self.known.by_message_id.get(m) for m in mail.thread_ids)]
         for ticket_id in candidates:
             if ticket_id and desk.exists(ticket_id):
-                return desk.load_ticket(ticket_id)
+                ticket = desk.load_ticket(ticket_id)
+                if ticket.merged_into:  # a merged duplicate's thread goes on in the ticket it went into
+                    going_on = self._going_on(ticket.id)
+                    if going_on != ticket.id:
+                        return desk.load_ticket(going_on)
+                return ticket
         return None
+
+    def _going_on(self, ticket_id: str) -> str:
+        """The ticket a merged duplicate went into (through a chain of merges), or ``ticket_id``."""
+        from supportctl.domain.duplicates import final_target
+
+        def merged_into_of(other: str) -> str | None:
+            try:
+                return self.ctx.desk.load_ticket(other).merged_into
+            except SupportError:
+                return None
+
+        return final_target(ticket_id, merged_into_of)
 
     def _followup(self, mail: Incoming, raw: bytes, source: str, ticket: Ticket, received_at: datetime) -> Outcome:
         lang = self.ctx.lang
@@ -319,7 +336,7 @@ class Intake:
         key = (mail.sender, _norm(subject), _digest(mail.text))
         for ticket_id, sender, at, subj, digest in reversed(self.known.recent):
             if (sender, subj, digest) == key and abs(received_at - at) <= window:
-                return ticket_id
+                return self._going_on(ticket_id)
         return None
 
     def _refuse(self, mail: Incoming, source: str, reason: str, detail: str) -> Outcome:

@@ -20,8 +20,11 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     grep: str | None = None  # a search query (`list --grep`): only the tickets it finds
+    merged: bool = True  # duplicates merged into another ticket too (`list` shows them only with --all)
 
     def accepts(self, t: Ticket) -> bool:
+        if not self.merged and t.merged_into:
+            return False
         if self.status and t.status not in self.status:
             return False
         if self.priority and t.priority not in self.priority:
@@ -50,7 +53,7 @@ def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]
     from supportctl.desk.index import Where
 
     narrow = Where(statuses=filters.status, received_since=filters.since, received_until=filters.until,
-                   org=filters.org, assignee=filters.assignee)
+                   org=filters.org, assignee=filters.assignee, merged=filters.merged)
     found = None
     if filters.grep is not None:
         found = search(desk, filters.grep, statuses=filters.status, org=filters.org, ids_only=True)

@@ -33,8 +33,11 @@ class DeskSource:
     def sla(self):
         return self.desk.sla
 
-    def tickets(self, scope: Scope, received_in: Period | None = None) -> list[Ticket]:
-        filters = Filters(org=scope.org, assignee=scope.assignee)  # org matched by org_key, as customers are
+    def tickets(self, scope: Scope, received_in: Period | None = None, *, merged: bool = False) -> list[Ticket]:
+        """``merged``: the duplicates merged into other tickets too; every report but time accounting
+        leaves them out (issue 12: their content, mail and clocks went to the ticket they were merged into)."""
+        filters = Filters(org=scope.org, assignee=scope.assignee,  # org matched by org_key, as customers are
+                          merged=merged)
         if received_in is not None:
             filters.since = received_in.start
             filters.until = received_in.end - timedelta(microseconds=1) if received_in.end else None
