@@ -280,7 +280,7 @@ _KILLED = textwrap.dedent("""
     from datetime import datetime
     from pathlib import Path
     from supportctl.desk.desk import Desk
-    from supportctl.services import duplicates
+    from supportctl.services import merge_tickets
     from supportctl.services.context import Ctx
 
     desk = Desk(Path(sys.argv[1]))
@@ -293,7 +293,7 @@ _KILLED = textwrap.dedent("""
             os._exit(9)
 
     Desk.save_change = save_change
-    duplicates.merge(Ctx(desk, datetime.fromisoformat(sys.argv[2]), "Boris"), "T-0002", "T-0001")
+    merge_tickets.merge(Ctx(desk, datetime.fromisoformat(sys.argv[2]), "Boris"), "T-0002", "T-0001")
 """)
 
 

@@ -452,10 +452,10 @@ def merge(
 
         supportctl merge T-0002 --into T-0001
     """
-    from supportctl.services import duplicates
+    from supportctl.services import merge_tickets
 
     ctx = context()
-    change = duplicates.merge(ctx, ticket_id, other, force=force)
+    change = merge_tickets.merge(ctx, ticket_id, other, force=force)
     for line in change.notes:
         typer.echo(visible(f"supportctl: {line}"), err=True)
     typer.echo(f"{ticket_id}: merged into {change.ticket.id} and closed")

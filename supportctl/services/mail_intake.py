@@ -155,7 +155,7 @@ class Intake:
 
     def _going_on(self, ticket_id: str) -> str:
         """The ticket a merged duplicate went into (through a chain of merges), or ``ticket_id``."""
-        from supportctl.domain.duplicates import final_target
+        from supportctl.domain.merged_tickets import final_target
 
         def merged_into_of(other: str) -> str | None:
             try:

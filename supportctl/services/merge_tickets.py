@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from supportctl.desk.journal import MAX_JOURNAL_BYTES
-from supportctl.domain import duplicates, ids
+from supportctl.domain import ids, merged_tickets
 from supportctl.domain.journal import in_time_order
 from supportctl.errors import Refused
 from supportctl.services import deadlines
@@ -29,7 +29,7 @@ def merge(ctx: Ctx, dup_id: str, target_id: str, *, force: bool = False) -> Chan
     notes: list[str] = []
     with desk.lock():
         dup, target = desk.load_ticket(dup_id), desk.load_ticket(target_id)
-        why = duplicates.refusal(dup, target, force=force)
+        why = merged_tickets.refusal(dup, target, force=force)
         if why is not None:
             raise why
         _check_journal_room(desk, dup_id, target_id)
@@ -40,7 +40,7 @@ def merge(ctx: Ctx, dup_id: str, target_id: str, *, force: bool = False) -> Chan
                   for name in missing]
         stored = store_attachments(desk, target_id, [desk.attachments_dir / dup_id / n for n in present])
         renamed = dict(zip(present, stored))
-        dup_entries, target_entries = duplicates.merge(dup, target, in_time_order(entries), renamed,
+        dup_entries, target_entries = merged_tickets.merge(dup, target, in_time_order(entries), renamed,
                                                        ctx.now, ctx.actor, ctx.lang)
         deadlines.refresh(desk, target)
         deadlines.refresh(desk, dup)
