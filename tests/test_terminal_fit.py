@@ -275,3 +275,5 @@ def test_report_sla_on_a_terminal_keeps_week_labels_whole(cli, terminal_desk):
     _, _, env = terminal_desk
     out = SGR.sub("", on_terminal(["report", "sla", "--all"], env, columns=120))
     assert "2025-W49" in out and "100,0" in out
+    head = out[:out.index("Сформирован")]  # the explanations above the tables wrap to the width too
+    assert all(display_width(line) <= 120 for line in head.splitlines()) and "R-6.6" in head

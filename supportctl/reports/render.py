@@ -111,9 +111,13 @@ def to_table(report: Report, width: int | None = None, escape: Callable[[str], s
     """With ``width``, each table fits it: text columns of one line are cut with "…", cells of
     several lines (the register, A-1) wrapped. ``escape`` is applied to every cell before it is
     measured (the terminal's escaping of control characters)."""
-    from supportctl.texttable import grid_table, simple_table
+    from supportctl.texttable import grid_table, simple_table, wrap
 
     out = [report.text(report.title), *header_lines(report)]
+    if escape is not None:
+        out = [escape(line) for line in out]
+    if width is not None:
+        out = [part for line in out for part in wrap(line, width)]
     for section in report.sections:
         out.append("")
         if section.title:
