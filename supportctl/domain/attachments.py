@@ -74,6 +74,25 @@ def safe_name(name: str, fallback: str = "attachment") -> str:
     return base or fallback
 
 
+def unique_names(names: list[str], taken: set[str]) -> list[str]:
+    """Safe names for files arriving as ``names`` in a folder already holding ``taken`` (updated):
+    ``x.png``, ``x-2.png``, ``x-3.png`` … Linear in the count: the last number tried per name is kept,
+    so 3,000 files of one name do not try 1, 2, 3 … again each time."""
+    result: list[str] = []
+    tried: dict[str, int] = {}
+    for raw in names:
+        name = first = safe_name(raw)
+        stem, dot, ext = first.rpartition(".")
+        n = tried.get(first, 1)
+        while name in taken:
+            n += 1
+            name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
+        tried[first] = n
+        taken.add(name)
+        result.append(name)
+    return result
+
+
 def _cut(name: str, limit: int = NAME_BYTES) -> str:
     """``name`` within ``limit`` bytes of UTF-8, cut between characters, its extension kept."""
     if len(name.encode("utf-8")) <= limit:

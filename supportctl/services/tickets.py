@@ -227,17 +227,7 @@ def store_attachments(desk, ticket_id: str, paths: list[Path]) -> list[str]:
             taken = set(os.listdir(folder))  # dangling links included; read once, so many same names stay linear
         except FileNotFoundError:
             taken = set()
-        tried: dict[str, int] = {}  # the last number tried per name
-        for path in paths:
-            name = first = attachments.safe_name(path.name)
-            stem, dot, ext = first.rpartition(".")
-            n = tried.get(first, 1)
-            while name in taken:
-                n += 1
-                name = f"{stem}-{n}.{ext}" if dot else f"{first}-{n}"
-            tried[first] = n
-            taken.add(name)
-            names.append(name)
+        names = attachments.unique_names([path.name for path in paths], taken)
         write_atomic(staging / "placed", "\n".join([ticket_id, *names]) + "\n")
         ensure_folder(folder)
         for copy, name in zip(copies, names):
