@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 import yaml
@@ -385,3 +384,28 @@ def test_journal_lines_in_english_by_configuration(cli, desk, pair):
     entries = journal(cli, first)
     assert entries[-1]["text"].startswith(f"Duplicate ticket {dup} \"Снова принтер\" merged in")
     assert all(e["text"].startswith(f"[from {dup}]") for e in entries if e["kind"] == "merged_copy")
+
+
+def test_after_a_forced_merge_across_organisations_the_duplicates_customer_still_reaches_the_ticket(cli, desk):
+    configure_mail(desk.root)
+    add_barrier(cli)
+    cli("customer", "add", "ООО «Ромашка»", "--contract", "R-1", "--from", "2016-01-01", "--to", "2030-12-31",
+        "--domain", "romashka.ru")
+    first = new(cli)
+
+    def ingest(raw: bytes, now: str) -> mail_intake.Outcome:
+        return mail_intake.ingest_bytes(Ctx(Desk(desk.root), datetime.fromisoformat(now), "robot"), raw, "test")
+
+    out = ingest(outlook_mail(sender="it@romashka.ru", name="Иванов", subject="Принтер", body="Не печатает.",
+                              message_id="<rom@romashka.ru>"), LATER)
+    dup = out.ticket_id
+    assert cli("merge", dup, "--into", first, "--force", now=MERGE_AT).exit_code == 0
+    out = ingest(outlook_mail(sender="it@romashka.ru", name="Иванов", subject="RE: Принтер", body="Модель HP.",
+                              message_id="<rom2@romashka.ru>", in_reply_to="<rom@romashka.ru>"),
+                 "2025-12-01T13:00:00+03:00")
+    assert (out.action, out.ticket_id) == ("added", first)
+    # a stranger replying in that thread is still one
+    out = ingest(outlook_mail(sender="x@other.example", name="X", subject="RE: Принтер", body="я тоже",
+                              message_id="<x1@other.example>", in_reply_to="<rom@romashka.ru>"),
+                 "2025-12-01T13:10:00+03:00")
+    assert out.ticket_id != first or out.action != "added"

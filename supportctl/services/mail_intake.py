@@ -64,6 +64,9 @@ class Outcome:
                                     f"({self.detail})" if self.detail else "") if x)
 
 
+MAX_MERGED_LOOKUPS = 50  # related tickets read to find a merged duplicate's sender (a bound per mail)
+
+
 @dataclass
 class _Known:
     """What the intake knows of the desk's tickets, read once per run."""
@@ -153,6 +156,18 @@ class Intake:
                 return ticket
         return None
 
+    def _sender_of_a_merged_duplicate(self, ticket: Ticket, sender: str) -> bool:
+        """The sender belongs to a duplicate merged into ``ticket`` (`merge --force` across organisations):
+        its thread goes on in ``ticket``, so its customer is no stranger there."""
+        for other in ticket.related[:MAX_MERGED_LOOKUPS]:
+            try:
+                dup = self.ctx.desk.load_ticket(other)
+            except SupportError:
+                continue
+            if dup.merged_into == ticket.id and not self._not_belonging(dup, sender):
+                return True
+        return False
+
     def _going_on(self, ticket_id: str) -> str:
         """The ticket a merged duplicate went into (through a chain of merges), or ``ticket_id``."""
         from supportctl.domain.merged_tickets import final_target
@@ -168,6 +183,8 @@ class Intake:
     def _followup(self, mail: Incoming, raw: bytes, source: str, ticket: Ticket, received_at: datetime) -> Outcome:
         lang = self.ctx.lang
         where = self._not_belonging(ticket, mail.sender)
+        if where and self._sender_of_a_merged_duplicate(ticket, mail.sender):
+            where = None
         if where:
             note = mail_text("foreign", lang, sender=mail.sender, where=where)
             self._journal(ticket.id, "mail", note, {"message_id": mail.message_id, "from": mail.sender})
