@@ -63,10 +63,14 @@ def new(
     related: list[str] = typer.Option([], "--related", metavar="ID", help="A related ticket ID (R-4.3); repeatable."),
     attach: list[Path] = typer.Option([], "--attach", metavar="FILE", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
     force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract, "
-                               "or a written-only request (IS-3) as it came; journaled."),
+                               "a written-only request (IS-3) as it came (journaled), or a repeat of a ticket "
+                               "received within mail.duplicate_window (IS-1)."),
     edit: bool = EDIT,
 ) -> None:
-    """Record a new ticket (status new) and print its ID alone on stdout."""
+    """Record a new ticket (status new) and print its ID alone on stdout.
+
+    The same contact with the same subject and text as a ticket received within mail.duplicate_window
+    (default 1h) is refused with exit 2, naming that ticket (IS-1); --force records it anyway."""
     from supportctl.cli import editor
     from supportctl.domain.ids import validate_id
     from supportctl.domain.ticket import Contact
@@ -86,7 +90,7 @@ def new(
         received_at=parse_instant(received, ctx.desk.tz) if received else None,
         related=[validate_id(r) for r in related], attachments=list(attach),
     )
-    change = tickets.create(ctx, fields, force=force)
+    change = tickets.create(ctx, fields, force=force, refuse_duplicate=True)
     for line in change.notes:
         typer.echo(f"supportctl: {line}", err=True)
     if not change.ticket.verified:

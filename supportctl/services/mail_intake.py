@@ -30,7 +30,7 @@ from pathlib import Path
 
 from supportctl.desk.files import exclusive_lock, write_atomic
 from supportctl.domain import attachments as attachment_rules
-from supportctl.domain import lifecycle
+from supportctl.domain import duplicates, lifecycle
 from supportctl.domain.customers import find_customer, match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
@@ -69,14 +69,15 @@ class _Known:
     """What the intake knows of the desk's tickets, read once per run."""
 
     by_message_id: dict[str, str] = field(default_factory=dict)
-    recent: list[tuple[str, str, datetime, str, str]] = field(default_factory=list)  # id, sender, at, subject, text
+    recent: list[duplicates.Request] = field(default_factory=list)  # the mailed requests, for IS-1
 
     def add(self, ticket: Ticket, tag: str) -> None:
         for mid in ticket.message_ids:
             self.by_message_id[mid] = ticket.id
-        if ticket.channel == "email" and ticket.contact.email and ticket.received_at:
-            self.recent.append((ticket.id, ticket.contact.email.lower(), ticket.received_at,
-                                _norm(threads.strip_tag(ticket.subject, tag)), _digest(ticket.text)))
+        if ticket.channel == "email" and ticket.contact.email:
+            fingerprint = duplicates.of_ticket(ticket, threads.strip_tag(ticket.subject, tag))
+            if fingerprint is not None:
+                self.recent.append(fingerprint)
 
 
 class Intake:
@@ -315,12 +316,9 @@ class Intake:
         return Outcome(source, "created", ticket.id, detail, mail.message_id)
 
     def _duplicate_of(self, mail: Incoming, subject: str, received_at: datetime) -> str | None:
+        new = duplicates.request("", duplicates.contact_key(mail.sender), received_at, subject, mail.text)
         window = timedelta(minutes=self.settings.duplicate_window_minutes)
-        key = (mail.sender, _norm(subject), _digest(mail.text))
-        for ticket_id, sender, at, subj, digest in reversed(self.known.recent):
-            if (sender, subj, digest) == key and abs(received_at - at) <= window:
-                return ticket_id
-        return None
+        return duplicates.duplicate_of(new, self.known.recent, window) if new else None
 
     def _refuse(self, mail: Incoming, source: str, reason: str, detail: str) -> Outcome:
         """Refuse a new ticket: ``reason`` in the customer's words for the mail, ``detail`` for the run's report."""
@@ -525,14 +523,6 @@ def _from_line_date(box: mailbox.mbox, key, now: datetime) -> datetime | None:
     except (ValueError, OSError, KeyError):
         return None
     return when if EARLIEST_DATE <= when <= now else None
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(_norm(text).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _first_lines(text: str, count: int = 3, limit: int = 500) -> str:

@@ -85,8 +85,9 @@ def _open_attachment(path: Path, limit: int | None):
     return os.fdopen(fd, "rb")
 
 
-def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
-    """A new ticket, status new (R-7.4: it gets its unique ID here)."""
+def create(ctx: Ctx, new: NewTicket, *, force: bool = False, refuse_duplicate: bool = False) -> Change:
+    """A new ticket, status new (R-7.4: it gets its unique ID here). ``refuse_duplicate`` (`new`): a
+    repeat of a ticket received within ``mail.duplicate_window`` is refused unless ``force`` (IS-1)."""
     desk = ctx.desk
     check_channel(ctx, new.channel)
     if not new.subject.strip() and not new.text.strip():
@@ -111,6 +112,8 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
         for other in new.related:
             if not desk.exists(other):
                 raise NotFound(f"no ticket {other} to relate to", "see the IDs with: supportctl list")
+        if refuse_duplicate and not force:
+            _refuse_duplicate(desk, ticket)
         station_is_new = desk.station() is None
         ticket.id = desk.allocate_id()
         if station_is_new:
@@ -137,6 +140,28 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     if ticket.channel == "email":
         notes += _notified(notify.deliver(ctx, "acknowledged", ticket, **new.notice))
     return Change(ticket, entries, notes)
+
+
+def _refuse_duplicate(desk, ticket: Ticket) -> None:
+    """IS-1: Refused naming the first ticket when ``ticket`` repeats one received within the window."""
+    from datetime import timedelta
+
+    from supportctl.desk.desk import DamagedFile
+    from supportctl.desk.index import Where
+    from supportctl.domain import duplicates
+    from supportctl.mail.settings import mail_settings
+
+    new = duplicates.of_ticket(ticket)
+    if new is None:
+        return
+    window = timedelta(minutes=mail_settings(desk.config).duplicate_window_minutes)
+    near = Where(received_since=new.received_at - window, received_until=new.received_at + window)
+    earlier = (duplicates.of_ticket(t) for t in desk.iter_tickets(near) if not isinstance(t, DamagedFile))
+    first = duplicates.duplicate_of(new, (r for r in earlier if r is not None), window)
+    if first is not None:
+        raise Refused(f"{first} has the same contact, subject and text, received within mail.duplicate_window "
+                      f"(IS-1): no new ticket recorded",
+                      f"add to it with: supportctl note {first}; or pass --force to record a new ticket anyway")
 
 
 class WrittenOnlyRefused(Refused):
