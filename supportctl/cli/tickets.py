@@ -322,8 +322,14 @@ def edit(
     position: Optional[str] = typer.Option(None, "--position", help="Contact's position ('' clears it)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Contact's phone ('' clears it)."),
     email: Optional[str] = typer.Option(None, "--email", help="Contact's e-mail."),
+    cc: list[str] = typer.Option([], "--cc", metavar="ADDR",
+                                 help="Copy ADDR on every mail to the customer about the ticket; repeatable "
+                                      "(at most 10 addresses)."),
+    no_cc: list[str] = typer.Option([], "--no-cc", metavar="ADDR", help="Stop copying ADDR; repeatable."),
 ) -> None:
     """Correct fields typed wrong; each change is journaled old → new, the customer is not mailed.
+
+    --cc/--no-cc change who is copied (Cc:) on the ticket's mail; mail from them threads into the ticket.
 
     Status, priority, timestamps and the journal have their own commands. The customer match is kept:
     after changing --contact or --email run `supportctl verify ID` to match the customer again;
@@ -338,15 +344,15 @@ def edit(
              "contact.name": contact, "contact.position": position, "contact.phone": phone,
              "contact.email": email}
     changes = {k: v for k, v in given.items() if v is not None}
-    if not changes:
+    if not changes and not cc and not no_cc:
         raise InvalidValue("nothing to edit", "give one or more of --subject, --text, --text-file, --category, "
-                           "--product, --contact, --position, --phone, --email")
-    change = tickets.edit(context(), ticket_id, changes)
+                           "--product, --contact, --position, --phone, --email, --cc, --no-cc")
+    change = tickets.edit(context(), ticket_id, changes, cc, no_cc)
     fields = [e.data["field"] for e in change.entries]
     if {"contact.name", "contact.email"} & set(fields):
         typer.echo(f"supportctl: the customer match is unchanged; to match again: supportctl verify "
                    f"{change.ticket.id}", err=True)
-    _done(change, "edited: " + ", ".join(fields) if fields else "unchanged")
+    _done(change, "edited: " + ", ".join(dict.fromkeys(fields)) if fields else "unchanged")
 
 
 @command(app, "verify")

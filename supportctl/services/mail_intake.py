@@ -9,7 +9,9 @@ The rules, in order (README, "E-mail"):
    X-Loop or address) gets no ticket and no answer;
 3. a mail naming a ticket (``Заявка#ID`` in the subject, one of our
    Message-IDs in In-Reply-To/References, or a Message-ID the ticket holds)
-   is a follow-up, if its sender belongs to the ticket's customer;
+   is a follow-up, if its sender belongs to the ticket's customer or is copied on
+   the ticket (its ``cc``; a confirmation or dispute, R-4.8, counts only from the
+   customer's own people);
 4. anything else is a new ticket, unless the same sender sent the same
    subject and text within ``mail.duplicate_window`` (IS-1).
 
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from supportctl.desk.files import exclusive_lock, write_atomic
 from supportctl.domain import attachments as attachment_rules
+from supportctl.domain import cc as cc_rules
 from supportctl.domain import duplicates, lifecycle
 from supportctl.domain.customers import find_customer, match
 from supportctl.domain.journal import Entry
@@ -167,11 +170,15 @@ class Intake:
         verdict = classify.verdict(body, self.settings) if ticket.status == "completed" else None
         if verdict == "unclear" and self.settings.unclear_reply == "reopen":
             verdict = "disagree"
+        # R-4.8: only the customer confirms or disputes; a copied outsider's mail is just a message
+        outsider = verdict is not None and self._not_belonging(ticket, mail.sender, cc=False) is not None
 
         def operation(t: Ticket) -> list[Entry]:
             now, who = self.ctx.now, self._who(mail)
             entries = self._receive_into(t, mail, body, saved, refused, data)
-            if verdict == "confirm" and t.status == "completed":
+            if outsider:
+                entries.append(Entry(now, self.ctx.actor, "note", mail_text("cc_no_verdict", lang, sender=mail.sender)))
+            elif verdict == "confirm" and t.status == "completed":
                 entries.append(Entry(now, who, "note", mail_text("confirmed", lang)))
                 entries += lifecycle.close(t, classify.rating(body), now, who, lang)
             elif verdict == "disagree" and t.status == "completed":
@@ -182,7 +189,7 @@ class Intake:
 
         before = ticket.status
         change = tickets.mutate(self.ctx, ticket.id, operation,
-                                "closed" if verdict == "confirm" else None)
+                                "closed" if verdict == "confirm" and not outsider else None)
         self._cleanup(saved)
         self.known.by_message_id[mail.message_id] = ticket.id
         after = change.ticket.status
@@ -229,6 +236,9 @@ class Intake:
         if names:
             data = {**data, "attachments": names}
         entries = lifecycle.customer_message(t, body or mail.subject, self.ctx.now, self._who(mail), data)
+        if mail.cc:  # the customer's people copied on its mail are copied on the ticket's from now on
+            entries += cc_rules.change(t, tickets.copied_from_mail(self.ctx.desk, t, mail.cc), [], self.ctx.now,
+                                       self._who(mail), self.ctx.lang)
         if refused:
             entries.append(Entry(self.ctx.now, self.ctx.actor, "attachment",
                                  mail_text("attachments_refused", self.ctx.lang, list="; ".join(refused)),
@@ -241,9 +251,12 @@ class Intake:
         return [Entry(self.ctx.now, self.ctx.actor, "mail", mail_text(key, self.ctx.lang, **values),
                       data={"cut": key, **values}) for key, values in mail.cuts]
 
-    def _not_belonging(self, ticket: Ticket, sender: str) -> str | None:
-        """Why ``sender`` may not speak for the ticket's customer, or None when it may."""
+    def _not_belonging(self, ticket: Ticket, sender: str, cc: bool = True) -> str | None:
+        """Why ``sender`` may not speak for the ticket's customer, or None when it may (with ``cc``, an
+        address copied on the ticket may: its mail threads into the ticket like the contact's)."""
         if ticket.contact.email and ticket.contact.email.lower() == sender:
+            return None
+        if cc and sender in ticket.cc:
             return None
         customer = find_customer(self.ctx.desk.customers(), org=ticket.org) if ticket.org else None
         if customer is not None:
@@ -286,7 +299,7 @@ class Intake:
             notice["previous"] = previous
         new = tickets.NewTicket(
             subject=subject or _first_lines(mail.text, 1, 120) or "—", text=mail.text,
-            contact=Contact(email=mail.sender), channel="email",
+            contact=Contact(email=mail.sender), channel="email", cc=list(mail.cc),
             category=classify.category_of(mail.subject, mail.text, self.settings),
             received_at=received_at, related=[previous] if previous else [], attachments=saved,
             message_id=mail.message_id, notice=notice)
