@@ -10,8 +10,9 @@ from tests.conftest import add_barrier
 
 
 def new_ticket(cli, *extra: str, now: str = "2025-12-01T10:00:00+03:00") -> str:
+    # --force: these tickets are alike on purpose; a repeat within the hour would be refused (IS-1)
     result = cli("new", "--subject", "Не запускается АРМ", "--text", "После обновления АРМ не стартует.",
-                 "--org", "АКБ «Барьер»", "--contact", "Смирнова Ольга Петровна", *extra, now=now)
+                 "--org", "АКБ «Барьер»", "--contact", "Смирнова Ольга Петровна", "--force", *extra, now=now)
     assert result.exit_code == 0, result.output
     return result.stdout.strip()
 

@@ -143,7 +143,8 @@ def premium(cli, desk):
 
     def new(now: str = NOW) -> str:
         return cli("new", "--subject", "Сбой", "--text", "Не работает", "--org", "ООО Вектор",
-                   "--contact", "Козлов Д.С.", "--email", "kozlov@vektor.ru", now=now).stdout.strip()
+                   "--contact", "Козлов Д.С.", "--email", "kozlov@vektor.ru", "--force",  # alike on purpose (IS-1)
+                   now=now).stdout.strip()
     return new
 
 

@@ -58,7 +58,7 @@ def silent_server():
 
 
 def new_ticket(cli, email: str | None = "smirnova@barrier.ru", **kw):
-    args = ["new", "--subject", "Не формируется отчёт", "--text", "Ошибка 0x17."]
+    args = ["new", "--subject", "Не формируется отчёт", "--text", "Ошибка 0x17.", "--force"]  # alike on purpose (IS-1)
     if email:
         args += ["--email", email]
     return cli(*args, **kw)

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def new_ticket(cli) -> str:
     r = cli("new", "--subject", "Не запускается АРМ", "--text", "После обновления АРМ не стартует.",
-            "--org", "АКБ «Барьер»", "--contact", "Смирнова Ольга Петровна")
+            "--org", "АКБ «Барьер»", "--contact", "Смирнова Ольга Петровна", "--force")  # alike on purpose (IS-1)
     assert r.exit_code == 0, r.output
     return r.stdout.strip()
 

@@ -63,10 +63,14 @@ def new(
     related: list[str] = typer.Option([], "--related", metavar="ID", help="A related ticket ID (R-4.3); repeatable."),
     attach: list[Path] = typer.Option([], "--attach", metavar="FILE", help="Attach a file (R-7.6: JPG/GIF/PNG, BMP only in ZIP/RAR)."),
     force: bool = typer.Option(False, "--force", help="Accept an unverified customer even with require_contract, "
-                               "or a written-only request (IS-3) as it came; journaled."),
+                               "a written-only request (IS-3) as it came (journaled), or a repeat of a ticket "
+                               "received within mail.duplicate_window (IS-1)."),
     edit: bool = EDIT,
 ) -> None:
-    """Record a new ticket (status new) and print its ID alone on stdout."""
+    """Record a new ticket (status new) and print its ID alone on stdout.
+
+    The same contact with the same subject and text as a ticket received within mail.duplicate_window
+    (default 1h) is refused with exit 2, naming that ticket (IS-1); --force records it anyway."""
     from supportctl.cli import editor
     from supportctl.domain.ids import validate_id
     from supportctl.domain.ticket import Contact
@@ -86,7 +90,7 @@ def new(
         received_at=parse_instant(received, ctx.desk.tz) if received else None,
         related=[validate_id(r) for r in related], attachments=list(attach),
     )
-    change = tickets.create(ctx, fields, force=force)
+    change = tickets.create(ctx, fields, force=force, refuse_duplicate=True)
     for line in change.notes:
         typer.echo(f"supportctl: {line}", err=True)
     if not change.ticket.verified:
@@ -318,6 +322,10 @@ def edit(
     position: Optional[str] = typer.Option(None, "--position", help="Contact's position ('' clears it)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Contact's phone ('' clears it)."),
     email: Optional[str] = typer.Option(None, "--email", help="Contact's e-mail."),
+    cc: list[str] = typer.Option([], "--cc", metavar="ADDR",
+                                 help="Copy ADDR on every mail to the customer about the ticket; repeatable "
+                                      "(at most 10 addresses)."),
+    no_cc: list[str] = typer.Option([], "--no-cc", metavar="ADDR", help="Stop copying ADDR; repeatable."),
     edit_form: bool = typer.Option(False, "--edit", "-e", help="Edit the fields as YAML in $VISUAL/$EDITOR "
                                    "(with any field options already in it); also without this when no field "
                                    "option is given on a terminal."),
@@ -326,6 +334,8 @@ def edit(
                                                   "it, e.g. one kept after an error); with -e, start from it."),
 ) -> None:
     """Correct fields typed wrong; each change is journaled old → new, the customer is not mailed.
+
+    --cc/--no-cc change who is copied (Cc:) on the ticket's mail; mail from them threads into the ticket.
 
     With no field option on a terminal, or with --edit, the editor ($VISUAL, else $EDITOR, else vi)
     opens on the editable fields as YAML; what was changed there is applied. Saving the form
@@ -350,21 +360,22 @@ def edit(
              "contact.email": email}
     changes = {k: v for k, v in given.items() if v is not None}
     ctx = context()
-    if wanted(edit_form, bool(changes) or yaml_file is not None):
+    if wanted(edit_form, bool(changes) or yaml_file is not None or bool(cc) or bool(no_cc)):
         start = form.read_form_file(yaml_file) if yaml_file is not None else None
-        change = form.edit_in_editor(ctx, ticket_id, changes, start, lambda c: tickets.edit(ctx, ticket_id, c))
+        change = form.edit_in_editor(ctx, ticket_id, changes, start,
+                                     lambda c: tickets.edit(ctx, ticket_id, c, cc, no_cc))
     else:
         if yaml_file is not None:
             changes = form.from_file(ctx, ticket_id, yaml_file, changes)
-        if not changes and yaml_file is None:
+        if not changes and yaml_file is None and not cc and not no_cc:
             raise InvalidValue("nothing to edit", "give one or more of --subject, --text, --text-file, --category, "
-                               "--product, --contact, --position, --phone, --email, or --edit")
-        change = tickets.edit(ctx, ticket_id, changes)
+                               "--product, --contact, --position, --phone, --email, --cc, --no-cc, or --edit")
+        change = tickets.edit(ctx, ticket_id, changes, cc, no_cc)
     fields = [e.data["field"] for e in change.entries]
     if {"contact.name", "contact.email"} & set(fields):
         typer.echo(f"supportctl: the customer match is unchanged; to match again: supportctl verify "
                    f"{change.ticket.id}", err=True)
-    _done(change, "edited: " + ", ".join(fields) if fields else "unchanged")
+    _done(change, "edited: " + ", ".join(dict.fromkeys(fields)) if fields else "unchanged")
 
 
 @command(app, "verify")

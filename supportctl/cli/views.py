@@ -39,6 +39,7 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"priority:   {view['priority'] or '— (not registered)'}",
         f"org:        {view['org'] or '—'}" + ("" if view["verified"] else f"  [unverified: {view['unverified_reason']}]"),
         f"contact:    {', '.join(x for x in (c['name'], c['position'], c['phone'], c['email']) if x) or '—'}",
+        *([f"cc:         {', '.join(view['cc'])}"] if view.get("cc") else []),
         f"contract:   {view['contract'] or '—'}" + (f"  plan: {view['plan']}" if view["plan"] else ""),
         f"channel:    {view['channel']}" + (f"  category: {view['category']}" if view["category"] else "")
         + (f"  product: {view['product']}" if view["product"] else ""),

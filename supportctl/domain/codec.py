@@ -25,6 +25,7 @@ def ticket_to_dict(t: Ticket, tz: tzinfo) -> dict[str, Any]:
         "text": t.text,
         "org": t.org,
         "contact": t.contact.to_dict(),
+        "cc": list(t.cc),
         "contract": t.contract,
         "plan": t.plan,
         "verified": t.verified,
@@ -75,7 +76,7 @@ def ticket_to_file(t: Ticket, tz: tzinfo) -> dict[str, Any]:
 
 # the keys of a ticket file, as ticket_to_file writes them (a test holds the two together)
 FILE_KEYS = frozenset((
-    "schema", "id", "status", "priority", "subject", "text", "org", "contact", "contract", "plan", "verified",
+    "schema", "id", "status", "priority", "subject", "text", "org", "contact", "cc", "contract", "plan", "verified",
     "unverified_reason", "channel", "category", "product", "assignee", "received_at", "registered_at",
     "registration_due", "notified_at", "due", "hold_reason", "completed_at", "closed_at", "rating", "spent_minutes", "eta",
     "pauses", "related", "attachments", "message_ids", "responded_at", "first_response_due", "priority_history",
@@ -129,6 +130,7 @@ def ticket_from_dict(d: dict[str, Any]) -> Ticket:
         priority_history=[PriorityPeriod(h["priority"], _instant(h["since"], "priority_history.since"))
                           for h in d.get("priority_history") or []],
         merged_into=_merged_into(d.get("merged_into")),
+        cc=[str(x).strip().lower() for x in d.get("cc") or []],
         extra={k: v for k, v in d.items() if k not in FILE_KEYS and k not in OPTIONAL_FILE_KEYS},
         **{k: _instant(d.get(k), k) for k in _INSTANTS},
     )
@@ -169,7 +171,7 @@ def shown(value: Any) -> str:
 
 _SCALARS = ("id", "subject", "text", "org", "contract", "plan", "unverified_reason", "channel", "category",
             "product", "assignee", "hold_reason", *_INSTANTS)
-_LISTS = ("related", "attachments", "message_ids", "pauses")
+_LISTS = ("related", "attachments", "message_ids", "pauses", "cc")
 
 
 def _check_shape(d: dict[str, Any]) -> None:
@@ -234,6 +236,7 @@ def ticket_to_row(t: Ticket, tz: tzinfo) -> tuple:
         tuple(t.related), tuple(t.attachments), tuple(t.message_ids),
         iso(t.responded_at, tz), iso(t.first_response_due, tz),
         tuple((h.priority, iso(h.since, tz)) for h in t.priority_history),
+        tuple(t.cc),
     )
 
 
@@ -242,7 +245,7 @@ def ticket_from_row(row: tuple) -> Ticket:
     (id_, status, priority, subject, text, org, contact, contract, plan, verified, unverified_reason, channel,
      category, product, assignee, received_at, registered_at, registration_due, notified_at, due, hold_reason,
      completed_at, closed_at, merged_into, rating, spent_minutes, eta, pauses, related, attachments, message_ids,
-     responded_at, first_response_due, priority_history) = row
+     responded_at, first_response_due, priority_history, cc) = row
     instant = datetime.fromisoformat
     return Ticket(
         id_, status, priority, subject, text, org, Contact(*contact), contract, plan, verified, unverified_reason,
@@ -257,6 +260,7 @@ def ticket_from_row(row: tuple) -> Ticket:
         list(related), list(attachments), list(message_ids),
         responded_at and instant(responded_at), first_response_due and instant(first_response_due),
         [PriorityPeriod(priority, instant(since)) for priority, since in priority_history],
+        list(cc),
     )
 
 

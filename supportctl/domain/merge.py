@@ -7,7 +7,7 @@ plain. Here each field merges by what it holds:
 - any field: changed on one side → that side; the same change on both → it;
   different changes on both → a conflict a person resolves;
 - ``spent_minutes`` is a running total (R-5.2): both sides' additions count;
-- ``related``, ``attachments``, ``message_ids``: both sides' additions, ours
+- ``related``, ``attachments``, ``message_ids``, ``cc``: both sides' additions, ours
   first; an item one side removed stays removed;
 - ``pauses`` (R-7.9): both sides' pauses by (start, reason), an open pause
   that one side closed is closed, in time order;
@@ -34,7 +34,7 @@ from supportctl.domain.ticket import Contact, Pause, Ticket
 LIFECYCLE = ("status", "hold_reason", "completed_at", "closed_at", "merged_into", "rating")
 DEADLINES = ("registration_due", "due", "first_response_due")
 RUNNING_TOTALS = ("spent_minutes",)
-SETS = ("related", "attachments", "message_ids")
+SETS = ("related", "attachments", "message_ids", "cc")
 
 
 @dataclass

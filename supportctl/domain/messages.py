@@ -75,6 +75,7 @@ EDITED_FIELDS = {
     "contact.position": {"ru": ("Должность контактного лица", "изменена"), "en": "Contact's position"},
     "contact.phone": {"ru": ("Телефон контактного лица", "изменён"), "en": "Contact's phone"},
     "contact.email": {"ru": ("E-mail контактного лица", "изменён"), "en": "Contact's e-mail"},
+    "cc": {"ru": ("Копия (Cc)", "изменена"), "en": "Cc"},
 }
 
 # the SLA timers and their states as the journal and the escalation mails name them

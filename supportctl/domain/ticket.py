@@ -109,6 +109,7 @@ class Ticket:
     responded_at: datetime | None = None  # the first answer to the customer (reply or complete)
     first_response_due: datetime | None = None
     priority_history: list[PriorityPeriod] = field(default_factory=list)  # written by register/priority
+    cc: list[str] = field(default_factory=list)  # the customer's people copied on its mail (domain/cc.py)
     # keys of the ticket file this version does not know (a hand edit, a newer supportctl): carried from
     # the file through load and save, written after the known keys (the ticket index leaves them out)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -150,4 +151,7 @@ def problems(t: Ticket) -> list[str]:
             found.append(f"pause {n} ends before it starts")
         elif pause.end is None and n != len(t.pauses):
             found.append(f"pause {n} is open but is not the last one (only the last pause may be open)")
+    from supportctl.domain import cc  # it builds on Ticket
+
+    found += cc.problems(t.cc)
     return found

@@ -44,6 +44,7 @@ class Outgoing:
     ticket_id: str | None = None
     event: str = ""
     attachments: tuple[tuple[str, bytes], ...] = ()  # (file name, content), sent as MIME attachments
+    cc: tuple[str, ...] = ()  # the ticket's copied addresses (Cc:, and so RCPT TO as well)
 
 
 def compose(settings: MailSettings, out: Outgoing, now: datetime) -> EmailMessage:
@@ -55,6 +56,9 @@ def compose(settings: MailSettings, out: Outgoing, now: datetime) -> EmailMessag
     msg["From"] = settings.sender
     user, _, domain = out.to_addr.rpartition("@")
     msg["To"] = Address(display_name=header_safe(out.to_name, 120), username=user, domain=domain)
+    copied = [a for a in dict.fromkeys(out.cc) if valid_address(a) and a.lower() != out.to_addr.lower()]
+    if copied:
+        msg["Cc"] = [Address(username=a.rpartition("@")[0], domain=a.rpartition("@")[2]) for a in copied]
     msg["Subject"] = header_safe(out.subject, 250)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = out.message_id

@@ -77,6 +77,7 @@ class Incoming:
     text: str
     attachments: list[Attachment] = field(default_factory=list)
     cuts: list[tuple[str, dict]] = field(default_factory=list)  # what a cap left out: (text key, values)
+    cc: list[str] = field(default_factory=list)  # the Cc: addresses as written (lower case), at most MAX_CC_READ
 
     def header(self, name: str) -> str:
         return header_text(self.message, name)
@@ -119,6 +120,7 @@ def parse(raw: bytes) -> Incoming:
         text=text,
         attachments=_attachments(msg, body_part),
         cuts=cuts,
+        cc=_copied(msg),
     )
 
 
@@ -291,6 +293,17 @@ def _sender(msg) -> tuple[str, str]:
         if _ADDRESS.match(addr):
             return " ".join(name.split()), addr
     return "", ""
+
+
+MAX_CC_READ = 100  # Cc: addresses read from one mail (the field itself is within limits.MAX_FIELD_BYTES)
+
+
+def _copied(msg) -> list[str]:
+    try:
+        pairs = getaddresses([header_text(msg, "cc")])
+    except Exception:  # noqa: BLE001 - a Cc: the parser chokes on copies no one
+        return []
+    return [addr.strip().lower() for _name, addr in pairs[:MAX_CC_READ] if addr.strip()]
 
 
 def header_date(text: str) -> datetime | None:

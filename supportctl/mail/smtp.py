@@ -71,9 +71,13 @@ def _send_one(server: smtplib.SMTP, sender: str, msg: EmailMessage) -> DeliveryE
                              permanent=500 <= exc.smtp_code < 600)
     except (smtplib.SMTPException, OSError) as exc:
         return DeliveryError(f"delivery interrupted: {exc}")
-    if refused:
+    if refused and _main_recipients(msg) <= {str(r).lower() for r in refused}:
         return DeliveryError("some recipients refused: " + ", ".join(refused), permanent=True)
-    return None
+    return None  # only some of the copied (Cc:) addresses refused: the mail reached the one it was for
+
+
+def _main_recipients(msg: EmailMessage) -> set[str]:
+    return {a.addr_spec.lower() for a in getattr(msg.get("to"), "addresses", ())}
 
 
 def _text(value) -> str:

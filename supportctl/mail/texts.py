@@ -58,6 +58,10 @@ _TEXTS = {
                  "en": "The HTML mail was cut: {length} characters of markup, the first {limit} made text."},
     "duplicate": {"ru": "Повторное письмо от {sender} с той же темой и текстом (IS-1), новая заявка не создана.",
                   "en": "Repeated mail from {sender} with the same subject and text (IS-1); no new ticket."},
+    "cc_no_verdict": {"ru": "{sender} в копии заявки, но не представляет Заказчика: письмо не считается "
+                            "подтверждением или несогласием Заказчика (R-4.8).",
+                      "en": "{sender} is copied on the ticket but does not speak for the customer: the mail is no "
+                            "confirmation or dispute by the customer (R-4.8)."},
     "foreign": {"ru": "Письмо от {sender} по этой заявке отложено: {where}.",
                 "en": "Mail from {sender} about this ticket set aside: {where}."},
     "foreign_not_contact": {"ru": "отправителя нет среди контактных лиц {org}",

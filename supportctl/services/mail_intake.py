@@ -9,7 +9,9 @@ The rules, in order (README, "E-mail"):
    X-Loop or address) gets no ticket and no answer;
 3. a mail naming a ticket (``Заявка#ID`` in the subject, one of our
    Message-IDs in In-Reply-To/References, or a Message-ID the ticket holds)
-   is a follow-up, if its sender belongs to the ticket's customer;
+   is a follow-up, if its sender belongs to the ticket's customer or is copied on
+   the ticket (its ``cc``; a confirmation or dispute, R-4.8, counts only from the
+   customer's own people);
 4. anything else is a new ticket, unless the same sender sent the same
    subject and text within ``mail.duplicate_window`` (IS-1).
 
@@ -30,7 +32,8 @@ from pathlib import Path
 
 from supportctl.desk.files import exclusive_lock, write_atomic
 from supportctl.domain import attachments as attachment_rules
-from supportctl.domain import lifecycle
+from supportctl.domain import cc as cc_rules
+from supportctl.domain import duplicates, lifecycle
 from supportctl.domain.customers import find_customer, match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Contact, Ticket
@@ -72,14 +75,15 @@ class _Known:
     """What the intake knows of the desk's tickets, read once per run."""
 
     by_message_id: dict[str, str] = field(default_factory=dict)
-    recent: list[tuple[str, str, datetime, str, str]] = field(default_factory=list)  # id, sender, at, subject, text
+    recent: list[duplicates.Request] = field(default_factory=list)  # the mailed requests, for IS-1
 
     def add(self, ticket: Ticket, tag: str) -> None:
         for mid in ticket.message_ids:
             self.by_message_id[mid] = ticket.id
-        if ticket.channel == "email" and ticket.contact.email and ticket.received_at:
-            self.recent.append((ticket.id, ticket.contact.email.lower(), ticket.received_at,
-                                _norm(threads.strip_tag(ticket.subject, tag)), _digest(ticket.text)))
+        if ticket.channel == "email" and ticket.contact.email:
+            fingerprint = duplicates.of_ticket(ticket, threads.strip_tag(ticket.subject, tag))
+            if fingerprint is not None:
+                self.recent.append(fingerprint)
 
 
 class Intake:
@@ -200,11 +204,15 @@ class Intake:
         verdict = classify.verdict(body, self.settings) if ticket.status == "completed" else None
         if verdict == "unclear" and self.settings.unclear_reply == "reopen":
             verdict = "disagree"
+        # R-4.8: only the customer confirms or disputes; a copied outsider's mail is just a message
+        outsider = verdict is not None and self._not_belonging(ticket, mail.sender, cc=False) is not None
 
         def operation(t: Ticket) -> list[Entry]:
             now, who = self.ctx.now, self._who(mail)
             entries = self._receive_into(t, mail, body, saved, refused, data)
-            if verdict == "confirm" and t.status == "completed":
+            if outsider:
+                entries.append(Entry(now, self.ctx.actor, "note", mail_text("cc_no_verdict", lang, sender=mail.sender)))
+            elif verdict == "confirm" and t.status == "completed":
                 entries.append(Entry(now, who, "note", mail_text("confirmed", lang)))
                 entries += lifecycle.close(t, classify.rating(body), now, who, lang)
             elif verdict == "disagree" and t.status == "completed":
@@ -215,7 +223,7 @@ class Intake:
 
         before = ticket.status
         change = tickets.mutate(self.ctx, ticket.id, operation,
-                                "closed" if verdict == "confirm" else None)
+                                "closed" if verdict == "confirm" and not outsider else None)
         self._cleanup(saved)
         self.known.by_message_id[mail.message_id] = ticket.id
         after = change.ticket.status
@@ -262,6 +270,9 @@ class Intake:
         if names:
             data = {**data, "attachments": names}
         entries = lifecycle.customer_message(t, body or mail.subject, self.ctx.now, self._who(mail), data)
+        if mail.cc:  # the customer's people copied on its mail are copied on the ticket's from now on
+            entries += cc_rules.change(t, tickets.copied_from_mail(self.ctx.desk, t, mail.cc), [], self.ctx.now,
+                                       self._who(mail), self.ctx.lang)
         if refused:
             entries.append(Entry(self.ctx.now, self.ctx.actor, "attachment",
                                  mail_text("attachments_refused", self.ctx.lang, list="; ".join(refused)),
@@ -274,9 +285,12 @@ class Intake:
         return [Entry(self.ctx.now, self.ctx.actor, "mail", mail_text(key, self.ctx.lang, **values),
                       data={"cut": key, **values}) for key, values in mail.cuts]
 
-    def _not_belonging(self, ticket: Ticket, sender: str) -> str | None:
-        """Why ``sender`` may not speak for the ticket's customer, or None when it may."""
+    def _not_belonging(self, ticket: Ticket, sender: str, cc: bool = True) -> str | None:
+        """Why ``sender`` may not speak for the ticket's customer, or None when it may (with ``cc``, an
+        address copied on the ticket may: its mail threads into the ticket like the contact's)."""
         if ticket.contact.email and ticket.contact.email.lower() == sender:
+            return None
+        if cc and sender in ticket.cc:
             return None
         customer = find_customer(self.ctx.desk.customers(), org=ticket.org) if ticket.org else None
         if customer is not None:
@@ -319,7 +333,7 @@ class Intake:
             notice["previous"] = previous
         new = tickets.NewTicket(
             subject=subject or _first_lines(mail.text, 1, 120) or "—", text=mail.text,
-            contact=Contact(email=mail.sender), channel="email",
+            contact=Contact(email=mail.sender), channel="email", cc=list(mail.cc),
             category=classify.category_of(mail.subject, mail.text, self.settings),
             received_at=received_at, related=[previous] if previous else [], attachments=saved,
             message_id=mail.message_id, notice=notice)
@@ -349,12 +363,10 @@ class Intake:
         return Outcome(source, "created", ticket.id, detail, mail.message_id)
 
     def _duplicate_of(self, mail: Incoming, subject: str, received_at: datetime) -> str | None:
+        new = duplicates.request("", duplicates.contact_key(mail.sender), received_at, subject, mail.text)
         window = timedelta(minutes=self.settings.duplicate_window_minutes)
-        key = (mail.sender, _norm(subject), _digest(mail.text))
-        for ticket_id, sender, at, subj, digest in reversed(self.known.recent):
-            if (sender, subj, digest) == key and abs(received_at - at) <= window:
-                return self._going_on(ticket_id)
-        return None
+        found = duplicates.duplicate_of(new, self.known.recent, window) if new else None
+        return self._going_on(found) if found else None
 
     def _refuse(self, mail: Incoming, source: str, reason: str, detail: str) -> Outcome:
         """Refuse a new ticket: ``reason`` in the customer's words for the mail, ``detail`` for the run's report."""
@@ -559,14 +571,6 @@ def _from_line_date(box: mailbox.mbox, key, now: datetime) -> datetime | None:
     except (ValueError, OSError, KeyError):
         return None
     return when if EARLIEST_DATE <= when <= now else None
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(_norm(text).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _first_lines(text: str, count: int = 3, limit: int = 500) -> str:

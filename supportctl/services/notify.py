@@ -133,10 +133,13 @@ def _mail_ticket(ctx: Ctx, event: str, ticket: Ticket, settings, address: str, d
         references=(settings.ticket_reference(ticket.id), *inbound[-8:]),
         auto=AUTO_SUBMITTED.get(event), ticket_id=ticket.id, event=event,
         attachments=_attached(ctx, ticket, settings, details.get("attachments")),
+        cc=tuple(ticket.cc),
     )
     sent = send(ctx, out)
     key = "mail_sent" if sent.delivered else "mail_queued"
     data = {"event": event, "to": address, "message_id": out.message_id, "delivered": sent.delivered}
+    if out.cc:
+        data["cc"] = list(out.cc)
     if out.attachments:
         data["files"] = [name for name, _ in out.attachments]
     entry = Entry(ctx.now, ctx.actor, "mail", _mail_text(key, ctx.lang, to=address, subject=out.subject), data=data)

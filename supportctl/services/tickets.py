@@ -37,6 +37,7 @@ class NewTicket:
     attachments: list[Path] = field(default_factory=list)
     message_id: str | None = None
     notice: dict = field(default_factory=dict)  # extra details for the acknowledgement (mail intake)
+    cc: list[str] = field(default_factory=list)  # a mail's Cc:; only the customer's own are kept (domain/cc.py)
 
 
 @dataclass
@@ -85,8 +86,9 @@ def _open_attachment(path: Path, limit: int | None):
     return os.fdopen(fd, "rb")
 
 
-def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
-    """A new ticket, status new (R-7.4: it gets its unique ID here)."""
+def create(ctx: Ctx, new: NewTicket, *, force: bool = False, refuse_duplicate: bool = False) -> Change:
+    """A new ticket, status new (R-7.4: it gets its unique ID here). ``refuse_duplicate`` (`new`): a
+    repeat of a ticket received within ``mail.duplicate_window`` is refused unless ``force`` (IS-1)."""
     desk = ctx.desk
     check_channel(ctx, new.channel)
     if not new.subject.strip() and not new.text.strip():
@@ -106,11 +108,15 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     ticket = Ticket(id="", subject=new.subject.strip(), text=new.text, channel=new.channel,
                     category=new.category, product=new.product, received_at=received)
     _fill_customer(ticket, new, found, ctx.lang)
+    if new.cc:
+        ticket.cc = copied_from_mail(desk, ticket, new.cc, found.customer)
     notes: list[str] = []
     with desk.lock():
         for other in new.related:
             if not desk.exists(other):
                 raise NotFound(f"no ticket {other} to relate to", "see the IDs with: supportctl list")
+        if refuse_duplicate and not force:
+            _refuse_duplicate(desk, ticket)
         station_is_new = desk.station() is None
         ticket.id = desk.allocate_id()
         if station_is_new:
@@ -125,6 +131,8 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
                                  data={"override": "written_only", "reason": written.code}))
         for name in store_attachments(desk, ticket.id, new.attachments):
             ticket.attachments.append(name)
+        if ticket.cc:
+            entries[0].data = {**(entries[0].data or {}), "cc": list(ticket.cc)}
         if ticket.attachments:  # `supportctl attachments` tells which entry brought each file
             entries[0].data = {**(entries[0].data or {}), "attachments": list(ticket.attachments)}
         for other in new.related:
@@ -137,6 +145,42 @@ def create(ctx: Ctx, new: NewTicket, *, force: bool = False) -> Change:
     if ticket.channel == "email":
         notes += _notified(notify.deliver(ctx, "acknowledged", ticket, **new.notice))
     return Change(ticket, entries, notes)
+
+
+def copied_from_mail(desk, ticket: Ticket, addresses: list[str], customer=None) -> list[str]:
+    """The addresses of a mail's Cc: to add to ``ticket``'s: its customer's (``customer``, else the one
+    of the ticket's organisation), not the desk's own (mail.from, mail.domain)."""
+    from supportctl.domain import cc
+    from supportctl.domain.customers import find_customer
+    from supportctl.mail.settings import mail_settings
+
+    if customer is None and ticket.org:
+        customer = find_customer(desk.customers(), org=ticket.org)
+    settings = mail_settings(desk.config)
+    ours = {settings.loop_id, *([settings.sender.addr_spec.lower()] if settings.sender else [])}
+    return cc.from_mail(addresses, ticket, customer, ours, settings.domain)
+
+
+def _refuse_duplicate(desk, ticket: Ticket) -> None:
+    """IS-1: Refused naming the first ticket when ``ticket`` repeats one received within the window."""
+    from datetime import timedelta
+
+    from supportctl.desk.desk import DamagedFile
+    from supportctl.desk.index import Where
+    from supportctl.domain import duplicates
+    from supportctl.mail.settings import mail_settings
+
+    new = duplicates.of_ticket(ticket)
+    if new is None:
+        return
+    window = timedelta(minutes=mail_settings(desk.config).duplicate_window_minutes)
+    near = Where(received_since=new.received_at - window, received_until=new.received_at + window)
+    earlier = (duplicates.of_ticket(t) for t in desk.iter_tickets(near) if not isinstance(t, DamagedFile))
+    first = duplicates.duplicate_of(new, (r for r in earlier if r is not None), window)
+    if first is not None:
+        raise Refused(f"{first} has the same contact, subject and text, received within mail.duplicate_window "
+                      f"(IS-1): no new ticket recorded",
+                      f"add to it with: supportctl note {first}; or pass --force to record a new ticket anyway")
 
 
 class WrittenOnlyRefused(Refused):
@@ -433,10 +477,18 @@ def split(ctx: Ctx, ticket_id: str, subject: str, text: str) -> Change:
     return create(ctx, new, force=True)
 
 
-def edit(ctx: Ctx, ticket_id: str, changes: dict[str, str | None]) -> Change:
+def edit(ctx: Ctx, ticket_id: str, changes: dict[str, str | None], cc_add: list[str] | None = None,
+         cc_remove: list[str] | None = None) -> Change:
     """Correct what was typed wrong (lifecycle.EDITABLE): journaled old → new, the customer is not mailed.
-    The customer match is left as it was: after a contact's name or e-mail changes, `verify` matches again."""
-    return mutate(ctx, ticket_id, lambda t: lifecycle.edit(t, changes, ctx.now, ctx.actor, ctx.lang))
+    The customer match is left as it was: after a contact's name or e-mail changes, `verify` matches again.
+    ``cc_add``/``cc_remove``: the addresses copied on the ticket's mail (domain/cc.py)."""
+    from supportctl.domain import cc
+
+    def operation(t: Ticket) -> list[Entry]:
+        entries = lifecycle.edit(t, changes, ctx.now, ctx.actor, ctx.lang)
+        return entries + cc.change(t, cc_add or [], cc_remove or [], ctx.now, ctx.actor, ctx.lang)
+
+    return mutate(ctx, ticket_id, operation)
 
 
 def set_eta(ctx: Ctx, ticket_id: str, when: str, text: str) -> Change:
