@@ -45,7 +45,7 @@ def completion(shell: Optional[str] = typer.Argument(None, metavar="SHELL",
     zsh, in ~/.zshrc after compinit:  eval "$(supportctl completion zsh)"
     fish:  supportctl completion fish > ~/.config/fish/completions/supportctl.fish
 
-    Example: echo 'eval "$(supportctl completion bash)"' >> ~/.bashrc
+    Example: supportctl completion bash > ~/.local/share/bash-completion/completions/supportctl
     """
     from typer.completion import get_completion_script
 
