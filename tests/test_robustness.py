@@ -76,7 +76,7 @@ def test_autoclose_from_cron_racing_replies_and_reopens_loses_no_update(desk):
     procs.insert(11, _start(desk, "autoclose", now=LATER))
     for p in procs:
         p.communicate(timeout=60)
-        assert p.returncode in (0, 2)  # 2: a move the lifecycle refuses (reopen after close)
+        assert p.returncode in (0, 2)  # 2: a move the lifecycle refuses
     for tid in ids:
         t = desk.load_ticket(tid)
         journal = _journal(desk, tid)
@@ -85,7 +85,8 @@ def test_autoclose_from_cron_racing_replies_and_reopens_loses_no_update(desk):
         assert t.spent_minutes == sum(e.spent_minutes for e in journal)
         assert kinds.count("note") == 1 and kinds.count("completed") == 1
         assert kinds.count("closed") <= 1 and kinds.count("reopened") <= 1
-        assert ("closed" in kinds) != ("reopened" in kinds)  # exactly one of the two won
+        if "closed" in kinds and "reopened" in kinds:  # autoclose won, then the reopen reopened the closed ticket
+            assert kinds.index("closed") < kinds.index("reopened")
         moves = [k for k in kinds if k in ("completed", "closed", "reopened")]
         assert t.status == {"completed": "completed", "closed": "closed", "reopened": "open"}[moves[-1]]
     assert check_desk(desk) == []
