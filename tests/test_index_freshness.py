@@ -66,7 +66,7 @@ def test_refusals_still_name_the_problem_issue_13():
         yamlio.loads("a: 1\na: 2\n", "f.yaml")
 
 
-# -- freshness: each way a file can change, and what catches it (docs/incoming/g.md) ------------
+# -- freshness: each way a file can change, and what catches it (docs/performance.md, "The ticket index") ------------
 
 NOW = datetime.fromisoformat("2025-12-01T10:00:00+03:00")
 
