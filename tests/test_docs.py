@@ -9,9 +9,6 @@ import importlib.util
 import os
 import re
 import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,13 +16,11 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from supportctl.cli.app import app
+from pagekit import ROOT, check, copy_sample_desk, run_steps, steps, tool_env
 from test_reports import sample  # noqa: F401  (the reports' sample desk, a fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 RULE_ID = re.compile(r"\b(?:R-\d+(?:\.\d+)?|IS-\d+|MF-\d+|A-\d+)\b")
-SAMPLE_NOW = "2026-11-30T10:00:00+03:00"  # the moment the README tour and the docs examples name
-SAMPLE_DESK = ("tickets", "journal", "customers.yaml", "supportctl.yaml", "replies")
 
 
 def generator():
@@ -233,22 +228,6 @@ def output_blocks(page: Path) -> list[list[str]]:
     return blocks
 
 
-def steps(block: list[str]) -> list[tuple[str, list[str]]]:
-    result: list[tuple[str, list[str]]] = []
-    pending = ""
-    for line in block:
-        if line.startswith("#>"):
-            result[-1][1].append(line[2:].strip())
-            continue
-        pending += re.sub(r"\s+#\s.*$", "", line)
-        if pending.endswith("\\"):
-            pending = pending[:-1] + " "
-            continue
-        result.append((pending.strip(), []))
-        pending = ""
-    return result
-
-
 DOC_BLOCKS = [pytest.param(page, n, block, id=f"{page.name}-{n}")
               for page in sorted(DOCS.glob("*.md")) if page.name != "commands.md"
               for n, block in enumerate(output_blocks(page))]
@@ -263,35 +242,11 @@ def test_the_pages_examples_print_what_the_page_says(tmp_path, page, n, block):
     """Each block with `#>` lines runs as one script in a copy of this repository's sample desk
     (`desk/` in an empty folder, so `..` is free for a team's remote and clones). A command whose
     expected output is an error line (`supportctl: …`) must fail with it on stderr."""
-    desk = tmp_path / "desk"
-    desk.mkdir()
-    for name in SAMPLE_DESK:
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, desk / name)
-    tool = Path(sys.executable).parent / "supportctl"
-    env = {**os.environ, "PATH": f"{tool.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "SUPPORTCTL_NOW": SAMPLE_NOW, "SUPPORTCTL_USER": "Рудаков А.", "COLUMNS": "200",
-           "GIT_AUTHOR_NAME": "Рудаков А.", "GIT_AUTHOR_EMAIL": "rudakov@example.ru",
-           "GIT_COMMITTER_NAME": "Рудаков А.", "GIT_COMMITTER_EMAIL": "rudakov@example.ru",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    env.pop("SUPPORTCTL_DESK", None)
-    script = []
-    for k, (command, _) in enumerate(steps(block)):
-        script += [f"echo '@@{k}'", f"{{ {command}\n}} 2>'{tmp_path}/stderr{k}'", 'echo "@@rc $?"']
-    run = subprocess.run(["bash", "-c", "\n".join(script)], cwd=desk, env=env, capture_output=True, text=True,
-                         timeout=120)
-    printed = re.split(r"^@@\d+\n", run.stdout, flags=re.M)[1:]
-    assert len(printed) == len(steps(block)), run.stderr
-    for k, ((command, expected), out) in enumerate(zip(steps(block), printed)):
-        out, _, code = out.rpartition("@@rc ")
-        stderr = (tmp_path / f"stderr{k}").read_text()
-        if expected and expected[0].startswith("supportctl: "):
-            assert code.strip() != "0", command
-            assert stderr.splitlines() == expected, command
-            continue
-        assert code.strip() == "0", f"{page.name}: {command}: {stderr}"
-        if expected:
-            assert out.splitlines() == expected, f"{page.name}: {command}"
+    desk = copy_sample_desk(tmp_path / "desk")
+    env = tool_env(COLUMNS="200", GIT_AUTHOR_NAME="Рудаков А.", GIT_AUTHOR_EMAIL="rudakov@example.ru",
+                   GIT_COMMITTER_NAME="Рудаков А.", GIT_COMMITTER_EMAIL="rudakov@example.ru",
+                   GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+    check(run_steps(steps(block), desk, env, tmp_path), f"{page.name}: ")
 
 
 EXAMPLE = re.compile(r"(<!-- example: (.+?) -->\n)(.*?)(<!-- /example -->)", re.S)
