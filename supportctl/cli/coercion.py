@@ -2,8 +2,8 @@
 every parameter of the command that runs, and importing pydantic costs more than the
 rest of supportctl's start-up (~60 ms, see docs/performance.md).
 
-``install()`` wraps Typer's ``build_runtime_param``: a ``str`` or ``list[str]`` parameter
-given strings (every one supportctl declares: IDs, names, texts, dates, durations,
+``install()`` wraps Typer's ``build_runtime_param``: an ``int`` parameter given a whole number
+within its bounds (``search --limit``), and a ``str`` or ``list[str]`` parameter given strings (every one supportctl declares: IDs, names, texts, dates, durations,
 which the services parse and validate) is passed through as Typer would pass it;
 any other parameter or value, and a parameter not given at all, keeps Typer's own
 coercion, built only when a value arrives. Typer is pinned below 0.30 in
@@ -42,6 +42,10 @@ def install() -> None:
             if (self.annotation == list[str] and isinstance(value, (list, tuple))
                     and all(isinstance(v, str) for v in value)):
                 return list(value)
+            if self.annotation is int and type(value) in (int, str):  # a default, or a number typed
+                number = _plain_int(value, self.parameter_info)
+                if number is not None:
+                    return number
             if self._typer is None:
                 object.__setattr__(self, "_typer", typer_build(self._descriptor))
             return self._typer._coerce_value(value, param=param, ctx=ctx)
@@ -54,4 +58,18 @@ def install() -> None:
         return runtime
 
     core.build_runtime_param = build
+
+
+def _plain_int(value: Any, info: Any) -> int | None:
+    """``value`` as an int within the option's min/max; None when not (Typer's coercion then says why)."""
+    try:
+        number = int(value) if type(value) is int or value.strip().lstrip("+-").isdigit() else None
+    except ValueError:
+        return None
+    if number is None:
+        return None
+    low, high = getattr(info, "min", None), getattr(info, "max", None)
+    if (low is not None and number < low) or (high is not None and number > high):
+        return None
+    return number
     _INSTALLED = True
