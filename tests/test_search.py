@@ -140,3 +140,24 @@ def test_issue12_a_damaged_ticket_file_is_not_searched_and_does_not_stop_the_sea
     bad = _new(cli, "Принтер тоже", "y")
     (desk.tickets_dir / f"{bad}.yaml").write_text("{ not: [yaml", encoding="utf-8")
     assert _found(cli, "принтер") == [good]
+
+
+def test_issue12_list_grep_sees_a_journal_line_appended_after_a_plain_list(cli, desk):
+    """`list` alone does not read journals; `list --grep` must, in its one pass over the index."""
+    tid = _new(cli, "Сбой", "текст")
+    assert cli("list").exit_code == 0  # indexes the ticket; journals left as they were
+    line = ('- {"at": "2025-12-01T10:05:00+03:00", "by": "Рудаков А.", "kind": "note", '
+            '"text": "файл в карантине", "spent_minutes": 0}\n')
+    with open(desk.journal_dir / f"{tid}.yaml", "a", encoding="utf-8") as f:
+        f.write(line)
+    r = cli("list", "--grep", "карантин", "--json")
+    assert r.exit_code == 0, r.output
+    assert [t["id"] for t in json.loads(r.stdout)] == [tid]
+
+
+def test_issue12_list_grep_keeps_the_lists_other_filters(cli):
+    first = _new(cli, "Принтера не печатают", "x", org="ООО Ромашка")
+    _new(cli, "Принтер сломан", "y", org="ООО Лютик")
+    r = cli("list", "--grep", "принтер", "--org", "ООО Ромашка", "--json")
+    assert r.exit_code == 0, r.output
+    assert [t["id"] for t in json.loads(r.stdout)] == [first]

@@ -97,9 +97,13 @@ class Where:
     org: str | None = None
     assignee: str | None = None
     merged: bool = True  # False: not the duplicates merged into another ticket
+    match: str | None = None  # an FTS5 query (`list --grep`): only the tickets it finds; needs the index
 
     def sql(self) -> tuple[str, list]:
         clauses, args = [], []
+        if self.match is not None:
+            clauses.append("rowid IN (SELECT rowid FROM search WHERE search MATCH ?)")
+            args.append(self.match)
         if self.statuses:
             statuses = sorted(set(self.statuses))
             clauses.append(f"status IN ({','.join('?' * len(statuses))})")
@@ -133,8 +137,11 @@ class TicketIndex:
         """The tickets (and damaged files) in ID order, brought up to date with the files first."""
         where = where or Where()
         try:
-            db = self._sync(journals=False)  # rows come from ticket files alone
+            # rows come from ticket files alone; a search reads journals too
+            db = self._sync(journals=where.match is not None)
         except (sqlite3.Error, OSError):
+            if where.match is not None:
+                raise  # no search without the index: the caller says so
             yield from self._from_files()
             return
         try:
@@ -306,11 +313,6 @@ class TicketIndex:
         wanted = query.stems
         return [(ticket_from_row(marshal.loads(data)), snippet(text, wanted) or "")
                 for data, text in self._match(query, "t.data, search.text", statuses, org, limit)]
-
-    def matching_ids(self, query: Query, *, statuses: Collection[str] | None = None,
-                     org: str | None = None) -> set[str]:
-        """The IDs of the tickets that match (`list --grep`): no ticket built, no snippet cut."""
-        return {ticket_id for ticket_id, in self._match(query, "t.id", statuses, org, None)}
 
     def _match(self, query: Query, columns: str, statuses: Collection[str] | None, org: str | None,
                limit: int | None) -> list[tuple]:

@@ -48,40 +48,53 @@ def queue_order(t: Ticket) -> tuple:
 
 
 def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]:
+    import sqlite3
+
+    from supportctl.desk.index import Where
+
     tickets: list[Ticket] = []
     damaged: list[DamagedFile] = []
-    from supportctl.desk.index import Where
 
     narrow = Where(statuses=filters.status, received_since=filters.since, received_until=filters.until,
                    org=filters.org, assignee=filters.assignee, merged=filters.merged)
-    found = None
-    if filters.grep is not None:
-        found = search(desk, filters.grep, statuses=filters.status, org=filters.org, ids_only=True)
-    for item in desk.iter_tickets(narrow):
-        if isinstance(item, DamagedFile):
-            damaged.append(item)
-        elif (found is None or item.id in found) and filters.accepts(item):
-            tickets.append(item)
+    if filters.grep is not None:  # the search narrows in the same pass over the index (one sync)
+        from supportctl.domain.search import parse_query
+
+        narrow.match = parse_query(filters.grep).fts()
+    try:
+        for item in desk.iter_tickets(narrow):
+            if isinstance(item, DamagedFile):
+                damaged.append(item)
+            elif filters.accepts(item):
+                tickets.append(item)
+    except (sqlite3.Error, OSError) as exc:
+        if narrow.match is None:
+            raise
+        raise _no_index(exc) from None
     tickets.sort(key=queue_order)
     return tickets, damaged
 
 
 def search(desk: Desk, text: str, *, statuses: list[str] | None = None, org: str | None = None,
-           limit: int | None = None, ids_only: bool = False):
+           limit: int | None = None):
     """The tickets whose subject, text or journal match `text` (domain/search.py), best first, with
-    snippets; with `ids_only` the set of their IDs."""
+    snippets."""
     import sqlite3
 
     from supportctl.desk.index import TicketIndex
     from supportctl.domain.search import parse_query
-    from supportctl.errors import DeskDamaged
 
     query = parse_query(text)
     index = TicketIndex(desk)
     try:
-        if ids_only:
-            return index.matching_ids(query, statuses=statuses, org=org)
         return index.search(query, statuses=statuses, org=org, limit=limit)
     except (sqlite3.Error, OSError) as exc:
-        raise DeskDamaged(f"cannot search: the index {index.path} cannot be used ({exc})",
-                          "make .supportctl/ writable, or run in a clone you can write to") from None
+        raise _no_index(exc) from None
+
+
+def _no_index(exc: Exception) -> Exception:
+    from supportctl.desk.index import INDEX_FILE
+    from supportctl.errors import DeskDamaged
+
+    return DeskDamaged(f"cannot search: the index .supportctl/{INDEX_FILE} cannot be used ({exc})",
+                       "make .supportctl/ writable, or run in a clone you can write to")
