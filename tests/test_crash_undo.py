@@ -205,6 +205,25 @@ def test_kill_9_at_random_moments_of_note_import_and_ingest(desk, tmp_path):
         assert all(len(text) == len(big.read_text().strip()) for text in notes)  # a note is whole or absent
 
 
+def _wait_for_orphans(group: int, seconds: float = 30) -> None:
+    """Until no live process of the killed command's process group is left (its children outlive it;
+    a zombie waiting for its new parent to reap it counts as ended)."""
+    def alive() -> bool:
+        for stat_file in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat_file.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                return True
+        return False
+
+    deadline = time.monotonic() + seconds
+    while alive():
+        assert time.monotonic() < deadline, f"processes of group {group} still running after {seconds} s"
+        time.sleep(0.01)
+
+
 def test_kill_9_at_random_moments_of_sync_never_reverts_a_teammate(team, tmp_path):
     """B has a killed command's undo record, then its sync is killed at random moments: A's work stays."""
     a, b = team
@@ -217,10 +236,11 @@ def test_kill_9_at_random_moments_of_sync_never_reverts_a_teammate(team, tmp_pat
         ok(a, "sync", user="Anna")
         expected = Desk(a).load_ticket("T-0001").priority
         proc = subprocess.Popen([sys.executable, "-m", "supportctl", "sync"], env=_env(b),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(rng.uniform(0.0, 0.8))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        _wait_for_orphans(proc.pid)  # a git that sync had started runs on: look once it has finished
         if git(b, "status").stdout.count("rebase in progress"):
             git(b, "rebase", "--abort")  # what sync's refusal tells the user to finish
         git(b, "checkout", "--", "tickets", "journal")  # a torn checkout of git's own is restored by git
