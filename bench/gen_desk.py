@@ -86,10 +86,9 @@ def working_instant(rng: random.Random, day: datetime) -> datetime:
     return day.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60))
 
 
-def play(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now: datetime,
-         customer: Customer) -> tuple[Ticket, list]:
-    """One ticket through the lifecycle up to `now`; its age decides how far it got."""
-    lang = "ru"
+def received_ticket(rng: random.Random, ticket_id: str, received: datetime,
+                    customer: Customer) -> tuple[Ticket, Contact]:
+    """A new ticket of one of `customer`'s contacts about one of its products, and that contact."""
     product = rng.choice(customer.products)
     subject, text = rng.choice(PROBLEMS)
     contact = rng.choice(customer.contacts)
@@ -97,7 +96,14 @@ def play(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now
                org=customer.org, contact=contact, contract=customer.contract, plan=customer.plan,
                channel=rng.choice(("email", "email", "email", "portal", "phone")),
                category=rng.choice((None, None, "functional", "layout")), product=product, received_at=received)
-    bot = "supportctl"
+    return t, contact
+
+
+def play(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now: datetime,
+         customer: Customer) -> tuple[Ticket, list]:
+    """One ticket through the lifecycle up to `now`; its age decides how far it got."""
+    lang, bot = "ru", "supportctl"
+    t, contact = received_ticket(rng, ticket_id, received, customer)
     entries = lifecycle.receive(t, received, bot, lang)
     age = now - received
     # the further back, the further along: most older tickets are closed
@@ -161,15 +167,8 @@ def play(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now
 def play_busy(desk: Desk, rng: random.Random, ticket_id: str, received: datetime, now: datetime,
               customer: Customer) -> tuple[Ticket, list]:
     """Issue 13's busy desk: registered and left open (30 %), or completed and closed (70 %)."""
-    lang = "ru"
-    product = rng.choice(customer.products)
-    subject, text = rng.choice(PROBLEMS)
-    contact = rng.choice(customer.contacts)
-    t = Ticket(id=ticket_id, subject=subject.format(p=product), text=text.format(p=product) + "\n",
-               org=customer.org, contact=contact, contract=customer.contract, plan=customer.plan,
-               channel=rng.choice(("email", "email", "email", "portal", "phone")),
-               category=rng.choice((None, None, "functional", "layout")), product=product, received_at=received)
-    bot = "supportctl"
+    lang, bot = "ru", "supportctl"
+    t, contact = received_ticket(rng, ticket_id, received, customer)
     entries = lifecycle.receive(t, received, bot, lang)
     clock = received
 
