@@ -227,6 +227,21 @@ def test_same_field_in_two_clones_sync_refuses_and_keeps_everything(team):
     assert r.exit_code == 2 and "done, but not committed: a merge is in progress" in r.stderr
 
 
+def test_sync_killed_while_starting_its_rebase_is_recovered_as_the_refusal_says(team):
+    """A sync killed as git began its rebase leaves .git/rebase-merge that `git rebase --abort` refuses."""
+    a, b = team
+    ok(a, "new", "-s", "x", "-t", "y")
+    ok(a, "sync")
+    (b / ".git" / "rebase-merge").mkdir()  # the torn start: git wrote the folder and nothing in it
+    r = sc(b, "sync")
+    assert r.exit_code == 2 and "a rebase is in progress in this clone" in r.stderr
+    assert "git rebase --abort" in r.stderr and "git rebase --quit" in r.stderr
+    assert git(b, "rebase", "--abort", check=False).returncode != 0
+    git(b, "rebase", "--quit")
+    ok(b, "sync")
+    assert (b / "tickets").exists() and files_of(b) == files_of(a)
+
+
 def test_check_finds_one_id_used_by_two_clones(team):
     a, b = team
     ok(b, "station", "T")  # a mistake: both clones number T-…

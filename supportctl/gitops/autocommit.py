@@ -231,7 +231,7 @@ def commit_paths(git: Git, paths: list[str], message: str, actor: str, when: str
     busy = in_progress(git)
     if busy:
         raise GitError(f"a {busy} is in progress in this clone",
-                       "finish it (see docs/team.md), then commit the desk's files")
+                       f"{finish_hint(busy)}, then commit the desk's files")
     head = git.head()
     git_name, git_email = git.config("user.name"), git.config("user.email")
     email = author_email(actor, git_name, git_email)
@@ -263,3 +263,11 @@ def in_progress(git: Git) -> str | None:
         if (git_dir / name).exists():
             return what
     return None
+
+
+def finish_hint(busy: str) -> str:
+    """How a person ends what in_progress() found; a killed rebase may be too torn for --abort."""
+    if busy == "rebase":
+        return ("finish it with git rebase --continue or drop it with git rebase --abort "
+                "(a rebase killed while starting, which --abort refuses: git rebase --quit)")
+    return f"finish it with git {busy} --continue or drop it with git {busy} --abort"

@@ -16,7 +16,7 @@ from supportctl.desk import yamlio
 from supportctl.desk.desk import Desk
 from supportctl.domain import ids
 from supportctl.errors import DeskDamaged, Refused
-from supportctl.gitops.autocommit import in_progress
+from supportctl.gitops.autocommit import finish_hint, in_progress
 from supportctl.gitops.merge_driver import ensure_merge_driver
 from supportctl.gitops.runner import Git, first_line, require_repository
 
@@ -44,7 +44,7 @@ def sync(desk: Desk) -> SyncReport:
     ensure_merge_driver(git)  # before the rebase merges ticket files
     busy = in_progress(git)
     if busy:
-        raise Refused(f"a {busy} is in progress in this clone", "finish it (git status tells how), then sync")
+        raise Refused(f"a {busy} is in progress in this clone", f"{finish_hint(busy)}, then sync")
     upstream = _upstream(git)
     dirty = git.run("status", "--porcelain", "--untracked-files=no").stdout.rstrip("\n")
     if dirty:
