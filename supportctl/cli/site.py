@@ -14,11 +14,11 @@ app = typer.Typer()
 
 def write_site(ctx, path: Path, customer: str | None = None, base_url: str | None = None):
     """Collect, render and publish the site; the warnings met and what was written (cron uses it too)."""
-    from supportctl.reports.site import render
+    from supportctl.reports.site import render, ticket_files
     from supportctl.services.site import check_base_url, collect, publish
 
     site = collect(ctx, customer, check_base_url(base_url))
-    return site, publish(path, render(site))
+    return site, publish(path, site, render(site), ticket_files(site))
 
 
 @command(app, "site", bulk=True)
@@ -54,8 +54,8 @@ def site(
         typer.echo(visible(f"supportctl: warning: {warning}"), err=True)
     if as_json:
         print_json({"path": str(path), "tickets": len(built.tickets), "customers": len(built.customers),
-                    "reports": len(built.reports), **published.to_dict()})
+                    **published.to_dict()})
         return
-    typer.echo(visible(f"site {path}: {len(built.tickets)} tickets, {len(built.customers)} customers, "
-                       f"{len(built.reports)} reports; {len(published.written)} files written, "
-                       f"{published.unchanged} unchanged, {len(published.removed)} removed"))
+    typer.echo(visible(f"site {path}: {len(built.tickets)} tickets, {len(built.customers)} customers; "
+                       f"{len(published.written)} files written, {published.unchanged} unchanged, "
+                       f"{len(published.removed)} removed"))

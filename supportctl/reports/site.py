@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from datetime import datetime
+from typing import Callable, Iterator
 
 from supportctl.domain.messages import TIMER_NAMES, status_name
 from supportctl.domain.values import format_local
@@ -143,21 +144,39 @@ dl.fields{grid-template-columns:1fr}dl.fields dd{margin:0 0 .4em}
 """.strip() + "\n"
 
 
-def render(site: Site) -> dict[str, bytes]:
-    """Every page of the site and the copies of attachments: {path in the site: content}."""
+def render(site: Site) -> Iterator[tuple[str, bytes]]:
+    """The site's pages but those of the tickets (``ticket_files``): (path in the site, content)."""
     r = _Renderer(site)
-    pages = {"style.css": CSS.encode("utf-8")}
-    pages.update(r.queues())
-    for data in site.tickets.values():
-        pages[f"tickets/{data.ticket.id}.html"] = r.ticket_page(data)
-        for a in data.attachments:
-            if a.path is not None and a.data is not None:
-                pages[a.path] = a.data
+    yield "style.css", CSS.encode("utf-8")
+    yield from r.queues().items()
+    yield from r.reports().items()  # before the customers: their pages show rows of the SLA reports
     for customer in site.customers:
-        pages[f"customers/{customer.slug}.html"] = r.customer_page(customer)
+        yield f"customers/{customer.slug}.html", r.customer_page(customer)
     if site.cabinet is None:
-        pages["customers/index.html"] = r.customer_index()
-    pages.update(r.reports())
+        yield "customers/index.html", r.customer_index()
+
+
+def ticket_files(site: Site) -> Callable[[TicketData], list[tuple[str, bytes]]]:
+    """What to write for one ticket: its page and the copies of its attachments."""
+    r = _Renderer(site)
+
+    def files(data: TicketData) -> list[tuple[str, bytes]]:
+        found = [(f"tickets/{data.ticket.id}.html", r.ticket_page(data))]
+        found += [(a.path, a.data) for a in data.attachments if a.path is not None and a.data is not None]
+        return found
+
+    return files
+
+
+def render_all(site: Site) -> dict[str, bytes]:
+    """Every file of the site at once (tests, pictures)."""
+    from supportctl.services.site import complete
+
+    pages = dict(render(site))
+    files = ticket_files(site)
+    for data in site.tickets.values():
+        complete(site, data)
+        pages.update(files(data))
     return pages
 
 
@@ -173,6 +192,7 @@ class _Renderer:
     def __init__(self, site: Site):
         self.site = site
         self.lang = site.lang
+        self._rows: dict[tuple[str, str], str] = {}
 
     def t(self, key: str) -> str:
         return pick(T[key], self.lang)
@@ -280,21 +300,28 @@ class _Renderer:
         heads = "".join(f"<th>{e(self.t(c))}</th>" for c in columns)
         rows = []
         for d in tickets:
-            t = d.ticket
-            cells = {
-                "ticket": f'<td class="nowrap">{self.ticket_link(t.id, up)}</td>',
-                "p": f'<td class="num">{t.priority or "—"}</td>',
-                "status": f"<td>{e(status_name(t.status, self.lang))}</td>",
-                "sla": f"<td>{self.state(d.state)}</td>",
-                "due": f'<td class="nowrap">{e(self.when(d.due))}</td>',
-                "org": f"<td>{e(t.org or '—')}</td>",
-                "subject": f"<td>{e(t.subject)}</td>",
-                "assignee": f"<td>{e(t.assignee or '—')}</td>",
-            }
-            labelled = [cells[c].replace("<td", f'<td data-label="{e(self.t(c))}"', 1) for c in columns]
-            rows.append(f'<tr class="{e(d.state or "none")}">' + "".join(labelled) + "</tr>")
+            row = self._rows.get((d.ticket.id, up))
+            if row is None:
+                row = self._rows[d.ticket.id, up] = self.ticket_row(d, up, columns)
+            rows.append(row)
         return (f'<table class="queue"><thead><tr>{heads}</tr></thead><tbody>\n' + "\n".join(rows)
                 + "\n</tbody></table>")
+
+    def ticket_row(self, d: TicketData, up: str, columns: list[str]) -> str:
+        """One ticket's row of the queue tables (made once per page depth: a ticket is in several lists)."""
+        t = d.ticket
+        cells = {
+            "ticket": f'<td class="nowrap">{self.ticket_link(t.id, up)}</td>',
+            "p": f'<td class="num">{t.priority or "—"}</td>',
+            "status": f"<td>{e(status_name(t.status, self.lang))}</td>",
+            "sla": f"<td>{self.state(d.state)}</td>",
+            "due": f'<td class="nowrap">{e(self.when(d.due))}</td>',
+            "org": f"<td>{e(t.org or '—')}</td>",
+            "subject": f"<td>{e(t.subject)}</td>",
+            "assignee": f"<td>{e(t.assignee or '—')}</td>",
+        }
+        labelled = [cells[c].replace("<td", f'<td data-label="{e(self.t(c))}"', 1) for c in columns]
+        return f'<tr class="{e(d.state or "none")}">' + "".join(labelled) + "</tr>"
 
     # ------------------------------------------------------------ a ticket
 
@@ -388,10 +415,9 @@ class _Renderer:
         if fields:
             body.append('<dl class="fields">' + "".join(f"<dt>{e(self.t(k))}</dt><dd>{v}</dd>" for k, v in fields)
                         + "</dl>")
-        for report in c.sla:
-            total = next(s for s in report.sections if s.key == "total")
+        for report, section in c.sla:
             body += [f"<h2>{e(self.t('sla_month'))}: {e(month_name(report.scope.period, self.lang))}</h2>",
-                     f'<div class="wide">{html_table(report, total)}</div>']
+                     f'<div class="wide">{html_table(report, section)}</div>']
         body += [f"<h2>{e(self.t('open_tickets'))}</h2>", self.ticket_table(c.open, up, self.t("none")),
                  f"<h2>{e(self.t('recent'))}</h2>", self.ticket_table(c.recent, up, self.t("none"))]
         return self.page(path, c.org, body)

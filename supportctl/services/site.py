@@ -14,21 +14,23 @@ manifest does not name are never touched.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Callable, Iterable
 
 from supportctl.desk.desk import DamagedFile
 from supportctl.domain.customers import Customer, find_customer, org_key
 from supportctl.domain.journal import Entry, in_time_order
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import InvalidValue, Refused
-from supportctl.reports.model import CHANNEL_KINDS, Report
+from supportctl.reports.model import CHANNEL_KINDS, Report, Section
 from supportctl.reports.period import Period, Scope, period_from_options
 from supportctl.services.context import Ctx
 from supportctl.services.query import queue_order
@@ -73,7 +75,7 @@ class CustomerData:
     customer: Customer | None  # None: an organisation only named on tickets
     open: list[TicketData]
     recent: list[TicketData]  # finished, received in the current or the previous month
-    sla: list[Report]  # the SLA report of its tickets, current month then previous
+    sla: list[tuple[Report, Section]]  # its SLA figures: current month, then previous
 
 
 @dataclass
@@ -86,8 +88,14 @@ class Site:
     queue: list[TicketData]  # the tickets `list` shows, in its order
     tickets: dict[str, TicketData]  # every ticket with a page
     customers: list[CustomerData]
-    reports: list[tuple[str, Period, Report]]  # (name, month, report): current month, then previous
     warnings: list[str] = field(default_factory=list)
+    source: "SiteSource" = None  # the reading the reports share
+    periods: list[Period] = field(default_factory=list)  # the current month, then the previous one
+
+    @functools.cached_property
+    def reports(self) -> list[tuple[str, Period, Report]]:
+        """(name, month, report): every report of the current month, then of the previous one."""
+        return _build_reports(self)
 
 
 class SiteSource(DeskSource):
@@ -110,7 +118,9 @@ class SiteSource(DeskSource):
 
     def journal(self, ticket_id: str) -> list[Entry]:
         found = self._journals.get(ticket_id)
-        return found if found is not None else super().journal(ticket_id)
+        if found is None:
+            found = self._journals[ticket_id] = super().journal(ticket_id)
+        return found
 
     def customers(self) -> list[Customer]:
         if self._customers is None:
@@ -130,6 +140,7 @@ _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы
                       "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
 
 
+@functools.lru_cache(maxsize=4096)
 def slug(name: str) -> str:
     """A file name for an organisation or a person, from its org key only: Latin letters, digits and
     "-" (Russian transliterated), cut to 40 characters, and a hash of the key so that two names that
@@ -142,7 +153,9 @@ def slug(name: str) -> str:
 
 
 def collect(ctx: Ctx, customer: str | None = None, base_url: str | None = None) -> Site:
-    """Everything the site shows, as of ``ctx.now``; ``customer``: only that customer's cabinet."""
+    """What the site shows, as of ``ctx.now``; ``customer``: only that customer's cabinet. The tickets'
+    journals and attachments are read when their pages are made (``complete``), the reports when first
+    asked for (``Site.reports``), so that both can run at once (``publish``)."""
     desk, now, tz, lang = ctx.desk, ctx.now, ctx.desk.tz, ctx.lang
     warnings: list[str] = []
     tickets: list[Ticket] = []
@@ -159,19 +172,14 @@ def collect(ctx: Ctx, customer: str | None = None, base_url: str | None = None) 
         key = org_key(cabinet_org)
         # its own tickets, the merged duplicates left out, as `report customer` lists them
         tickets = [t for t in tickets if org_key(t.org or "") == key and not t.merged_into]
-    journals: dict[str, list[Entry]] = {}
-    for t in tickets:
-        entries, problems = desk.read_journal(t.id)
-        warnings += [str(p) for p in problems]
-        journals[t.id] = in_time_order(entries)
-    source = SiteSource(desk, now, tickets, journals)
+        source = SiteSource(desk, now, tickets, {})
 
     data: dict[str, TicketData] = {}
     for t in tickets:
         sla = sla_of(desk, t, now)
         state, due, running = queue_state(t, sla)
         data[t.id] = TicketData(t, sla, state, due, running)
-    _fill_tickets(desk, data, journals, cabinet=cabinet_org is not None, warnings=warnings)
+    _relate(data)
     queue = [d for d in data.values() if d.ticket.status != "closed" and not d.ticket.merged_into]
 
     periods = months(now, tz)
@@ -196,25 +204,37 @@ def collect(ctx: Ctx, customer: str | None = None, base_url: str | None = None) 
                   and (periods[1].contains(d.ticket.received_at) or periods[0].contains(d.ticket.received_at))]
         recent.sort(key=lambda d: (d.ticket.received_at.timestamp() if d.ticket.received_at else 0, d.ticket.id),
                     reverse=True)
-        sla_reports = [build_from(source, "sla", Scope(p, org=org, lang=lang)) for p in periods]
         customers.append(CustomerData(slug(org), org, find_customer(register, org=org),
-                                      [d for d in own if d.ticket.is_open], recent, sla_reports))
-
-    names = CABINET_REPORTS if cabinet_org is not None else STAFF_REPORTS
-    reports = [(name, p, build_from(source, name, Scope(p, org=cabinet_org, lang=lang)))
-               for p in periods for name in names]
-    warnings += source.warnings
-    return Site(now, tz, lang, base_url, customers[0] if cabinet_org is not None else None, queue, data,
-                customers, reports, list(dict.fromkeys(warnings)))
+                                      [d for d in own if d.ticket.is_open], recent, []))
+    site = Site(now, tz, lang, base_url, customers[0] if cabinet_org is not None else None, queue, data,
+                customers, warnings)
+    site.source, site.periods = source, periods
+    return site
 
 
-def _fill_tickets(desk, data: dict[str, TicketData], journals: dict[str, list[Entry]], *, cabinet: bool,
-                  warnings: list[str]) -> None:
-    """Each ticket's journal as its page shows it, its attachments, and the tickets of the site it
-    relates to: the one it was merged into, the duplicates merged into it, linked and split ones, and
-    those filed from the same mail thread (a Message-ID in common)."""
-    from supportctl.reports.customer import visible_kind
+def _build_reports(site: Site) -> list[tuple[str, Period, Report]]:
+    """The reports of the current and the previous month, and each customer's rows of the SLA ones."""
+    cabinet = site.cabinet.org if site.cabinet is not None else None
+    names = CABINET_REPORTS if cabinet is not None else STAFF_REPORTS
+    reports = [(name, p, build_from(site.source, name, Scope(p, org=cabinet, lang=site.lang)))
+               for p in site.periods for name in names]
+    for c in site.customers:
+        c.sla = [(report, _customer_rows(report, org_key(c.org))) for name, _, report in reports if name == "sla"]
+    site.warnings += site.source.warnings
+    return reports
 
+
+def _customer_rows(report: Report, key: str) -> Section:
+    """The rows of one organisation in the SLA report's section by customer (its figures, as the
+    desk-wide report counts them: one report for every customer page)."""
+    section = next(s for s in report.sections if s.key == "by_customer")
+    rows = [row for row in section.rows if org_key(row.get("org") or "") == key]
+    return replace(section, rows=rows)
+
+
+def _relate(data: dict[str, TicketData]) -> None:
+    """The tickets of the site each ticket relates to: the one it was merged into, the duplicates merged
+    into it, linked and split ones, and those filed from the same mail thread (a Message-ID in common)."""
     merged_in: dict[str, list[str]] = defaultdict(list)
     thread: dict[str, list[str]] = defaultdict(list)
     for d in data.values():
@@ -225,11 +245,6 @@ def _fill_tickets(desk, data: dict[str, TicketData], journals: dict[str, list[En
             thread[mid].append(t.id)
     for d in data.values():
         t = d.ticket
-        entries = journals.get(t.id, [])
-        if cabinet:
-            d.entries = [e for e in entries if visible_kind(e) is not None]
-        else:
-            d.entries = [e for e in entries if e.kind not in CHANNEL_KINDS]
         related: dict[str, str] = {}
         if t.merged_into:
             related[t.merged_into] = "merged_into"
@@ -242,8 +257,24 @@ def _fill_tickets(desk, data: dict[str, TicketData], journals: dict[str, list[En
                 related.setdefault(other, "thread")
         related.pop(t.id, None)
         d.related = [(how, other) for other, how in related.items() if other in data]  # never a ticket off the site
-        if t.attachments:
-            d.attachments = _attachments(desk, t, d.entries if cabinet else None, warnings)
+
+
+def complete(site: Site, d: TicketData) -> None:
+    """Read what a ticket's page shows besides the ticket: its journal (in a cabinet only what
+    `report customer` shows of it) and its attachments."""
+    from supportctl.reports.customer import visible_kind
+
+    t = d.ticket
+    entries, problems = site.source.desk.read_journal(t.id)
+    site.warnings += [str(p) for p in problems]
+    entries = in_time_order(entries)
+    if site.cabinet is not None:
+        d.entries = [e for e in entries if visible_kind(e) is not None]
+    else:
+        d.entries = [e for e in entries if e.kind not in CHANNEL_KINDS]
+    if t.attachments:
+        d.attachments = _attachments(site.source.desk, t, d.entries if site.cabinet is not None else None,
+                                     site.warnings)
 
 
 def _attachments(desk, ticket: Ticket, shown: list[Entry] | None, warnings: list[str]) -> list[Attachment]:
@@ -306,10 +337,41 @@ def _read_manifest(out: Path) -> dict[str, str] | None:
         return {}  # a damaged manifest: every page is written again; pages of gone tickets stay
 
 
-def publish(out: Path, pages: dict[str, bytes]) -> Published:
-    """Write ``pages`` (site path -> bytes) into the folder ``out``: only those whose bytes differ from
-    what the last run wrote, each atomically, then the manifest; remove the last run's pages that are
-    gone. A folder that exists, is not empty and holds no site is refused (it is someone's files)."""
+class _Writer:
+    """Writes pages into the site's folder, each only when its bytes differ from the last run's."""
+
+    def __init__(self, out: Path, known: dict[str, str]):
+        self.out = out
+        self.known = known
+        self.hashes: dict[str, str] = {}
+        self.written: list[str] = []
+
+    def put(self, path: str, content: bytes) -> None:
+        from supportctl.desk.files import write_atomic
+
+        if not PAGE_PATH.match(path) or ".." in path.split("/"):
+            raise ValueError(f"unsafe site path {path!r}")  # a bug: names come from IDs and slugs only
+        digest = hashlib.sha256(content).hexdigest()
+        self.hashes[path] = digest
+        target = self.out / path
+        if self.known.get(path) == digest and target.is_file() and not target.is_symlink():
+            return
+        write_atomic(target, content, durable=False)  # durable once, by the manifest written last
+        self.written.append(path)
+
+
+PARALLEL_FROM = 1000  # tickets from which their pages are rendered and written by a pool of processes
+MAX_JOBS = 4
+_JOB: tuple | None = None  # (writer, site, pages, render_ticket, tickets) for the forked workers
+
+
+def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
+            render_ticket: Callable[[TicketData], Iterable[tuple[str, bytes]]], jobs: int | None = None) -> Published:
+    """Write the site into the folder ``out``: what ``render_ticket`` makes of each ticket of ``site`` (its
+    page and attachments: on all cores when there are many, while this process writes the rest), and
+    ``pages`` (site path, bytes). A page is written, atomically, only when its bytes differ from what the
+    last run wrote; then the pages of the last run that are gone are removed and the manifest is
+    written. A folder that exists, is not empty and holds no site is refused (it is someone's files)."""
     from supportctl.desk.files import confine, write_atomic
 
     if out.exists() and not out.is_dir():
@@ -318,40 +380,75 @@ def publish(out: Path, pages: dict[str, bytes]) -> Published:
     if known is None and out.is_dir() and any(os.scandir(out)):
         raise Refused(f"{out} is not empty and holds no site made by supportctl (no {MANIFEST})",
                       "give an empty or new folder for the site")
-    for path in pages:
-        if not PAGE_PATH.match(path) or ".." in path.split("/"):
-            raise ValueError(f"unsafe site path {path!r}")  # a bug: names come from IDs and slugs only
     out.mkdir(parents=True, exist_ok=True)
     confine(out)  # never write through a symbolic link leading out of the site's folder
-    known = known or {}
-    hashes: dict[str, str] = {}
-    written: list[str] = []
-    unchanged = 0
-    for path, content in pages.items():
-        digest = hashlib.sha256(content).hexdigest()
-        hashes[path] = digest
-        target = out / path
-        if known.get(path) == digest and target.is_file() and not target.is_symlink():
-            unchanged += 1
-            continue
-        write_atomic(target, content, durable=False)
-        written.append(path)
+    writer = _Writer(out, known or {})
+    tickets = list(site.tickets.values())
+    jobs = min(jobs or os.cpu_count() or 1, MAX_JOBS)
+    pool = _pool(writer, site, pages, render_ticket, tickets, jobs) if jobs > 1 and len(tickets) >= PARALLEL_FROM else None
+    if pool is None:
+        _write_tickets(writer, site, render_ticket, tickets)
+        for path, content in pages:
+            writer.put(path, content)
+    else:
+        with pool:
+            size = -(-len(tickets) // (jobs * 4))
+            # the other pages (the reports are the most work) are one task of their own, given out first
+            tasks = [None, *((a, a + size) for a in range(0, len(tickets), size))]
+            for hashes, written, warnings in pool.imap_unordered(_publish_chunk, tasks):
+                writer.hashes.update(hashes)
+                writer.written += written
+                site.warnings += warnings
     removed = []
-    for path in sorted(set(known) - set(hashes)):
+    for path in sorted(set(writer.known) - set(writer.hashes)):
         target = out / path
         try:
             if not target.is_symlink() and target.is_file():
                 target.unlink()
                 removed.append(path)
+            parent = target.parent
+            while parent != out and not parent.is_symlink() and parent.is_dir() and not any(os.scandir(parent)):
+                parent.rmdir()
+                parent = parent.parent
         except OSError:
             pass
-        parent = target.parent
-        while parent != out and parent.is_dir() and not any(os.scandir(parent)):
-            parent.rmdir()
-            parent = parent.parent
-    manifest = json.dumps({"format": 1, "pages": dict(sorted(hashes.items()))}, indent=0)
+    site.warnings[:] = list(dict.fromkeys(site.warnings))
+    manifest = json.dumps({"format": 1, "pages": dict(sorted(writer.hashes.items()))}, indent=0)
     write_atomic(out / MANIFEST, manifest)
-    return Published(written, unchanged, removed)
+    return Published(writer.written, len(writer.hashes) - len(writer.written), removed)
+
+
+def _pool(writer: _Writer, site: Site, pages, render_ticket, tickets: list[TicketData], jobs: int):
+    global _JOB
+    try:
+        import multiprocessing
+
+        _JOB = (writer, site, pages, render_ticket, tickets)
+        return multiprocessing.get_context("fork").Pool(jobs)
+    except (OSError, ValueError, ImportError):  # no fork, no semaphores: all in this process
+        return None
+
+
+def _write_tickets(writer: _Writer, site: Site, render_ticket, tickets: list[TicketData]) -> None:
+    for d in tickets:
+        complete(site, d)
+        for path, content in render_ticket(d):
+            writer.put(path, content)
+        d.entries, d.attachments = [], []  # a page at a time in memory
+
+
+def _publish_chunk(bounds: tuple[int, int] | None) -> tuple[dict[str, str], list[str], list[str]]:
+    """In a worker: the tickets ``bounds`` (a slice of them), or None: every other page."""
+    assert _JOB is not None
+    parent, site, pages, render_ticket, tickets = _JOB
+    writer = _Writer(parent.out, parent.known)
+    site.warnings = []
+    if bounds is None:
+        for path, content in pages:
+            writer.put(path, content)
+    else:
+        _write_tickets(writer, site, render_ticket, tickets[bounds[0]:bounds[1]])
+    return writer.hashes, writer.written, site.warnings
 
 
 def check_base_url(url: str | None) -> str | None:
@@ -361,7 +458,6 @@ def check_base_url(url: str | None) -> str | None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() or c in "\"'<>`" for c in url):
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() or c in "\"'<>`\\" for c in url):
         raise InvalidValue(f"invalid --base-url {url!r}", "give the site's address, e.g. https://support.example.ru/desk/")
     return url if url.endswith("/") else url + "/"
-
