@@ -136,12 +136,17 @@ main{padding:.6em}
 table.queue,table.queue tbody,table.queue tr,table.queue td{display:block;width:100%}
 table.queue thead{display:none}
 table.queue tr{border:1px solid #c5c9d0;margin:0 0 .6em}
-table.queue td{border:0;padding:2px 8px}
+table.queue td{border:0;padding:2px 8px;text-align:left}
 table.queue td::before{content:attr(data-label) ": ";color:#555}
 .wide{display:block;overflow-x:auto}
 dl.fields{grid-template-columns:1fr}dl.fields dd{margin:0 0 .4em}
 }
 """.strip() + "\n"
+
+
+# the HTML reports are made for A4; on a screen narrower than a table the table scrolls in its own box
+REPORT_SCREEN_CSS = ("<style>@media screen{table{display:block;overflow-x:auto;max-width:100%}}"
+                     "@media screen and (max-width:700px){body{margin:.6em}}</style>")
 
 
 def render(site: Site) -> Iterator[tuple[str, bytes]]:
@@ -442,7 +447,8 @@ class _Renderer:
             path = f"reports/{name}-{month_key(period)}.html"
             nav = (f'<p><a href="../index.html">{e(self.t("queue"))}</a> · '
                    f'<a href="index.html">{e(self.t("reports"))}</a></p>')
-            pages[path] = to_html(report).replace("<body>\n", "<body>\n" + nav + "\n", 1).encode("utf-8")
+            pages[path] = (to_html(report).replace("</head>", REPORT_SCREEN_CSS + "</head>", 1)
+                           .replace("<body>\n", "<body>\n" + nav + "\n", 1).encode("utf-8"))
             items.append(f'<li><a href="{e(path.split("/")[1])}">{e(report.text(report.title))}, '
                          f'{e(month_name(period, self.lang))}</a></li>')
         pages["reports/index.html"] = self.page("reports/index.html", self.t("reports"),
