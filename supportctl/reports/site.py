@@ -252,9 +252,8 @@ class _Renderer:
                 by_org[key].append(d)
                 names.setdefault(key, d.ticket.org)
         filters: list[tuple[str, list[tuple[str, str, int]]]] = []
-        lists = [("by_assignee", by_assignee)]
-        if site.cabinet is None:
-            lists.append(("by_org", by_org))
+        # a customer's cabinet is filtered by state only: its queue names no specialist
+        lists = [("by_assignee", by_assignee), ("by_org", by_org)] if site.cabinet is None else []
         for heading, grouped in lists:
             links = []
             for key in sorted(grouped, key=lambda k: names[k].casefold()):
