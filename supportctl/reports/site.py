@@ -12,8 +12,10 @@ of `report X --format html` (reports/render.py), with the site's navigation adde
 from __future__ import annotations
 
 import html
+import re
 from collections import defaultdict
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Callable, Iterator
 
 from supportctl.domain.messages import TIMER_NAMES, status_name
@@ -24,7 +26,13 @@ from supportctl.reports.period import Period
 from supportctl.reports.render import duration, html_table, to_html
 from supportctl.services.site import CustomerData, Site, TicketData, slug
 
-e = html.escape
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
+def e(text: str) -> str:
+    """html.escape, quotes included; most texts have nothing to escape and are returned as they are."""
+    return html.escape(text) if _SPECIAL.search(text) else text
+
 
 T = {  # (Russian, English): the words of the pages
     "queue": ("Очередь заявок", "Ticket queue"),
@@ -198,6 +206,10 @@ class _Renderer:
         self.site = site
         self.lang = site.lang
         self._rows: dict[tuple[str, str], str] = {}
+        self.labels = {key: e(pick(pair, self.lang)) for key, pair in T.items()}  # escaped once
+        self.L = SimpleNamespace(**self.labels)
+        self._states = {state: f'<span class="state {e(state)}">{e(pick(name, self.lang))}</span>'
+                        for state, name in STATE_NAMES.items()}
 
     def t(self, key: str) -> str:
         return pick(T[key], self.lang)
@@ -209,12 +221,12 @@ class _Renderer:
         depth = path.count("/")
         up = "../" * depth
         site = self.site
-        nav = [f'<a href="{up}index.html">{e(self.t("queue"))}</a>']
+        nav = [f'<a href="{up}index.html">{self.L.queue}</a>']
         if site.cabinet is not None:
-            nav.append(f'<a href="{up}customers/{site.cabinet.slug}.html">{e(self.t("customer_page"))}</a>')
+            nav.append(f'<a href="{up}customers/{site.cabinet.slug}.html">{self.L.customer_page}</a>')
         else:
-            nav.append(f'<a href="{up}customers/index.html">{e(self.t("customers"))}</a>')
-        nav.append(f'<a href="{up}reports/index.html">{e(self.t("reports"))}</a>')
+            nav.append(f'<a href="{up}customers/index.html">{self.L.customers}</a>')
+        nav.append(f'<a href="{up}reports/index.html">{self.L.reports}</a>')
         canonical = f'<link rel="canonical" href="{e(site.base_url + path)}">' if site.base_url else ""
         head = (f'<!DOCTYPE html>\n<html lang="{e(self.lang)}">\n<head><meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -230,7 +242,7 @@ class _Renderer:
     def state(self, state: str | None) -> str:
         if not state:
             return "—"
-        return f'<span class="state {e(state)}">{e(pick(STATE_NAMES.get(state, (state, state)), self.lang))}</span>'
+        return self._states.get(state) or f'<span class="state">{e(state)}</span>'
 
     # ------------------------------------------------------------ queue
 
@@ -280,15 +292,15 @@ class _Renderer:
 
     def queue_page(self, path: str, title: str, queue: list[TicketData], filters) -> bytes:
         up = "../" * path.count("/")
-        counts = "".join(f"<li><b>{len(self.in_state(queue, s))}</b>{e(self.t(s))}</li>"
+        counts = "".join(f"<li><b>{len(self.in_state(queue, s))}</b>{self.labels[s]}</li>"
                          for s in ("new", "open", "waiting", "at_risk", "breached"))
         body = [f"<h1>{e(title)}</h1>",
-                f'<p class="meta">{e(self.t("generated"))}: {e(self.when(self.site.now))}</p>',
+                f'<p class="meta">{self.L.generated}: {e(self.when(self.site.now))}</p>',
                 f'<ul class="counts">{counts}</ul>',
-                f'<details><summary>{e(self.t("filters"))}</summary><div class="filters">'
-                f'<div><ul><li><a href="{up}index.html">{e(self.t("all"))}</a></li></ul></div>']
+                f'<details><summary>{self.L.filters}</summary><div class="filters">'
+                f'<div><ul><li><a href="{up}index.html">{self.L.all}</a></li></ul></div>']
         for heading, links in filters:
-            body.append(f"<div><b>{e(self.t(heading))}</b><ul>" + "".join(
+            body.append(f"<div><b>{self.labels[heading]}</b><ul>" + "".join(
                 f'<li><a href="{up}{e(link)}">{e(name)}</a> ({n})</li>' for link, name, n in links) + "</ul></div>")
         body.append("</div></details>")
         body.append(self.ticket_table(queue, up, self.t("empty_queue")))
@@ -301,7 +313,7 @@ class _Renderer:
         if self.site.cabinet is None:
             columns[5:5] = ["org"]
             columns.append("assignee")
-        heads = "".join(f"<th>{e(self.t(c))}</th>" for c in columns)
+        heads = "".join(f"<th>{self.labels[c]}</th>" for c in columns)
         rows = []
         for d in tickets:
             row = self._rows.get((d.ticket.id, up))
@@ -324,7 +336,7 @@ class _Renderer:
             "subject": f"<td>{e(t.subject)}</td>",
             "assignee": f"<td>{e(t.assignee or '—')}</td>",
         }
-        labelled = [cells[c].replace("<td", f'<td data-label="{e(self.t(c))}"', 1) for c in columns]
+        labelled = [cells[c].replace("<td", f'<td data-label="{self.labels[c]}"', 1) for c in columns]
         return f'<tr class="{e(d.state or "none")}">' + "".join(labelled) + "</tr>"
 
     # ------------------------------------------------------------ a ticket
@@ -361,24 +373,24 @@ class _Renderer:
             fields.append(("spent", e(duration(t.spent_minutes, lang))))
         title = f"{self.t('ticket')} {t.id}: {t.subject}" if t.subject else f"{self.t('ticket')} {t.id}"
         body = [f"<h1>{e(title)}</h1>", '<dl class="fields">'
-                + "".join(f"<dt>{e(self.t(k))}</dt><dd>{v}</dd>" for k, v in fields) + "</dl>"]
-        body += [f"<h2>{e(self.t('timers'))}</h2>", self.timers(d)]
+                + "".join(f"<dt>{self.labels[k]}</dt><dd>{v}</dd>" for k, v in fields) + "</dl>"]
+        body += [f"<h2>{self.L.timers}</h2>", self.timers(d)]
         if t.text.strip():
-            body += [f"<h2>{e(self.t('text'))}</h2>", f'<p class="text">{e(t.text.strip())}</p>']
+            body += [f"<h2>{self.L.text}</h2>", f'<p class="text">{e(t.text.strip())}</p>']
         if d.attachments:
             items = []
             for a in d.attachments:
                 if a.path is not None:
                     items.append(f'<li><a href="{up}{e(a.path)}" download="{e(a.name)}">{e(a.name)}</a></li>')
                 else:
-                    items.append(f"<li>{e(a.name)} <span class=\"empty\">({e(self.t('not_copied'))})</span></li>")
-            body += [f"<h2>{e(self.t('attachments'))}</h2>", "<ul>" + "".join(items) + "</ul>"]
+                    items.append(f"<li>{e(a.name)} <span class=\"empty\">({self.L.not_copied})</span></li>")
+            body += [f"<h2>{self.L.attachments}</h2>", "<ul>" + "".join(items) + "</ul>"]
         if d.related:
             site = self.site
-            items = [f"<li>{e(self.t(how))} {self.ticket_link(other, up)}: {e(site.tickets[other].ticket.subject)}</li>"
+            items = [f"<li>{self.labels[how]} {self.ticket_link(other, up)}: {e(site.tickets[other].ticket.subject)}</li>"
                      for how, other in d.related]
-            body += [f"<h2>{e(self.t('related'))}</h2>", "<ul>" + "".join(items) + "</ul>"]
-        body.append(f"<h2>{e(self.t('journal'))}</h2>")
+            body += [f"<h2>{self.L.related}</h2>", "<ul>" + "".join(items) + "</ul>"]
+        body.append(f"<h2>{self.L.journal}</h2>")
         if d.entries:
             lines = []
             for entry in d.entries:
@@ -387,20 +399,20 @@ class _Renderer:
                 lines.append(f"<li><time>{e(stamp)}</time> \\ {e(text)}{by}</li>")
             body.append('<ol class="journal">' + "".join(lines) + "</ol>")
         else:
-            body.append(f'<p class="empty">{e(self.t("empty_journal"))}</p>')
+            body.append(f'<p class="empty">{self.L.empty_journal}</p>')
         return self.page(path, title, body)
 
     def timers(self, d: TicketData) -> str:
         timers = d.sla.timers
         if not timers:
-            return f'<p class="empty">{e(self.t("no_timers"))}</p>'
+            return f'<p class="empty">{self.L.no_timers}</p>'
         rows = []
         for name, timer in timers:
             rows.append(f'<tr class="{e(timer.state)}"><td>{e(TIMER_NAMES[name]["en" if self.lang == "en" else "ru"])}'
                         f"</td><td>{e(duration(int(timer.target_duration.total_seconds() // 60), self.lang))}</td>"
                         f'<td class="nowrap">{e(self.when(timer.deadline))}</td><td>{self.state(timer.state)}</td>'
                         f'<td class="nowrap">{e(self.when(timer.stopped_at)) if timer.stopped_at else "—"}</td></tr>')
-        heads = "".join(f"<th>{e(self.t(k))}</th>" for k in ("timer", "target", "deadline", "state", "stopped"))
+        heads = "".join(f"<th>{self.labels[k]}</th>" for k in ("timer", "target", "deadline", "state", "stopped"))
         return f'<div class="wide"><table><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
     # ------------------------------------------------------------ customers
@@ -417,24 +429,24 @@ class _Renderer:
                 fields.append(("products", e(", ".join(known.products))))
         body = [f"<h1>{e(c.org)}</h1>"]
         if fields:
-            body.append('<dl class="fields">' + "".join(f"<dt>{e(self.t(k))}</dt><dd>{v}</dd>" for k, v in fields)
+            body.append('<dl class="fields">' + "".join(f"<dt>{self.labels[k]}</dt><dd>{v}</dd>" for k, v in fields)
                         + "</dl>")
         for report, section in c.sla:
-            body += [f"<h2>{e(self.t('sla_month'))}: {e(month_name(report.scope.period, self.lang))}</h2>",
+            body += [f"<h2>{self.L.sla_month}: {e(month_name(report.scope.period, self.lang))}</h2>",
                      f'<div class="wide">{html_table(report, section)}</div>']
-        body += [f"<h2>{e(self.t('open_tickets'))}</h2>", self.ticket_table(c.open, up, self.t("none")),
-                 f"<h2>{e(self.t('recent'))}</h2>", self.ticket_table(c.recent, up, self.t("none"))]
+        body += [f"<h2>{self.L.open_tickets}</h2>", self.ticket_table(c.open, up, self.t("none")),
+                 f"<h2>{self.L.recent}</h2>", self.ticket_table(c.recent, up, self.t("none"))]
         return self.page(path, c.org, body)
 
     def customer_index(self) -> bytes:
         path = "customers/index.html"
         customers = self.site.customers
         if not customers:
-            body = [f'<p class="empty">{e(self.t("no_customers"))}</p>']
+            body = [f'<p class="empty">{self.L.no_customers}</p>']
         else:
             items = "".join(f'<li><a href="{c.slug}.html">{e(c.org)}</a> ({len(c.open)})</li>' for c in customers)
             body = [f"<ul>{items}</ul>"]
-        return self.page(path, self.t("customers"), [f"<h1>{e(self.t('customers'))}</h1>", *body])
+        return self.page(path, self.t("customers"), [f"<h1>{self.L.customers}</h1>", *body])
 
     # ------------------------------------------------------------ reports
 
@@ -444,12 +456,12 @@ class _Renderer:
         items = []
         for name, period, report in self.site.reports:
             path = f"reports/{name}-{month_key(period)}.html"
-            nav = (f'<p><a href="../index.html">{e(self.t("queue"))}</a> · '
-                   f'<a href="index.html">{e(self.t("reports"))}</a></p>')
+            nav = (f'<p><a href="../index.html">{self.L.queue}</a> · '
+                   f'<a href="index.html">{self.L.reports}</a></p>')
             pages[path] = (to_html(report).replace("</head>", REPORT_SCREEN_CSS + "</head>", 1)
                            .replace("<body>\n", "<body>\n" + nav + "\n", 1).encode("utf-8"))
             items.append(f'<li><a href="{e(path.split("/")[1])}">{e(report.text(report.title))}, '
                          f'{e(month_name(period, self.lang))}</a></li>')
         pages["reports/index.html"] = self.page("reports/index.html", self.t("reports"),
-                                                [f"<h1>{e(self.t('reports'))}</h1>", "<ul>" + "".join(items) + "</ul>"])
+                                                [f"<h1>{self.L.reports}</h1>", "<ul>" + "".join(items) + "</ul>"])
         return pages

@@ -108,7 +108,7 @@ class SiteSource(DeskSource):
         self._all = tickets
         for t in tickets:
             self._by_org[org_key(t.org or "")].append(t)
-        self._journals = journals
+        self.read_journals = journals
         self._customers: list[Customer] | None = None
 
     def tickets(self, scope: Scope, received_in: Period | None = None, *, merged: bool = False) -> list[Ticket]:
@@ -117,9 +117,9 @@ class SiteSource(DeskSource):
         return [t for t in pool if filters.accepts(t)]
 
     def journal(self, ticket_id: str) -> list[Entry]:
-        found = self._journals.get(ticket_id)
+        found = self.read_journals.get(ticket_id)
         if found is None:
-            found = self._journals[ticket_id] = super().journal(ticket_id)
+            found = self.read_journals[ticket_id] = super().journal(ticket_id)
         return found
 
     def customers(self) -> list[Customer]:
@@ -265,9 +265,11 @@ def complete(site: Site, d: TicketData) -> None:
     from supportctl.reports.customer import visible_kind
 
     t = d.ticket
-    entries, problems = site.source.desk.read_journal(t.id)
-    site.warnings += [str(p) for p in problems]
-    entries = in_time_order(entries)
+    entries = site.source.read_journals.get(t.id)  # the reports may have read it already
+    if entries is None:
+        entries, problems = site.source.desk.read_journal(t.id)
+        site.warnings += [str(p) for p in problems]
+        entries = in_time_order(entries)
     if site.cabinet is not None:
         d.entries = [e for e in entries if visible_kind(e) is not None]
     else:
@@ -387,9 +389,9 @@ def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
     jobs = min(jobs or os.cpu_count() or 1, MAX_JOBS)
     pool = _pool(writer, site, pages, render_ticket, tickets, jobs) if jobs > 1 and len(tickets) >= PARALLEL_FROM else None
     if pool is None:
-        _write_tickets(writer, site, render_ticket, tickets)
-        for path, content in pages:
+        for path, content in pages:  # the reports first: the ticket pages take the journals they read
             writer.put(path, content)
+        _write_tickets(writer, site, render_ticket, tickets)
     else:
         with pool:
             size = -(-len(tickets) // (jobs * 4))
@@ -435,6 +437,7 @@ def _write_tickets(writer: _Writer, site: Site, render_ticket, tickets: list[Tic
         for path, content in render_ticket(d):
             writer.put(path, content)
         d.entries, d.attachments = [], []  # a page at a time in memory
+        site.source.read_journals.pop(d.ticket.id, None)
 
 
 def _publish_chunk(bounds: tuple[int, int] | None) -> tuple[dict[str, str], list[str], list[str]]:
