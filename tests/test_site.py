@@ -327,3 +327,25 @@ def test_cron_regenerates_the_site_at_the_end_of_its_run(sample, tmp_path):
     (out / "foreign.txt").write_text("x")
     failed = run(sample, "cron", "--site", str(out))
     assert failed.exit_code == 1 and "site failed" in failed.output
+
+
+def test_a_ticket_page_links_its_related_tickets_and_a_cabinet_only_its_own(sample, tmp_path):
+    """Issue 15: related tickets are linked (a link, a merged duplicate and the ticket it went into); in a
+    customer's cabinet a relation to another customer's ticket is left out, as `report customer` leaves
+    links out."""
+    assert run(sample, "link", "T-0003", "T-0004").exit_code == 0  # ГБУ's ticket and АКБ «Барьер»'s
+    merged = run(sample, "merge", "T-0002", "--into", "T-0003")
+    assert merged.exit_code == 0, merged.output
+    out = tmp_path / "site"
+    assert run(sample, "site", str(out)).exit_code == 0
+    page = (out / "tickets" / "T-0003.html").read_text(encoding="utf-8")
+    assert 'связана <a href="../tickets/T-0004.html">T-0004</a>' in page
+    assert 'объединена в эту <a href="../tickets/T-0002.html">T-0002</a>' in page
+    duplicate = (out / "tickets" / "T-0002.html").read_text(encoding="utf-8")
+    assert 'объединена с <a href="../tickets/T-0003.html">T-0003</a>' in duplicate
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "tickets/T-0002.html" not in index  # a merged duplicate is not in the queue (as `list`)
+    cabinet = tmp_path / "cabinet"
+    assert run(sample, "site", "--customer", OWN, str(cabinet)).exit_code == 0
+    own = (cabinet / "tickets" / "T-0003.html").read_text(encoding="utf-8")
+    assert "T-0004" not in own and "Связанные заявки" not in own

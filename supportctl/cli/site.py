@@ -56,6 +56,10 @@ def site(
         print_json({"path": str(path), "tickets": len(built.tickets), "customers": len(built.customers),
                     **published.to_dict()})
         return
-    typer.echo(visible(f"site {path}: {len(built.tickets)} tickets, {len(built.customers)} customers; "
-                       f"{len(published.written)} files written, {published.unchanged} unchanged, "
-                       f"{len(published.removed)} removed"))
+    typer.echo(visible(f"site {path}: {_count(len(built.tickets), 'ticket')}, "
+                       f"{_count(len(built.customers), 'customer')}; {_count(len(published.written), 'file')} "
+                       f"written, {published.unchanged} unchanged, {len(published.removed)} removed"))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
