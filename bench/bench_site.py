@@ -1,6 +1,6 @@
 """Time `supportctl site` (issue 15: a 10,000-ticket desk's first run in under 10 s).
 
-Run: python bench/bench_site.py [--count 10000] [--repeat 3] [--shape lifecycle] [--keep DIR]
+Run: python bench/bench_site.py [--count 10000] [--repeat 3] [--shape busy|lifecycle] [--keep DIR]
 
 Makes a desk of --count tickets with bench/gen_desk.py (in a temporary folder, or DIR with --keep,
 reused when it is already there), builds its ticket index once (an untimed `supportctl list --all`,
@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--shape", choices=("busy", "lifecycle"), default="lifecycle")
+    ap.add_argument("--shape", choices=("busy", "lifecycle"), default="busy",
+                    help="gen_desk.py's shapes: busy (a year of a centre with a backlog), lifecycle (every ticket "
+                         "in the last weeks: the reports of two months hold them all)")
     ap.add_argument("--keep", type=Path, default=None, help="make (or reuse) the desk here")
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:

@@ -19,7 +19,6 @@ import browserkit
 from supportctl.cli.app import app
 from supportctl.desk import yamlio
 from supportctl.domain.customers import org_key
-from supportctl.services import site as site_service
 from supportctl.services.site import MANIFEST, slug
 
 SAMPLE_NOW = browserkit.NOW
@@ -303,17 +302,22 @@ def test_english_desk_pages_and_base_url(sample, tmp_path):
         assert refused.exit_code == 2 and "--base-url" in refused.output
 
 
-def test_many_tickets_are_written_by_a_pool_with_the_same_result(sample, tmp_path, monkeypatch):
-    """From PARALLEL_FROM tickets the ticket pages are made by forked workers while the other pages are
-    written: the files are the same as one process writes."""
-    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    assert run(sample, "site", str(serial)).exit_code == 0
-    monkeypatch.setattr(site_service, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    result = run(sample, "site", "--json", str(parallel))
-    assert result.exit_code == 0, result.output
-    assert files_of(serial) == files_of(parallel)
-    assert json.loads(run(sample, "site", "--json", str(parallel)).output)["written"] == 0
+def test_a_page_that_cannot_be_written_fails_the_run_and_leaves_the_manifest(sample, tmp_path):
+    """The pages are written by a thread of their own: a failure there is the command's one line and
+    exit 2, and the manifest of the last run stays, so the next run writes again what is missing."""
+    out = tmp_path / "site"
+    assert run(sample, "site", str(out)).exit_code == 0
+    manifest = (out / MANIFEST).read_bytes()
+    page = out / "tickets" / "T-0003.html"
+    page.unlink()
+    page.mkdir()  # a folder where the page goes: replacing it fails, for any user
+    failed = run(sample, "site", str(out))
+    assert failed.exit_code == 2 and "T-0003.html" in failed.output
+    assert "Traceback" not in failed.output and len(failed.output.strip().splitlines()) == 1
+    assert (out / MANIFEST).read_bytes() == manifest
+    page.rmdir()
+    again = json.loads(run(sample, "site", "--json", str(out)).output)
+    assert again["written"] == 1 and (out / "tickets" / "T-0003.html").is_file()
 
 
 def test_cron_regenerates_the_site_at_the_end_of_its_run(sample, tmp_path):
