@@ -353,3 +353,29 @@ def test_a_ticket_page_links_its_related_tickets_and_a_cabinet_only_its_own(samp
     assert run(sample, "site", "--customer", OWN, str(cabinet)).exit_code == 0
     own = (cabinet / "tickets" / "T-0003.html").read_text(encoding="utf-8")
     assert "T-0004" not in own and "Связанные заявки" not in own
+
+
+def test_a_link_planted_in_the_site_leads_no_write_nor_removal_outside(sample, tmp_path):
+    """The site's folder may be reached by others (a pages checkout): a symbolic link in it that leads out
+    is neither written through nor used to remove a file outside the site."""
+    out = tmp_path / "site"
+    assert run(sample, "site", str(out)).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.html").write_text("not the site's")
+    (out / "gone").symlink_to(elsewhere)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["pages"]["gone/x.html"] = "0" * 64  # a page of the last run, to be removed
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    result = run(sample, "site", "--json", str(out))
+    assert result.exit_code == 0 and json.loads(result.output)["removed"] == 0
+    assert (elsewhere / "x.html").read_text() == "not the site's"
+
+    shutil.copytree(out / "queue", elsewhere / "queue")
+    shutil.rmtree(out / "queue")
+    (out / "queue").symlink_to(elsewhere / "queue")
+    (sample / "tickets" / "T-0006.yaml").unlink()  # the queue's pages change
+    before = {p.name: p.read_bytes() for p in (elsewhere / "queue").iterdir()}
+    refused = run(sample, "site", str(out))
+    assert refused.exit_code == 2 and "symbolic link" in refused.output
+    assert {p.name: p.read_bytes() for p in (elsewhere / "queue").iterdir()} == before

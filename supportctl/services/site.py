@@ -398,7 +398,7 @@ def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
     its bytes differ from what the last run wrote; then the pages of the last run that are gone are
     removed and the manifest is written. A folder that exists, is not empty and holds no site is
     refused (it is someone's files)."""
-    from supportctl.desk.files import confine, write_atomic
+    from supportctl.desk.files import check_inside, confine, write_atomic
 
     if out.exists() and not out.is_dir():
         raise InvalidValue(f"{out} is not a folder", "give the folder of the site (it is created when missing)")
@@ -424,6 +424,7 @@ def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
     for path in sorted(set(writer.known) - set(writer.hashes)):
         target = out / path
         try:
+            check_inside(target)  # never through a symbolic link out of the site's folder
             if not target.is_symlink() and target.is_file():
                 target.unlink()
                 removed.append(path)
@@ -431,7 +432,7 @@ def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
             while parent != out and not parent.is_symlink() and parent.is_dir() and not any(os.scandir(parent)):
                 parent.rmdir()
                 parent = parent.parent
-        except OSError:
+        except (OSError, Refused):
             pass
     site.warnings[:] = list(dict.fromkeys(site.warnings))
     manifest = json.dumps({"format": 1, "pages": dict(sorted(writer.hashes.items()))}, indent=0)
