@@ -379,3 +379,28 @@ def test_a_link_planted_in_the_site_leads_no_write_nor_removal_outside(sample, t
     refused = run(sample, "site", str(out))
     assert refused.exit_code == 2 and "symbolic link" in refused.output
     assert {p.name: p.read_bytes() for p in (elsewhere / "queue").iterdir()} == before
+
+
+def test_a_second_run_makes_again_only_the_pages_of_tickets_that_changed(sample, tmp_path, monkeypatch):
+    """Incremental without reading: a ticket whose files, timers and related tickets are as in the last run
+    keeps its page without its journal being read or its page made; a note, or time passing a deadline
+    (R-6.6: the registration timer of a new ticket), makes that ticket's page again."""
+    from supportctl.services import site as site_service
+
+    made: list[str] = []
+    complete = site_service.complete
+    monkeypatch.setattr(site_service, "complete", lambda site, d: (made.append(d.ticket.id), complete(site, d)))
+    out = tmp_path / "site"
+    assert run(sample, "site", str(out)).exit_code == 0
+    assert len(made) == 6
+    made.clear()
+    assert run(sample, "site", str(out)).exit_code == 0
+    assert made == []
+    assert run(sample, "note", "T-0004", "Уточнили формат выгрузки").exit_code == 0
+    assert run(sample, "site", str(out)).exit_code == 0
+    assert made == ["T-0004"]
+    made.clear()
+    page = (out / "tickets" / "T-0002.html").read_text(encoding="utf-8")
+    assert run(sample, "site", str(out), now="2026-12-01T10:00:00+03:00").exit_code == 0
+    assert "T-0002" in made  # its registration deadline (30.11 11:20) has passed since
+    assert (out / "tickets" / "T-0002.html").read_text(encoding="utf-8") != page

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
+from supportctl import __version__
 from supportctl.desk.desk import DamagedFile
 from supportctl.domain.customers import Customer, find_customer, org_key
 from supportctl.domain.journal import Entry, in_time_order
@@ -321,8 +322,9 @@ class Published:
         return {"written": len(self.written), "unchanged": self.unchanged, "removed": len(self.removed)}
 
 
-def _read_manifest(out: Path) -> dict[str, str] | None:
-    """The pages of the last run with their hashes; None when the folder holds no site."""
+def _read_manifest(out: Path) -> tuple[dict[str, str], dict[str, tuple[str, list[str]]]] | None:
+    """The pages of the last run with their hashes, and for each ticket the key of what its page was
+    made from with the files made for it; None when the folder holds no site."""
     path = out / MANIFEST
     try:
         with open(path, "rb") as f:
@@ -335,10 +337,41 @@ def _read_manifest(out: Path) -> dict[str, str] | None:
         if len(raw) > MAX_MANIFEST_BYTES:
             raise ValueError("too large")
         data = json.loads(raw.decode("utf-8"))
-        pages = data["pages"]
-        return {p: h for p, h in pages.items() if isinstance(p, str) and isinstance(h, str) and PAGE_PATH.match(p)}
+        pages = {p: h for p, h in data["pages"].items() if isinstance(p, str) and isinstance(h, str)
+                 and PAGE_PATH.match(p)}
+        made = {}
+        for ticket_id, (key, paths) in (data.get("tickets") or {}).items():
+            if isinstance(key, str) and isinstance(paths, list) and all(p in pages for p in paths):
+                made[ticket_id] = (key, paths)
+        return pages, made
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, RecursionError):
-        return {}  # a damaged manifest: every page is written again; pages of gone tickets stay
+        return {}, {}  # a damaged manifest: every page is made again; pages of gone tickets stay
+
+
+SITE_FORMAT = 1  # bump when the pages change for the same desk: every ticket's page is made again
+
+
+def ticket_key(site: Site, d: TicketData) -> str:
+    """What a ticket's page is made from: its ticket and journal files (size, times, inode), its
+    attachments' files, its timers' states and deadlines now, the tickets it relates to with their
+    subjects, and the site's own settings. The page is made again only when this changes."""
+    desk, t = site.source.desk, d.ticket
+
+    def stat(path: Path) -> tuple:
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return ()
+        return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+    parts = [SITE_FORMAT, __version__, site.lang, str(site.tz), site.base_url,
+             site.cabinet.org if site.cabinet else None, stat(desk.ticket_path(t.id)), stat(desk.journal_path(t.id)),
+             [(name, stat(desk.attachments_dir / t.id / name)) for name in map(str, t.attachments)
+              if "/" not in name and name not in (".", "..")],
+             [(name, timer.state, timer.deadline.isoformat(), timer.stopped_at.isoformat() if timer.stopped_at
+               else None) for name, timer in d.sla.timers],
+             [(how, other, site.tickets[other].ticket.subject) for how, other in d.related]]
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
 class _Writer:
@@ -372,6 +405,14 @@ class _Writer:
         self._queue.put((target, content))
         self.written.append(path)
 
+    def keep(self, path: str) -> bool:
+        """Keep the last run's file ``path`` as it is, when it is still there."""
+        target = self.out / path
+        if path not in self.known or not target.is_file() or target.is_symlink():
+            return False
+        self.hashes[path] = self.known[path]
+        return True
+
     def _write(self) -> None:
         from supportctl.desk.files import write_atomic
 
@@ -402,20 +443,29 @@ def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
 
     if out.exists() and not out.is_dir():
         raise InvalidValue(f"{out} is not a folder", "give the folder of the site (it is created when missing)")
-    known = _read_manifest(out) if out.is_dir() else None
-    if known is None and out.is_dir() and any(os.scandir(out)):
+    last = _read_manifest(out) if out.is_dir() else None
+    if last is None and out.is_dir() and any(os.scandir(out)):
         raise Refused(f"{out} is not empty and holds no site made by supportctl (no {MANIFEST})",
                       "give an empty or new folder for the site")
     out.mkdir(parents=True, exist_ok=True)
     confine(out)  # never write through a symbolic link leading out of the site's folder
-    writer = _Writer(out, known or {})
+    known, made = last or ({}, {})
+    writer = _Writer(out, known)
+    keys: dict[str, tuple[str, list[str]]] = {}
     try:
         for path, content in pages:  # the reports first: the ticket pages take the journals they read
             writer.put(path, content)
         for d in site.tickets.values():
+            key = ticket_key(site, d)
+            before = made.get(d.ticket.id)
+            if before is not None and before[0] == key and all(writer.keep(path) for path in before[1]):
+                keys[d.ticket.id] = before  # nothing it shows has changed: not even made
+                continue
             complete(site, d)
-            for path, content in render_ticket(d):
+            files = list(render_ticket(d))
+            for path, content in files:
                 writer.put(path, content)
+            keys[d.ticket.id] = (key, [path for path, _ in files])
             d.entries, d.attachments = [], []  # a page at a time in memory
             site.source.read_journals.pop(d.ticket.id, None)
     finally:
@@ -435,7 +485,8 @@ def publish(out: Path, site: Site, pages: Iterable[tuple[str, bytes]],
         except (OSError, Refused):
             pass
     site.warnings[:] = list(dict.fromkeys(site.warnings))
-    manifest = json.dumps({"format": 1, "pages": dict(sorted(writer.hashes.items()))}, indent=0)
+    manifest = json.dumps({"format": 1, "pages": dict(sorted(writer.hashes.items())),
+                           "tickets": dict(sorted(keys.items()))}, indent=0)
     write_atomic(out / MANIFEST, manifest)
     return Published(writer.written, len(writer.hashes) - len(writer.written), removed)
 
