@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 import browserkit
 from supportctl.cli.app import app
+from supportctl.services.site import slug
 
 browser = pytest.mark.skipif(browserkit.CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,8 +107,8 @@ def test_the_queue_links_to_a_ticket_whose_page_shows_its_journal(site):
 def test_no_page_is_wider_than_a_screen_or_a_phone(site, name, width):
     """Issue 15: at 1280 px and at 390 px (a phone) the page is no wider than the window: the queue turns
     into cards on a phone, long words break, the timers' table scrolls in its own box."""
-    if name == "customer":
-        name = next(p for p in sorted((site / "customers").glob("*.html")) if p.name != "index.html").relative_to(site)
+    if name == "customer":  # the one with SLA figures this month: the widest table of the site's own pages
+        name = Path("customers") / f"{slug('ГБУ «Городская поликлиника № 3»')}.html"
     found = probe(site / name, width)
     if str(name).startswith("reports/") and name != "reports/index.html":  # the A4 reports: tables scroll
         found["sticking"] = [s for s in found["sticking"] if not s.startswith(("thead", "tbody", "tr", "th", "td"))]

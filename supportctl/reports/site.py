@@ -127,7 +127,8 @@ details{margin:0 0 1em}details ul{margin:.3em 0;padding-left:1.2em}
 table{border-collapse:collapse;margin:.5em 0;max-width:100%}
 th,td{border:1px solid #c5c9d0;padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#eef1f5}
-td.num,th.num{text-align:right}td.nowrap{white-space:nowrap}
+td.num,th.num{text-align:right}td.nowrap,td.num{white-space:nowrap}
+.wide{overflow-x:auto;max-width:100%}.wide th,.wide td{overflow-wrap:normal}
 tr.breached td{background:#fbe0e0}tr.at_risk td{background:#fff1cc}tr.paused td{background:#eceff3}
 tr.missed td{background:#fdeeee}
 .state{font-weight:bold}.state.breached,.state.missed{color:#a31515}.state.at_risk{color:#8a5a00}
@@ -146,7 +147,6 @@ table.queue thead{display:none}
 table.queue tr{border:1px solid #c5c9d0;margin:0 0 .6em}
 table.queue td{border:0;padding:2px 8px;text-align:left}
 table.queue td::before{content:attr(data-label) ": ";color:#555}
-.wide{display:block;overflow-x:auto}
 dl.fields{grid-template-columns:1fr}dl.fields dd{margin:0 0 .4em}
 }
 """.strip() + "\n"
