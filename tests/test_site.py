@@ -322,6 +322,8 @@ def test_a_page_that_cannot_be_written_fails_the_run_and_leaves_the_manifest(sam
 
 def test_cron_regenerates_the_site_at_the_end_of_its_run(sample, tmp_path):
     out = tmp_path / "site"
+    dry = run(sample, "cron", "--dry-run", "--site", str(out))
+    assert dry.exit_code == 0 and f"would write the site {out}" in dry.output and not out.exists()
     result = run(sample, "cron", "--site", str(out))
     assert result.exit_code == 0, result.output
     assert (out / "index.html").is_file() and (out / "tickets" / "T-0001.html").is_file()
