@@ -8,7 +8,7 @@ import typer
 
 from supportctl import __version__
 from supportctl.cli import coercion, common, customers, desk, mail, reports, sla, team, tickets, views
-from supportctl.cli import attachments, completion, escalation, examples, terminal
+from supportctl.cli import attachments, completion, escalation, examples, site, terminal
 
 coercion.install()  # no pydantic for string parameters: start-up time (README, Performance)
 
@@ -51,7 +51,7 @@ def main_options(
     common.STATE.wide = False  # each command's --wide sets it
 
 
-for module in (desk, tickets, views, sla, team, escalation, attachments):
+for module in (desk, tickets, views, sla, team, escalation, attachments, site):
     for info in module.app.registered_commands:
         app.registered_commands.append(info)
 app.registered_commands += completion.app.registered_commands

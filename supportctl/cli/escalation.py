@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
 from supportctl.cli.common import JsonOption, command, context, print_json
@@ -62,9 +65,13 @@ def _escalation_lines(ctx, found, dry_run: bool) -> list[str]:
 
 
 @command(app, "cron", bulk=True)
-def cron(dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be done.")) -> None:
-    """Every periodic job, in order: resume holds past their --until, autoclose, escalate, and `mail send`
-    when SMTP is configured. One line per action; exit 1 when a step failed (the others still run)."""
+def cron(dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be done."),
+         site_dir: Optional[Path] = typer.Option(None, "--site", metavar="OUT_DIR",
+                                                 help="Last, write the static site into OUT_DIR "
+                                                      "(as `supportctl site OUT_DIR` does).")) -> None:
+    """Every periodic job, in order: resume holds past their --until, autoclose, escalate, `mail send`
+    when SMTP is configured, and the static site with --site. One line per action; exit 1 when a step
+    failed (the others still run)."""
     from supportctl.errors import SupportError
     from supportctl.mail.settings import mail_settings
     from supportctl.services import notify
@@ -113,7 +120,21 @@ def cron(dry_run: bool = typer.Option(False, "--dry-run", help="Only say what wo
     step("resume", holds)
     step("autoclose", closing)
     step("escalate", escalations)
+    def publishing():
+        if dry_run:
+            yield f"would write the site {site_dir}"
+            return
+        from supportctl.cli.site import write_site
+
+        built, published = write_site(ctx, site_dir)
+        for warning in built.warnings:
+            yield f"supportctl: warning: {warning}"
+        yield (f"site {site_dir}: {len(published.written)} files written, {published.unchanged} unchanged, "
+               f"{len(published.removed)} removed")
+
     step("mail send", sending)
+    if site_dir is not None:
+        step("site", publishing)
     _warn_skipped(list(dict.fromkeys(map(str, skipped))))
     if failed:
         raise typer.Exit(EXIT_CONDITION)

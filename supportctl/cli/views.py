@@ -133,7 +133,7 @@ def list_tickets(
     from supportctl.domain.values import format_local, parse_instant, parse_priority
     from supportctl.errors import InvalidValue
     from supportctl.services.query import Filters, find
-    from supportctl.services.views import DUE_FIELDS, sla_of, ticket_view
+    from supportctl.services.views import queue_state, sla_of, ticket_view
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
@@ -165,16 +165,9 @@ def list_tickets(
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
     listed = []
     for t in tickets:
-        sla = sla_of(ctx.desk, t, ctx.now)
-        current = sla.current
-        if current is None:
-            if not wanted:
-                listed.append((t, None, t.due or t.registration_due))
-            continue
-        name, timer = current
-        running = {other.state for _, other in sla.timers if other.stopped_at is None} or {timer.state}
+        state, due, running = queue_state(t, sla_of(ctx.desk, t, ctx.now))
         if not wanted or wanted & running:
-            listed.append((t, timer.state, getattr(t, DUE_FIELDS[name]) or t.due or t.registration_due))
+            listed.append((t, state, due))
     if not listed and not (as_json or fmt == "json"):
         typer.echo("no tickets", err=True)  # stdout stays empty for scripts
         return

@@ -43,6 +43,15 @@ def _sender(entry, ticket) -> str:
     return str(entry.data.get("from") or ticket.contact.name or entry.by)
 
 
+def visible_kind(entry) -> str | None:
+    """The kind under which the customer saw a journal entry, or None for an internal one (a note, an
+    assignment, a link): the one filter of what a customer may read (this report, the site's cabinet)."""
+    kind = entry.kind
+    if kind == "merged_copy" and isinstance(entry.data, dict):  # a merged duplicate's entry (issue 12)
+        kind = str(entry.data.get("kind"))
+    return kind if kind in VISIBLE_KINDS else None
+
+
 def build(source: Source, scope: Scope) -> Report:
     # the service has spelt scope.org as the register does, and refused an organisation it does not know
     known = find_customer(source.customers(), org=scope.org)
@@ -55,10 +64,8 @@ def build(source: Source, scope: Scope) -> Report:
                             "status": status_name(t.status, scope.lang), "status_code": t.status, "due": t.due,
                             "completed_at": t.completed_at, "closed_at": t.closed_at, "rating": t.rating})
         for e in source.journal(t.id):
-            kind = e.kind
-            if kind == "merged_copy" and isinstance(e.data, dict):  # a merged duplicate's entry (issue 12)
-                kind = str(e.data.get("kind"))
-            if kind in VISIBLE_KINDS:
+            kind = visible_kind(e)
+            if kind is not None:
                 message_rows.append({"id": t.id, "at": e.at, "kind": kind, "text": e.text.strip(),
                                      "from": _sender(e, t) if kind == "customer" else SUPPORT[en]})
     about = []

@@ -280,18 +280,26 @@ def to_html(report: Report) -> str:
     for section, rows in tables:
         if section.title:
             out.append(f"<h2>{e(report.text(section.title))}</h2>")
-        if not rows:
-            out.append(f'<p class="empty">{e(report.text(section.empty))}</p>')
-            continue
-        classes = [' class="num"' if c.kind in NUMERIC_KINDS else ' class="wrap"' if _long_words(rows, i) else ""
-                   for i, c in enumerate(section.columns)]
-        out.append("<table><thead><tr>" + "".join(
-            f"<th{cls}>{e(c.title(lang))}</th>" for c, cls in zip(section.columns, classes)) + "</tr></thead><tbody>")
-        out += ["<tr>" + "".join(f"<td{cls}>{e(v)}</td>" for v, cls in zip(row, classes)) + "</tr>"
-                for row in rows]
-        out.append("</tbody></table>")
+        out.append(html_table(report, section, rows))
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+def html_table(report: Report, section: Section, rows: list[list[str]] | None = None) -> str:
+    """One section as an HTML table (every text escaped), or its "nothing" line; the static site
+    (reports/site.py) shows sections of reports with it too."""
+    e = html.escape
+    rows = _formatted(section, report) if rows is None else rows
+    if not rows:
+        return f'<p class="empty">{e(report.text(section.empty))}</p>'
+    classes = [' class="num"' if c.kind in NUMERIC_KINDS else ' class="wrap"' if _long_words(rows, i) else ""
+               for i, c in enumerate(section.columns)]
+    out = ["<table><thead><tr>" + "".join(
+        f"<th{cls}>{e(c.title(report.lang))}</th>" for c, cls in zip(section.columns, classes)) + "</tr></thead><tbody>"]
+    out += ["<tr>" + "".join(f"<td{cls}>{e(v)}</td>" for v, cls in zip(row, classes)) + "</tr>"
+            for row in rows]
+    out.append("</tbody></table>")
+    return "\n".join(out)
 
 
 _LONG_WORD = 16  # a word of a cell longer than this (an address, a contract number) may break anywhere

@@ -36,15 +36,19 @@ class DeskSource:
     def tickets(self, scope: Scope, received_in: Period | None = None, *, merged: bool = False) -> list[Ticket]:
         """``merged``: the duplicates merged into other tickets too; every report but time accounting
         leaves them out (issue 12: their content, mail and clocks went to the ticket they were merged into)."""
+        tickets, damaged = find(self.desk, self.filters(scope, received_in, merged=merged))
+        self.warnings += [f"skipped {d}" for d in damaged if str(d) not in self._skipped]
+        self._skipped.update(str(d) for d in damaged)
+        return tickets
+
+    @staticmethod
+    def filters(scope: Scope, received_in: Period | None = None, *, merged: bool = False) -> Filters:
         filters = Filters(org=scope.org, assignee=scope.assignee,  # org matched by org_key, as customers are
                           merged=merged)
         if received_in is not None:
             filters.since = received_in.start
             filters.until = received_in.end - timedelta(microseconds=1) if received_in.end else None
-        tickets, damaged = find(self.desk, filters)
-        self.warnings += [f"skipped {d}" for d in damaged if str(d) not in self._skipped]
-        self._skipped.update(str(d) for d in damaged)
-        return tickets
+        return filters
 
     def journal(self, ticket_id: str) -> list[Entry]:
         entries, problems = self.desk.read_journal(ticket_id)
@@ -71,7 +75,12 @@ def known_org(source: DeskSource, scope: Scope) -> Scope:
 
 def build(ctx: Ctx, name: str, scope: Scope, **options) -> tuple[Report, list[str]]:
     """The report ``name`` of the desk as of ``ctx.now``, and the warnings met while reading."""
-    module = import_module(f"supportctl.reports.{_MODULES.get(name, name)}")
     source = DeskSource(ctx.desk, ctx.now)
     scope = known_org(source, scope)
-    return module.build(source, scope, **options), source.warnings
+    return build_from(source, name, scope, **options), source.warnings
+
+
+def build_from(source: DeskSource, name: str, scope: Scope, **options) -> Report:
+    """The report ``name`` over a source already made (the static site reads the desk once for all)."""
+    module = import_module(f"supportctl.reports.{_MODULES.get(name, name)}")
+    return module.build(source, scope, **options)

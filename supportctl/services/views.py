@@ -27,6 +27,18 @@ def current_timer(desk: Desk, ticket: Ticket, now: datetime):
 DUE_FIELDS = {"registration": "registration_due", "first_response": "first_response_due", "resolution": "due"}
 
 
+def queue_state(ticket: Ticket, sla) -> tuple[str | None, datetime | None, set[str]]:
+    """What `list` (and the static site's queue) shows of a ticket with its ``sla`` (``sla_of``): the
+    state of the current timer, the deadline that runs now (its due column), and the states of every
+    running timer (--overdue and --at-risk match any of them)."""
+    current = sla.current
+    if current is None:
+        return None, ticket.due or ticket.registration_due, set()
+    name, timer = current
+    running = {other.state for _, other in sla.timers if other.stopped_at is None} or {timer.state}
+    return timer.state, getattr(ticket, DUE_FIELDS[name]) or ticket.due or ticket.registration_due, running
+
+
 def ticket_view(desk: Desk, ticket: Ticket, now: datetime, *, history: bool = False) -> dict[str, Any]:
     data = ticket_to_dict(ticket, desk.tz)
     sla = sla_of(desk, ticket, now)
