@@ -1,0 +1,132 @@
+"""Issue 13: `list` and `overdue` answer from the clocks the index stores (domain/sla.py ticket_clocks),
+and agree with the full ``ticket_sla`` (R-6.1-6.6, IS-6, R-7.9) for every ticket and every now."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supportctl.domain.sla import (
+    clock_states, current_of, sla_config_from_dict, states_of, ticket_clocks, ticket_sla,
+)
+from supportctl.domain.ticket import Pause, PriorityPeriod, Ticket
+
+MSK = ZoneInfo("Europe/Moscow")
+CONFIGS = {
+    "regulation": sla_config_from_dict({}),
+    "first_response": sla_config_from_dict({"sla": {"at_risk_share": 0.5, "policies": {"regulation": {
+        "first_response": {1: "1h", 2: "2h", "default": "1d"}, "categories": {"layout": "36h"}}}}}),
+    "nights": sla_config_from_dict({
+        "calendars": {"nights": {"hours": {"sat": "20:00-24:00", "sun": ["00:00-06:00", "22:00-24:00"]},
+                                 "country": None}},
+        "sla": {"default_policy": "n", "policies": {"n": {"calendar": "nights", "first_response": "90m"}}}}),
+}
+START = datetime(2026, 2, 2, 9, 0, tzinfo=MSK)  # a Monday, working from 9:00
+minutes = st.integers(min_value=0, max_value=60 * 24 * 40)
+
+
+def at(m: int) -> datetime:
+    return START + timedelta(minutes=m)
+
+
+@st.composite
+def tickets(draw) -> Ticket:
+    """Tickets of every shape the clocks meet: unregistered (R-6.6), registered, answered (IS-6), waiting
+    (open or closed pauses, holds that keep the clock running, R-7.9), completed, closed, merged, with
+    priority changes (R-6.1), with and without a category target."""
+    t = Ticket(id="T-000001", status="new")
+    if draw(st.integers(0, 9)) == 0:
+        return t  # no receipt: no timers
+    received = draw(minutes)
+    t.received_at = at(received)
+    t.category = draw(st.sampled_from([None, None, "layout"]))
+    steps = sorted(draw(st.lists(minutes, min_size=0, max_size=8)))
+    steps = [received + s // 4 for s in steps]
+    i = 0
+
+    def step() -> datetime | None:
+        nonlocal i
+        if i >= len(steps):
+            return None
+        i += 1
+        return at(steps[i - 1])
+
+    if draw(st.booleans()):
+        t.registered_at = step()
+        if t.registered_at:
+            t.status = "open"
+            t.priority = draw(st.integers(1, 4))
+            t.priority_history = [PriorityPeriod(t.priority, t.registered_at)]
+            if draw(st.booleans()):
+                since = step()
+                if since:
+                    t.priority = draw(st.integers(1, 4))
+                    t.priority_history.append(PriorityPeriod(t.priority, since))
+    for _ in range(draw(st.integers(0, 2))):
+        start = step()
+        if start is None:
+            break
+        end = step() if draw(st.booleans()) else None
+        t.pauses.append(Pause(start, end, "waiting-customer", clock_runs=draw(st.integers(0, 4)) == 0))
+        if end is None:
+            t.status = "waiting"
+            break
+    if draw(st.booleans()):
+        t.responded_at = step()
+    if t.priority is not None and t.status != "waiting" and draw(st.booleans()):
+        t.completed_at = step()
+        if t.completed_at:
+            t.status = "completed"
+            if draw(st.booleans()):
+                t.closed_at = step()
+                if t.closed_at:
+                    t.status = "closed"
+                    t.merged_into = draw(st.sampled_from([None, "T-000002"]))
+    return t
+
+
+@settings(max_examples=400, deadline=None)
+@given(tickets(), st.sampled_from(sorted(CONFIGS)), st.lists(minutes, min_size=1, max_size=6))
+def test_clock_states_are_ticket_sla_at_any_now_R_6(ticket, config_name, nows):
+    """The stored clocks give each timer's state, deadline and remaining time exactly as ticket_sla, for
+    every now at or after their instant; before it, or while a clock pause is open, they say they cannot."""
+    config = CONFIGS[config_name]
+    clocks = ticket_clocks(ticket, config)
+    for m in nows:
+        for now in (at(m), at(m) + timedelta(microseconds=1), at(m) - timedelta(microseconds=1)):
+            states = clock_states(clocks, config, now)
+            full = states_of(ticket_sla(ticket, config, now), config)
+            if states is None:
+                assert clocks is None or now < config.calendar(clocks[1]).from_us(clocks[0])
+                continue
+            assert states == full
+            assert current_of([(s.name, s.stopped, s.state, s.deadline_us, s) for s in states]) == \
+                current_of([(s.name, s.stopped, s.state, s.deadline_us, s) for s in full])
+
+
+@pytest.mark.parametrize("offset", [0, 1, 60, 179, 180, 181, 60 * 24 * 3])
+def test_an_open_registered_ticket_is_told_by_its_clocks_at_each_edge_R_6_6_R_6_2(offset):
+    """At the deadline itself a timer is not yet breached; a microsecond later it is (R-6.2); the at-risk
+    edge (the last fifth of the target) agrees with ticket_sla too."""
+    config = CONFIGS["regulation"]
+    t = Ticket(id="T-000001", status="open", priority=1, received_at=START, registered_at=START)
+    t.priority_history = [PriorityPeriod(1, START)]
+    clocks = ticket_clocks(t, config)
+    assert clocks is not None
+    deadline = ticket_sla(t, config, START).resolution.deadline
+    for now in (START + timedelta(minutes=offset), deadline, deadline + timedelta(microseconds=1),
+                deadline - timedelta(minutes=48), deadline - timedelta(minutes=48, microseconds=1)):
+        assert clock_states(clocks, config, now) == states_of(ticket_sla(t, config, now), config)
+
+
+def test_an_open_pause_is_left_to_ticket_sla_R_7_9():
+    config = CONFIGS["regulation"]
+    t = Ticket(id="T-000001", status="waiting", priority=3, received_at=START, registered_at=START,
+               pauses=[Pause(at(60), None, "waiting-customer")])
+    assert ticket_clocks(t, config) is None
+    t.pauses = [Pause(at(60), None, "needs-development", clock_runs=True)]
+    assert ticket_clocks(t, config) is not None  # a hold that keeps the clock running changes nothing
