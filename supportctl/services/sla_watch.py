@@ -45,6 +45,33 @@ def overdue(ctx: Ctx, within: timedelta | None = None,
     return sorted(breached, key=key), sorted(soon, key=key)
 
 
+def overdue_queue(ctx: Ctx, within: timedelta | None = None,
+                  skipped: list | None = None) -> tuple[list[tuple], list[tuple]]:
+    """``overdue`` as (queue row, ClockState) pairs (codec.ticket_to_queue_row, domain/sla.py): the same
+    timers in the same order, told from the clocks the index stores (issue 13)."""
+    from supportctl.services.query import find_queue
+
+    breached: list[tuple] = []
+    soon: list[tuple] = []
+    items, damaged = find_queue(ctx.desk, Filters(status=ACTIVE), ctx.now)
+    if skipped is not None:
+        skipped += damaged
+    limit = None if within is None else within // _MICROSECOND
+    for row, states in items:
+        for state in states:  # each running timer of the ticket
+            if state.stopped:
+                continue
+            if state.state == "breached":
+                breached.append((row, state))
+            elif limit is not None and state.state != "paused" and state.remaining_us <= limit:
+                soon.append((row, state))
+    key = lambda item: (item[1].remaining_us, item[0][2] or 0)  # noqa: E731  (as ``overdue``)
+    return sorted(breached, key=key), sorted(soon, key=key)
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def due_for_autoclose(ctx: Ctx, skipped: list | None = None) -> list[Ticket]:
     tickets, damaged = find(ctx.desk, Filters(status=["completed"]))
     if skipped is not None:
