@@ -192,17 +192,19 @@ def simple_table_lines(rows: Sequence[Sequence[object]], headers: Sequence[str],
     yield from (line([h[n] if n < len(h) else "" for h in head_lines]) for n in range(height))
     yield GAP.join("-" * w for w in widths)
     # a narrow column (display width = len) is padded by %-formatting, a wide one by ``pad`` first
-    template = GAP.join(("%-*s" if a == "left" else "%*s") if n else "%s"
-                        for a, n in zip(colalign, narrow))
+    template = GAP.join((f"%-{w}s" if a == "left" else f"%{w}s") if n else "%s"
+                        for w, a, n in zip(widths, colalign, narrow))
+    if not cut and all(narrow):  # the usual table into a pipe: one formatting per row
+        for number, row in enumerate(cells):
+            text = (template % tuple(row)).rstrip()
+            yield _style(text, styles[number]) if styles is not None else text
+        return
     arguments = [(i, w, a, n) for i, w, a, n in zip(keep, widths, colalign, narrow)]
     for number, row in enumerate(cells):
         values = []
         for i, w, a, n in arguments:
             v = truncate(row[i], w) if cut else row[i]
-            if n:
-                values += (w, v)
-            else:
-                values.append(pad(v, w, a))
+            values.append(v if n else pad(v, w, a))
         text = (template % tuple(values)).rstrip()
         yield _style(text, styles[number]) if styles is not None else text
 

@@ -215,6 +215,18 @@ def _visible_table() -> dict[int, str]:
 _VISIBLE = _visible_table()
 
 
+@functools.lru_cache(maxsize=1)
+def _escaped_characters():
+    import re
+
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in _VISIBLE) + "]")
+
+
+def _needs_escaping(text: str) -> bool:
+    """``visible(text) != text``, found by a regular expression (str.translate is slow on Cyrillic)."""
+    return _escaped_characters().search(text) is not None
+
+
 def visible(text: str) -> str:
     """Text for a person's terminal: control characters from stored text (an import, a hand edit, a
     mail, --as) shown as symbols (ESC as ␛, CR as ␍), never obeyed as escape sequences. Line breaks
@@ -260,10 +272,8 @@ def print_rows(keys: list[str], cells: list[list[Any]], headers: list[str] | Non
 
     if not cells:
         return
-    everything = "".join(v for row in cells for v in row if isinstance(v, str))
-    if visible(everything) != everything:  # one pass over all the text in the usual case, nothing to escape
+    if _needs_escaping("".join(v for row in cells for v in row if isinstance(v, str))):  # one pass, usually no
         cells = [[visible(v) if isinstance(v, str) else v for v in row] for row in cells]
-    del everything
     colour = terminal.colour()
     lines = simple_table_lines(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
                                shrink=[keys.index(k) for k in shrink if k in keys],

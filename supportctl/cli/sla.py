@@ -74,21 +74,21 @@ def overdue(
     breached, soon = overdue_queue(ctx, window, skipped)
     _warn_skipped(skipped)
     tz = ctx.desk.tz
-    rows = [{
-        "id": row[Q_ID], "state": timer.state, "timer": timer.name, "priority": row[Q_PRIORITY],
-        "deadline": iso(timer.deadline, tz),
-        "remaining_minutes": timer.remaining_minutes,  # as `sla --json` counts them
-        "org": row[Q_ORG], "assignee": row[Q_ASSIGNEE], "subject": row[Q_SUBJECT],
-        "eta_sent": row[Q_ETA],  # the customer was told an expected resolution date
-    } for row, timer in breached + soon]
+    listed = breached + soon
     if as_json:
-        print_json(rows)
-    elif rows:
-        styles = [ticket_style(r["state"], None, r["priority"]) for r in rows]
-        cells = [[r["id"], r["state"], r["timer"], r["priority"] or "", _when(r["deadline"], tz),
-                  format_minutes(r["remaining_minutes"]), r["org"] or "", r["assignee"] or "",
-                  "" if r["eta_sent"] else "none!", r["subject"]] for r in rows]
-        del rows[:]
+        print_json([{
+            "id": row[Q_ID], "state": timer.state, "timer": timer.name, "priority": row[Q_PRIORITY],
+            "deadline": iso(timer.deadline, tz),
+            "remaining_minutes": timer.remaining_minutes,  # as `sla --json` counts them
+            "org": row[Q_ORG], "assignee": row[Q_ASSIGNEE], "subject": row[Q_SUBJECT],
+            "eta_sent": row[Q_ETA],  # the customer was told an expected resolution date
+        } for row, timer in listed])
+    elif listed:
+        styles = [ticket_style(timer.state, None, row[Q_PRIORITY]) for row, timer in listed]
+        cells = [[row[Q_ID], timer.state, timer.name, row[Q_PRIORITY] or "", _when(timer.deadline, tz),
+                  format_minutes(timer.remaining_minutes), row[Q_ORG] or "", row[Q_ASSIGNEE] or "",
+                  "" if row[Q_ETA] else "none!", row[Q_SUBJECT]] for row, timer in listed]
+        del listed[:]
         print_rows(["id", "state", "timer", "p", "deadline", "remaining", "org", "assignee", "eta", "subject"],
                    cells, shrink=("subject", "org", "assignee"), optional=("eta", "timer"), styles=styles)
     else:
