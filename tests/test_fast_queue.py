@@ -3,6 +3,7 @@ and agree with the full ``ticket_sla`` (R-6.1-6.6, IS-6, R-7.9) for every ticket
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -130,3 +131,108 @@ def test_an_open_pause_is_left_to_ticket_sla_R_7_9():
     assert ticket_clocks(t, config) is None
     t.pauses = [Pause(at(60), None, "needs-development", clock_runs=True)]
     assert ticket_clocks(t, config) is not None  # a hold that keeps the clock running changes nothing
+
+
+# -- the commands: the same output from the stored clocks as from the full computation ------------------
+
+def _busy_desk(cli) -> None:
+    """Tickets in every state the queue shows: new (R-6.6 running), registered at each priority, answered
+    (IS-6 policy), waiting on the customer (R-7.9, an open pause), on a running hold, resumed, with a lowered
+    priority (R-6.1), completed, closed, merged."""
+    config = cli.desk_root / "supportctl.yaml"
+    text = config.read_text(encoding="utf-8")
+    old = "      resolution: {1: 4h, 2: 8h, 3: 5d, 4: 10d}\n"
+    assert old in text
+    config.write_text(text.replace(old, old + "      first_response: {1: 1h, 2: 2h, default: 1d}\n", 1),
+                      encoding="utf-8")
+
+    def new(subject: str, now: str) -> str:
+        result = cli("new", "--subject", subject, "--text", "Текст", "--org", "ООО Ромашка", now=now)
+        assert result.exit_code == 0, result.output
+        return re.findall(r"^T-\d+", result.output, re.M)[-1]
+
+    day = "2025-12-0{}T{}:00+03:00"
+    tickets = [new(f"Заявка {n}", day.format(1 + n % 4, f"{9 + n % 8:02d}:{(7 * n) % 60:02d}")) for n in range(14)]
+    for n, t in enumerate(tickets[2:], start=2):
+        at = day.format(5, f"{9 + n % 8:02d}:00")
+        assert cli("register", t, "--priority", str(1 + n % 4), now=at).exit_code == 0
+    later = "2025-12-08T11:00:00+03:00"
+    cli("reply", tickets[3], "Смотрим.", now=later)
+    cli("hold", tickets[4], "Ждём журнал.", "--reason", "customer-delay", now=later)
+    cli("hold", tickets[5], "Доработка.", "--reason", "needs-development", now=later)
+    cli("hold", tickets[6], "Ждём журнал.", "--reason", "customer-delay", now=later)
+    cli("resume", tickets[6], "Журнал пришёл.", now="2025-12-09T10:00:00+03:00")
+    cli("priority", tickets[7], "4", "--reason", "Обходной путь", now=later)
+    cli("complete", tickets[8], "Готово.", now=later)
+    cli("complete", tickets[9], "Готово.", now=later)
+    cli("close", tickets[9], now="2025-12-10T10:00:00+03:00")
+    cli("merge", tickets[10], "--into", tickets[11], now=later)
+
+
+@pytest.fixture
+def busy(cli, desk):
+    cli.desk_root = desk.root
+    _busy_desk(cli)
+    return cli
+
+
+COMMANDS = [("overdue",), ("overdue", "--json"), ("overdue", "--within", "8h"), ("overdue", "--within", "5d", "--json"),
+            ("list",), ("list", "--all"), ("list", "--overdue"), ("list", "--at-risk"), ("list", "--json"),
+            ("list", "--format", "csv"), ("list", "--status", "waiting"), ("list", "-p", "4", "--all"),
+            ("list", "--since", "2025-12-02", "--until", "2025-12-03")]
+NOWS = ["2025-12-01T12:00:00+03:00", "2025-12-05T12:00:00+03:00", "2025-12-08T11:30:00+03:00",
+        "2025-12-09T17:59:00+03:00", "2025-12-15T10:00:00+03:00", "2026-03-01T10:00:00+03:00"]
+
+
+@pytest.mark.parametrize("now", NOWS)
+def test_list_and_overdue_from_stored_clocks_equal_the_full_sla_R_6(busy, monkeypatch, now):
+    """Issue 13: every command and format prints the same with the clocks the index stores as with
+    ticket_sla computed for every ticket (the clocks made to say they cannot tell)."""
+    from supportctl.services import query
+
+    fast = {args: busy(*args, now=now) for args in COMMANDS}
+    monkeypatch.setattr(query, "clock_states", lambda *a: None, raising=False)
+    import supportctl.domain.sla as sla
+
+    monkeypatch.setattr(sla, "clock_states", lambda *a: None)
+    for args, result in fast.items():
+        full = busy(*args, now=now)
+        assert (result.exit_code, result.output) == (full.exit_code, full.output), args
+    assert "breached" in fast[("overdue",)].output or now == NOWS[0]
+
+
+def test_the_index_holds_clocks_for_the_open_tickets_and_none_while_waiting_R_7_9(busy, desk):
+    """The queue row of a waiting ticket (open pause) has no clocks (its state moves with now); an open
+    registered one has them; a closed one is left to the full computation (`list --all` only)."""
+    import marshal
+    import sqlite3
+
+    from supportctl.desk.index import INDEX_FILE
+    from supportctl.domain.codec import Q_CLOCKS, Q_STATUS, Q_SUBJECT
+
+    busy("list")
+    db = sqlite3.connect(desk.state_dir / INDEX_FILE)
+    rows = {row[Q_SUBJECT]: row for row in (marshal.loads(q) for (q,) in db.execute("SELECT queue FROM tickets"))}
+    db.close()
+    assert rows["Заявка 4"][Q_STATUS] == "waiting" and rows["Заявка 4"][Q_CLOCKS] is None
+    assert rows["Заявка 5"][Q_STATUS] == "waiting" and rows["Заявка 5"][Q_CLOCKS] is not None  # the clock runs
+    assert rows["Заявка 2"][Q_STATUS] == "open" and rows["Заявка 2"][Q_CLOCKS] is not None
+    assert rows["Заявка 0"][Q_STATUS] == "new" and rows["Заявка 0"][Q_CLOCKS] is not None
+    assert rows["Заявка 9"][Q_STATUS] == "closed" and rows["Заявка 9"][Q_CLOCKS] is None
+
+
+def test_without_a_usable_index_list_and_overdue_print_the_same(busy, desk, monkeypatch):
+    """A read-only clone: the queue rows are made from the files, with the same output."""
+    import sqlite3
+
+    from supportctl.desk.index import TicketIndex
+
+    now = NOWS[3]
+    before = {args: busy(*args, now=now).output for args in COMMANDS}
+
+    def no_index(self, journals=True):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(TicketIndex, "_sync", no_index)
+    for args, output in before.items():
+        assert busy(*args, now=now).output == output, args
