@@ -103,6 +103,7 @@ def find_queue(desk: Desk, filters: Filters, now: datetime) -> tuple[list[tuple]
             raise
         raise _no_index(exc) from None
     items.sort(key=lambda item: queue_row_order(item[0]))
+    damaged.sort(key=lambda d: d.path.name)  # in ID order, as `find` gives them
     return items, damaged
 
 
