@@ -200,7 +200,7 @@ def to_json(report: Report) -> str:
         "lang": report.lang,
         "generated_at": iso(report.generated_at, report.scope.period.tz),
         **report.scope.to_dict(),
-        **{k: json_value(v, report) for k, v in report.extra.items()},
+        **{k: json_value(v() if callable(v) else v, report) for k, v in report.extra.items()},
         "sections": {
             s.key: [{c.key: json_value(row.get(c.key), report) for c in (*s.json_only, *s.columns)}
                     for row in s.rows]

@@ -27,7 +27,7 @@ from typing import NamedTuple
 from supportctl.domain.sla import TicketSla, Timer, ticket_sla
 from supportctl.domain.ticket import Ticket
 from supportctl.reports.model import (
-    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last, by_arrival,
+    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last,
     percent, pick,
 )
 from supportctl.reports.period import Scope, weeks_of
@@ -72,6 +72,45 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
             "resolution_minutes": self.resolution_minutes,
             "paused_minutes": self.paused_minutes,
         }
+
+
+class Outcome(NamedTuple):
+    """``Figures`` without the ticket and its timers: what the report keeps of each ticket while it reads
+    the others (issue 13: 100,000 tickets in little memory). ``summarise`` takes either."""
+
+    id: str
+    org: str | None
+    priority: int | None
+    arrival: tuple  # ``by_arrival``'s key
+    registration_state: str | None
+    registration_minutes: int | None
+    resolution_state: str | None
+    resolution_minutes: int | None
+    paused_minutes: int
+    first_response_state: str | None
+    first_response_minutes: int | None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "org": self.org,
+            "priority": self.priority,
+            "registration_state": self.registration_state,
+            "registration_minutes": self.registration_minutes,
+            "first_response_state": self.first_response_state,
+            "first_response_minutes": self.first_response_minutes,
+            "resolution_state": self.resolution_state,
+            "resolution_minutes": self.resolution_minutes,
+            "paused_minutes": self.paused_minutes,
+        }
+
+
+def outcome_of(f: Figures, orgs: dict) -> Outcome:
+    t = f.ticket
+    org = orgs.setdefault(t.org, t.org)  # one string per organisation, not one per ticket
+    return Outcome(t.id, org, t.priority, (t.received_at.timestamp() if t.received_at else 0, t.id),
+                   f.registration_state, f.registration_minutes, f.resolution_state, f.resolution_minutes,
+                   f.paused_minutes, f.first_response_state, f.first_response_minutes)
 
 
 def minutes(duration: timedelta) -> int:
@@ -198,9 +237,10 @@ def nearest_rank(sorted_values: list[int], pct: int) -> int | None:
     return sorted_values[max(0, math.ceil(pct / 100 * len(sorted_values)) - 1)]
 
 
-def breaches(items: list[Figures]) -> list[dict]:
+def breaches(items: list[Figures], sort: bool = True) -> list[dict]:
     """One row per deadline that passed while in force (R-6.1), with the priority it belonged to;
-    how much it was overrun is known for the deadline in force now (blank for earlier ones)."""
+    how much it was overrun is known for the deadline in force now (blank for earlier ones).
+    ``sort``: by deadline, then ticket (else in the order of ``items``, the caller sorts)."""
     rows = []
     for f in items:
         for name, timer in f.sla.timers:
@@ -215,24 +255,34 @@ def breaches(items: list[Figures]) -> list[dict]:
                              "deadline": deadline, "stopped_at": timer.stopped_at,
                              "state_code": timer.state, "state": STATE_NAMES[timer.state],
                              "over_minutes": over if current else None})
-    rows.sort(key=lambda r: (r["deadline"], r["id"]))
+    if sort:
+        rows.sort(key=lambda r: (r["deadline"], r["id"]))
     return rows
 
 
 def build(source: Source, scope: Scope) -> Report:
     lang, tz = scope.lang, source.tz
-    items = [figures_of(t, source) for t in by_arrival(source.tickets(scope, received_in=scope.period))]
-    by_week: dict[date, list[Figures]] = defaultdict(list)
-    by_priority: dict[int | None, list[Figures]] = defaultdict(list)
-    by_org: dict[str, list[Figures]] = defaultdict(list)
-    for f in items:
-        if f.ticket.received_at is not None:
-            day = f.ticket.received_at.astimezone(tz).date()
-            by_week[day - timedelta(days=day.weekday())].append(f)
-        by_priority[f.ticket.priority].append(f)
-        by_org[f.ticket.org or ""].append(f)
-
-    first = any(f.sla.first_response is not None for f in items)  # else no such columns (absent, not zero)
+    # one ticket at a time: its figures and breaches are kept, the ticket and its timers are not
+    items: list[Outcome] = []
+    by_week: dict[date, list[Outcome]] = defaultdict(list)
+    by_priority: dict[int | None, list[Outcome]] = defaultdict(list)
+    by_org: dict[str, list[Outcome]] = defaultdict(list)
+    breach_rows: list[dict] = []
+    first = False  # does any ticket's policy have a first-response timer? else no such columns (absent, not zero)
+    orgs: dict = {}
+    for t in source.each_ticket(scope, received_in=scope.period):
+        f = figures_of(t, source)
+        o = outcome_of(f, orgs)
+        items.append(o)
+        if t.received_at is not None:
+            day = t.received_at.astimezone(tz).date()
+            by_week[day - timedelta(days=day.weekday())].append(o)
+        by_priority[o.priority].append(o)
+        by_org[o.org or ""].append(o)
+        first = first or f.sla.first_response is not None
+        breach_rows += breaches([f], sort=False)
+    items.sort(key=lambda o: o.arrival)  # by_arrival
+    breach_rows.sort(key=lambda r: (r["deadline"], r["id"]))
     columns = [*COLUMNS[:7], *FIRST_RESPONSE_COLUMNS[:3], *COLUMNS[7:9], *FIRST_RESPONSE_COLUMNS[3:],
                *COLUMNS[9:]] if first else COLUMNS
     weeks = weeks_of(scope.period, list(by_week), today=source.now.astimezone(tz).date())
@@ -242,7 +292,6 @@ def build(source: Source, scope: Scope) -> Report:
     priority_rows = [{"priority": p, **summarise(by_priority[p], first)}
                      for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
     org_rows = [{"org": org or None, **summarise(by_org[org], first)} for org in sorted(by_org, key=blank_last)]
-    breach_rows = breaches(items)
     for row in breach_rows:
         row["timer"], row["state"] = pick(row["timer"], lang), pick(row["state"], lang)
 
@@ -276,4 +325,4 @@ def build(source: Source, scope: Scope) -> Report:
                   "A breach stays a breach after the priority is lowered (R-6.1): the breaches list the "
                   "priority each missed deadline belonged to."))
     return Report("sla", TITLE, scope, source.now, sections, chart=chart, about=about,
-                  extra={"tickets": [f.to_dict() for f in items]})
+                  extra={"tickets": lambda: [o.to_dict() for o in items]})  # for JSON only: built then
