@@ -153,12 +153,13 @@ def simple_table_lines(rows: Sequence[Sequence[object]], headers: Sequence[str],
                        styles: Sequence[str | None] | None = None) -> Iterator[str]:
     """``simple_table``, a line at a time: the widths come from one pass over the cells, then each row
     is formatted as it is printed (issue 13: no second copy of a table of 100,000 rows)."""
-    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    cells = [list(map(str, row)) if None not in row else ["" if v is None else str(v) for v in row]
+             for row in rows]
     headers = list(headers)
     colalign = list(colalign) if colalign is not None else [
         "right" if _numeric(rows, i) else "left" for i in range(len(headers))]
     header_widths = [display_width(h) for h in headers]
-    columns = [[row[i] for row in cells] for i in range(len(headers))]
+    columns = list(zip(*cells)) if cells else [() for _ in headers]
     narrow = [_is_narrow(column) for column in columns]
     data_widths = [(max(map(len, column)) if is_narrow else max(map(display_width, column))) if column else 0
                    for column, is_narrow in zip(columns, narrow)]
@@ -209,7 +210,7 @@ def simple_table_lines(rows: Sequence[Sequence[object]], headers: Sequence[str],
         yield _style(text, styles[number]) if styles is not None else text
 
 
-def _is_narrow(column: list[str]) -> bool:
+def _is_narrow(column: Sequence[str]) -> bool:
     """Every cell of the column is as wide as its length (one regex pass over all of them)."""
     text = "".join(column)
     return "\x1b" not in text and _NARROW.fullmatch(text) is not None

@@ -269,12 +269,14 @@ def print_rows(keys: list[str], cells: list[list[Any]], headers: list[str] | Non
                shrink: tuple[str, ...] = (), optional: tuple[str, ...] = (),
                styles: list[str | None] | None = None) -> None:
     """``print_table`` of rows given as lists of cells under ``keys``, written as they are formatted."""
+    from itertools import chain
+
     from supportctl.cli import terminal
     from supportctl.texttable import simple_table_lines
 
     if not cells:
         return
-    if _needs_escaping("".join(v for row in cells for v in row if isinstance(v, str))):  # one pass, usually no
+    if _needs_escaping("".join(map(str, chain.from_iterable(cells)))):  # one pass, usually nothing to escape
         cells = [[visible(v) if isinstance(v, str) else v for v in row] for row in cells]
     colour = terminal.colour()
     lines = simple_table_lines(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
