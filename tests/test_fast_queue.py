@@ -124,6 +124,22 @@ def test_an_open_registered_ticket_is_told_by_its_clocks_at_each_edge_R_6_6_R_6_
         assert clock_states(clocks, config, now) == states_of(ticket_sla(t, config, now), config)
 
 
+def test_clocks_stored_by_one_process_hold_in_another_whose_calendar_began_elsewhere_R_5_1():
+    """The index is written and read by different processes, whose calendars start their working-time
+    odometer at the first year each used: the stored clocks must not depend on it."""
+    t = Ticket(id="T-000001", status="open", priority=3, received_at=START, registered_at=START,
+               priority_history=[PriorityPeriod(3, START)])
+    writer = sla_config_from_dict({})
+    writer.calendar("regulation").reading(writer.calendar("regulation").to_us(datetime(2024, 3, 1, tzinfo=MSK)))
+    clocks = ticket_clocks(t, writer)
+    for year in (2023, 2026, 2028):
+        reader = sla_config_from_dict({})
+        now = datetime(year, 6, 1, 12, tzinfo=MSK) if year != 2026 else START + timedelta(days=3, hours=2)
+        reader.calendar("regulation").reading(reader.calendar("regulation").to_us(now))  # begins at now's year
+        expected = states_of(ticket_sla(t, sla_config_from_dict({}), now), reader)
+        assert clock_states(clocks, reader, now) == (expected if now >= START else None)
+
+
 def test_an_open_pause_is_left_to_ticket_sla_R_7_9():
     config = CONFIGS["regulation"]
     t = Ticket(id="T-000001", status="waiting", priority=3, received_at=START, registered_at=START,

@@ -822,8 +822,8 @@ def set_stored_deadlines(ticket: Ticket, sla_config: SlaConfig) -> None:
 # depend on (the clock start, pause starts and ends, stops, priority changes) and no clock pause is open,
 # nothing in ``_run`` changes with now but the working time counted since that instant: a stopped timer
 # keeps its state; a running one is breached when it already was there (an earlier priority's deadline
-# passed, R-6.1) or once now is past its deadline; else its remaining time falls one for one with the
-# calendar's reading, and it is at risk below the same share. ``ticket_clocks`` samples ``ticket_sla``
+# passed, R-6.1) or once now is past its deadline; else its remaining time falls by the working time since
+# that instant, and it is at risk below the same share. ``ticket_clocks`` samples ``ticket_sla``
 # at that instant (the index stores the result); ``clock_states`` answers for any later now.
 
 ALWAYS_VALID = -(2 ** 62)  # the clocks of a ticket without receipt (no timers) hold at any now
@@ -851,8 +851,8 @@ class ClockState(NamedTuple):
 
 def ticket_clocks(ticket: Ticket, sla_config: SlaConfig) -> tuple | None:
     """(valid from, in epoch microseconds; the policy's calendar; one tuple per timer (name, state if
-    stopped else None, deadline, breached whatever now, the reading where no time is left (a stopped
-    timer: the time it had left), at-risk threshold)), plain data for the index; None while a clock pause is open (the state moves with now
+    stopped else None, deadline, breached whatever now, working time left at valid from, at-risk
+    threshold)), plain data for the index; None while a clock pause is open (the state moves with now
     then: ask ``ticket_sla``)."""
     pauses = clock_pauses(ticket.pauses) if ticket.pauses else ticket.pauses
     if any(p.end is None for p in pauses):
@@ -867,7 +867,6 @@ def ticket_clocks(ticket: Ticket, sla_config: SlaConfig) -> tuple | None:
     valid_from = max([calendar.start_clock(to_us(ticket.received_at))[0],
                       *(to_us(t) for t in instants if t is not None)])
     sla = ticket_sla(ticket, sla_config, calendar.from_us(valid_from))
-    reading = calendar.reading(valid_from)
     clocks = []
     for name, timer in (("registration", sla.registration), ("first_response", sla.first_response),
                         ("resolution", sla.resolution)):
@@ -876,8 +875,7 @@ def ticket_clocks(ticket: Ticket, sla_config: SlaConfig) -> tuple | None:
         if timer._stopped_at is not None:
             clocks.append((name, timer._state, timer._deadline, False, timer._duration - timer._elapsed, 0))
         else:
-            clocks.append((name, None, timer._deadline, timer._state == "breached",
-                           reading + timer._duration - timer._elapsed,
+            clocks.append((name, None, timer._deadline, timer._state == "breached", timer._duration - timer._elapsed,
                            _at_risk_below(timer._duration, sla_config.at_risk_share)))
     return valid_from, policy.calendar, tuple(clocks)
 
@@ -894,13 +892,14 @@ def clock_states(clocks: tuple | None, sla_config: SlaConfig, now: datetime) -> 
     now_us = sla_config.epoch_us(now, calendar)
     if now_us < valid_from:
         return None
-    reading = sla_config.reading_at(calendar_name, now_us)
+    # the working time since that instant (readings have a per-process origin: only differences are stored)
+    worked = sla_config.reading_at(calendar_name, now_us) - calendar.reading(valid_from)
     states = []
-    for name, stopped_state, deadline, breached, end_reading, below in timers:
+    for name, stopped_state, deadline, breached, remaining, below in timers:
         if stopped_state is not None:
-            states.append(ClockState(name, stopped_state, True, deadline, end_reading, calendar))
+            states.append(ClockState(name, stopped_state, True, deadline, remaining, calendar))
             continue
-        remaining = end_reading - reading
+        remaining -= worked
         state = ("breached" if breached or now_us > deadline else "at_risk" if remaining < below
                  else "on_track")
         states.append(ClockState(name, state, False, deadline, remaining, calendar))
