@@ -138,6 +138,7 @@ def to_table(report: Report, width: int | None = None, escape: Callable[[str], s
             text_columns = [i for i, c in enumerate(section.columns) if c.kind == TEXT]
             out.append(simple_table(rows, headers, colalign, max_width=width, shrink=text_columns,
                                     min_shrunk=REPORT_MIN_SHRUNK))
+        rows = None  # a section's formatted cells go before the next is formatted and the text joined
     return "\n".join(out) + "\n"
 
 
