@@ -159,15 +159,32 @@ class Tally:
         """Count one ticket's figures (a ``Figures`` or anything with its fields)."""
         self.received += 1
         self.paused += f.paused_minutes
-        for counts, state, minutes in zip(self.timers,
-                                          (f.registration_state, f.resolution_state, f.first_response_state),
-                                          (f.registration_minutes, f.resolution_minutes, f.first_response_minutes)):
+        registration, resolution, first_response = self.timers
+        # spelt out three times: 400,000 calls at 100,000 tickets
+        state = f.registration_state
+        if state is not None:
             if state == "met":
-                counts[0] += 1
+                registration[0] += 1
             elif state in LATE:
-                counts[1] += 1
+                registration[1] += 1
             if state in STOPPED:
-                counts[2].append(minutes)
+                registration[2].append(f.registration_minutes)
+        state = f.resolution_state
+        if state is not None:
+            if state == "met":
+                resolution[0] += 1
+            elif state in LATE:
+                resolution[1] += 1
+            if state in STOPPED:
+                resolution[2].append(f.resolution_minutes)
+        state = f.first_response_state
+        if state is not None:
+            if state == "met":
+                first_response[0] += 1
+            elif state in LATE:
+                first_response[1] += 1
+            if state in STOPPED:
+                first_response[2].append(f.first_response_minutes)
 
     def summary(self, first_response: bool = False) -> dict:
         (reg_in, reg_late, reg_times), (res_in, res_late, res_times), (fr_in, fr_late, fr_times) = (
