@@ -66,12 +66,12 @@ def overdue(
 
     from supportctl.domain.codec import Q_ASSIGNEE, Q_ETA, Q_ID, Q_ORG, Q_PRIORITY, Q_SUBJECT
     from supportctl.domain.values import format_minutes, iso, parse_minutes
-    from supportctl.services.sla_watch import overdue_queue
+    from supportctl.services.sla_watch import overdue as find_overdue
 
     ctx = context()
     window = timedelta(minutes=parse_minutes(within)) if within else None
     skipped: list = []
-    breached, soon = overdue_queue(ctx, window, skipped)
+    breached, soon = find_overdue(ctx, window, skipped)
     _warn_skipped(skipped)
     tz = ctx.desk.tz
     listed = breached + soon
