@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 GAP = "  "
@@ -143,17 +143,33 @@ def simple_table(rows: Sequence[Sequence[object]], headers: Sequence[str],
     ``min_shrunk``), and when that is not enough leaves out the columns in ``optional``, in that
     order. ``styles``: per row, the SGR codes ("31", "1;33") its line is shown in, added after
     padding so colour never moves a column."""
-    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    return "\n".join(simple_table_lines(rows, headers, colalign, max_width=max_width, shrink=shrink,
+                                         optional=optional, min_shrunk=min_shrunk, styles=styles))
+
+
+def simple_table_lines(rows: Sequence[Sequence[object]], headers: Sequence[str],
+                       colalign: Sequence[str] | None = None, *, max_width: int | None = None,
+                       shrink: Sequence[int] = (), optional: Sequence[int] = (), min_shrunk: int = MIN_SHRUNK,
+                       styles: Sequence[str | None] | None = None) -> Iterator[str]:
+    """``simple_table``, a line at a time: the widths come from one pass over the cells, then each row
+    is formatted as it is printed (issue 13: no second copy of a table of 100,000 rows)."""
+    cells = [list(map(str, row)) if None not in row else ["" if v is None else str(v) for v in row]
+             for row in rows]
     headers = list(headers)
     colalign = list(colalign) if colalign is not None else [
         "right" if _numeric(rows, i) else "left" for i in range(len(headers))]
     header_widths = [display_width(h) for h in headers]
-    data_widths = [max([0, *(display_width(row[i]) for row in cells)]) for i in range(len(headers))]
+    columns = list(zip(*cells)) if cells else [() for _ in headers]
+    narrow = [_is_narrow(column) for column in columns]
+    data_widths = [(max(map(len, column)) if is_narrow else max(map(display_width, column))) if column else 0
+                   for column, is_narrow in zip(columns, narrow)]
+    del columns
     widths = [max(hw + MIN_PADDING, dw) for hw, dw in zip(header_widths, data_widths)]
     head_lines = [[h] for h in headers]
+    keep = list(range(len(headers)))
+    cut = False
     if max_width is not None and sum(widths) + len(GAP) * (len(widths) - 1) > max_width:
         words = [max([0, *map(display_width, h.split())]) for h in headers]
-        keep = list(range(len(headers)))
         dropping = [i for i in optional if i in keep]
         while True:
             natural = [max(header_widths[i], data_widths[i]) for i in keep]
@@ -167,17 +183,37 @@ def simple_table(rows: Sequence[Sequence[object]], headers: Sequence[str],
         widths = fitted
         head_lines = [wrap(headers[i], w) for i, w in zip(keep, widths)]
         colalign = [colalign[i] for i in keep]
-        cells = [[truncate(row[i], w) for i, w in zip(keep, widths)] for row in cells]
+        narrow = [narrow[i] for i in keep]
+        cut = True
 
     def line(values: Sequence[str]) -> str:
         return GAP.join(pad(v, w, a) for v, w, a in zip(values, widths, colalign)).rstrip()
 
     height = max([1, *map(len, head_lines)])
-    head = [line([h[n] if n < len(h) else "" for h in head_lines]) for n in range(height)]
-    body = [line(row) for row in cells]
-    if styles is not None:
-        body = [_style(text, style) for text, style in zip(body, styles)]
-    return "\n".join([*head, GAP.join("-" * w for w in widths), *body])
+    yield from (line([h[n] if n < len(h) else "" for h in head_lines]) for n in range(height))
+    yield GAP.join("-" * w for w in widths)
+    # a narrow column (display width = len) is padded by %-formatting, a wide one by ``pad`` first
+    template = GAP.join((f"%-{w}s" if a == "left" else f"%{w}s") if n else "%s"
+                        for w, a, n in zip(widths, colalign, narrow))
+    if not cut and all(narrow):  # the usual table into a pipe: one formatting per row
+        for number, row in enumerate(cells):
+            text = (template % tuple(row)).rstrip()
+            yield _style(text, styles[number]) if styles is not None else text
+        return
+    arguments = [(i, w, a, n) for i, w, a, n in zip(keep, widths, colalign, narrow)]
+    for number, row in enumerate(cells):
+        values = []
+        for i, w, a, n in arguments:
+            v = truncate(row[i], w) if cut else row[i]
+            values.append(v if n else pad(v, w, a))
+        text = (template % tuple(values)).rstrip()
+        yield _style(text, styles[number]) if styles is not None else text
+
+
+def _is_narrow(column: Sequence[str]) -> bool:
+    """Every cell of the column is as wide as its length (one regex pass over all of them)."""
+    text = "".join(column)
+    return "\x1b" not in text and _NARROW.fullmatch(text) is not None
 
 
 def grid_table(rows: Sequence[Sequence[str]], headers: Sequence[str], colalign: Sequence[str],

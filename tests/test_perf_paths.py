@@ -11,8 +11,8 @@ from supportctl.services import query
 def test_list_pauses_the_collector_only_while_it_runs(cli, monkeypatch):
     cli("new", "--subject", "Сбой печати", "--text", "Не печатает", "--org", "Org")
     seen = []
-    real_find = query.find
-    monkeypatch.setattr(query, "find", lambda *a, **k: seen.append(gc.isenabled()) or real_find(*a, **k))
+    real_find = query.find_queue  # issue 13: list reads queue rows
+    monkeypatch.setattr(query, "find_queue", lambda *a, **k: seen.append(gc.isenabled()) or real_find(*a, **k))
     assert gc.isenabled()
     result = cli("list")
     assert result.exit_code == 0 and "Сбой печати" in result.output

@@ -156,7 +156,7 @@ def test_an_unexpected_exception_is_one_line_exit_3_and_a_traceback_with_debug(r
     def broken(*a, **k):
         raise ZeroDivisionError("division\nby zero")
 
-    monkeypatch.setattr(query, "find", broken)
+    monkeypatch.setattr(query, "find_queue", broken)  # what `list` reads by (issue 13)
     result = run("list")
     assert result.exit_code == 3
     assert result.stderr == ("supportctl: internal error: ZeroDivisionError: division by zero "

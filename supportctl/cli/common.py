@@ -215,10 +215,24 @@ def _visible_table() -> dict[int, str]:
 _VISIBLE = _visible_table()
 
 
+@functools.lru_cache(maxsize=1)
+def _escaped_characters():
+    import re
+
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in _VISIBLE) + "]")
+
+
+def _needs_escaping(text: str) -> bool:
+    """``visible(text) != text``, found by a regular expression (str.translate is slow on Cyrillic)."""
+    return _escaped_characters().search(text) is not None
+
+
 def visible(text: str) -> str:
     """Text for a person's terminal: control characters from stored text (an import, a hand edit, a
     mail, --as) shown as symbols (ESC as ␛, CR as ␍), never obeyed as escape sequences. Line breaks
     and tabs stay; a CRLF line end is a line end. JSON and CSV output is exact: it does not pass here."""
+    if not _needs_escaping(text):  # the usual case, found quicker than translate finds it (issue 13)
+        return text
     return text.replace("\r\n", "\n").translate(_VISIBLE)
 
 
@@ -241,21 +255,42 @@ def print_table(rows: list[dict[str, Any]], headers: list[str] | None = None, *,
     columns named in ``shrink`` are truncated, those in ``optional`` left out when that is not
     enough; ``styles`` colours the rows (cli/terminal.py). Stored text is escaped (``visible``)
     before it is measured and before the colour codes are added."""
-    from supportctl.cli import terminal
-    from supportctl.texttable import simple_table
-
     if not rows:
         return
     keys = list(rows[0])
-    cells = [[r[k] for k in keys] for r in rows]
-    everything = "".join(v for row in cells for v in row if isinstance(v, str))
-    if visible(everything) != everything:  # one pass over all the text in the usual case, nothing to escape
+    print_rows(keys, [[r[k] for k in keys] for r in rows], headers, shrink=shrink, optional=optional,
+               styles=styles)
+
+
+TABLE_CHUNK = 2000  # lines written at once
+
+
+def print_rows(keys: list[str], cells: list[list[Any]], headers: list[str] | None = None, *,
+               shrink: tuple[str, ...] = (), optional: tuple[str, ...] = (),
+               styles: list[str | None] | None = None) -> None:
+    """``print_table`` of rows given as lists of cells under ``keys``, written as they are formatted."""
+    from itertools import chain
+
+    from supportctl.cli import terminal
+    from supportctl.texttable import simple_table_lines
+
+    if not cells:
+        return
+    if _needs_escaping("".join(map(str, chain.from_iterable(cells)))):  # one pass, usually nothing to escape
         cells = [[visible(v) if isinstance(v, str) else v for v in row] for row in cells]
-    text = simple_table(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
-                        shrink=[keys.index(k) for k in shrink if k in keys],
-                        optional=[keys.index(k) for k in optional if k in keys],
-                        styles=styles if styles is not None and terminal.colour() else None)
-    terminal.print_fitted(text)
+    colour = terminal.colour()
+    lines = simple_table_lines(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
+                               shrink=[keys.index(k) for k in shrink if k in keys],
+                               optional=[keys.index(k) for k in optional if k in keys],
+                               styles=styles if styles is not None and colour else None)
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == TABLE_CHUNK:
+            terminal.print_fitted("\n".join(chunk), colour)
+            chunk = []
+    if chunk:
+        terminal.print_fitted("\n".join(chunk), colour)
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table
+from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_rows
 from supportctl.cli.terminal import WideOption, ticket_style
 from supportctl.errors import EXIT_CONDITION
 
@@ -64,6 +64,7 @@ def overdue(
     """Breached tickets, most urgent first. Exit 1 when any is breached (for cron and monitoring)."""
     from datetime import timedelta
 
+    from supportctl.domain.codec import Q_ASSIGNEE, Q_ETA, Q_ID, Q_ORG, Q_PRIORITY, Q_SUBJECT
     from supportctl.domain.values import format_minutes, iso, parse_minutes
     from supportctl.services.sla_watch import overdue as find_overdue
 
@@ -72,22 +73,24 @@ def overdue(
     skipped: list = []
     breached, soon = find_overdue(ctx, window, skipped)
     _warn_skipped(skipped)
-    rows = [{
-        "id": w.ticket.id, "state": w.timer.state, "timer": w.which, "priority": w.ticket.priority,
-        "deadline": iso(w.timer.deadline, ctx.desk.tz),
-        "remaining_minutes": w.timer.to_dict()["remaining_minutes"],  # as `sla --json` counts them
-        "org": w.ticket.org, "assignee": w.ticket.assignee, "subject": w.ticket.subject,
-        "eta_sent": w.ticket.eta is not None,  # R-6.7: the customer was told an expected resolution date
-    } for w in breached + soon]
+    tz = ctx.desk.tz
+    listed = breached + soon
     if as_json:
-        print_json(rows)
-    elif rows:
-        print_table([{"id": r["id"], "state": r["state"], "timer": r["timer"], "p": r["priority"] or "",
-                      "deadline": _when(r["deadline"], ctx.desk.tz), "remaining": format_minutes(r["remaining_minutes"]),
-                      "org": r["org"] or "", "assignee": r["assignee"] or "",
-                      "eta": "" if r["eta_sent"] else "none!", "subject": r["subject"]}
-                     for r in rows], shrink=("subject", "org", "assignee"), optional=("eta", "timer"),
-                    styles=[ticket_style(r["state"], None, r["priority"]) for r in rows])
+        print_json([{
+            "id": row[Q_ID], "state": timer.state, "timer": timer.name, "priority": row[Q_PRIORITY],
+            "deadline": iso(timer.deadline, tz),
+            "remaining_minutes": timer.remaining_minutes,  # as `sla --json` counts them
+            "org": row[Q_ORG], "assignee": row[Q_ASSIGNEE], "subject": row[Q_SUBJECT],
+            "eta_sent": row[Q_ETA],  # R-6.7: the customer was told an expected resolution date
+        } for row, timer in listed])
+    elif listed:
+        styles = [ticket_style(timer.state, None, row[Q_PRIORITY]) for row, timer in listed]
+        cells = [[row[Q_ID], timer.state, timer.name, row[Q_PRIORITY] or "", _when(timer.deadline, tz),
+                  format_minutes(timer.remaining_minutes), row[Q_ORG] or "", row[Q_ASSIGNEE] or "",
+                  "" if row[Q_ETA] else "none!", row[Q_SUBJECT]] for row, timer in listed]
+        del listed[:]
+        print_rows(["id", "state", "timer", "p", "deadline", "remaining", "org", "assignee", "eta", "subject"],
+                   cells, shrink=("subject", "org", "assignee"), optional=("eta", "timer"), styles=styles)
     else:
         typer.echo("no ticket is overdue", err=True)
     if breached:

@@ -81,6 +81,7 @@ def ticket_style(sla_state: str | None, status: str | None, priority: int | None
     return ";".join(codes) or None
 
 
-def print_fitted(text: str) -> None:
-    """A rendered table or report: colour codes reach the terminal (or a pipe with --color always)."""
-    typer.echo(text, color=True if colour() else None)
+def print_fitted(text: str, coloured: bool | None = None) -> None:
+    """A rendered table or report (or lines of it, ended with a line break): colour codes reach the
+    terminal (or a pipe with --color always). ``coloured``: ``colour()``, when the caller knows it."""
+    typer.echo(text, color=True if (colour() if coloured is None else coloured) else None)

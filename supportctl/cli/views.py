@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_table, visible
-from supportctl.cli.csvout import print_csv
+from supportctl.cli.common import JsonOption, command, context, echo, print_json, print_rows, print_table, visible
 from supportctl.cli.terminal import WideOption, ticket_style
 
 app = typer.Typer()
@@ -132,8 +131,15 @@ def list_tickets(
     from supportctl.domain.lifecycle import STATUSES
     from supportctl.domain.values import format_local, parse_instant, parse_priority
     from supportctl.errors import InvalidValue
-    from supportctl.services.query import Filters, find
-    from supportctl.services.views import queue_state, sla_of, ticket_view
+    from supportctl.domain.codec import (
+        Q_DUE, Q_FIRST_RESPONSE_DUE, Q_ID, Q_ORG, Q_PRIORITY, Q_REGISTRATION_DUE, Q_STATUS, Q_SUBJECT, Q_ASSIGNEE,
+        Q_VERIFIED,
+    )
+    from supportctl.domain.sla import current_of
+    from supportctl.services.query import Filters, find, find_queue
+    from supportctl.services.views import ticket_view
+
+    DUE_COLUMNS = {"registration": Q_REGISTRATION_DUE, "first_response": Q_FIRST_RESPONSE_DUE, "resolution": Q_DUE}
 
     if fmt not in ("table", "csv", "json"):
         raise InvalidValue(f"invalid --format {fmt!r}", "use table, csv or json")
@@ -159,31 +165,40 @@ def list_tickets(
     )
     if filters.since and filters.until and filters.since > filters.until:
         raise InvalidValue(f"--since {since} is after --until {until}", "give the first day, then the last day")
-    tickets, damaged = find(ctx.desk, filters)
+    items, damaged = find_queue(ctx.desk, filters, ctx.now)
     for d in damaged:
         typer.echo(visible(f"supportctl: warning: skipped {d}"), err=True)
     wanted = ({"breached"} if overdue else set()) | ({"at_risk"} if at_risk else set())
-    listed = []
-    for t in tickets:
-        state, due, running = queue_state(t, sla_of(ctx.desk, t, ctx.now))
+    listed = []  # (queue row, state of the current timer, the due column as ISO text)
+    for row, states in items:
+        current = current_of([(s.name, s.stopped, s.state, s.deadline_us, s) for s in states])
+        if current is None:
+            if not wanted:
+                listed.append((row, None, row[Q_DUE] or row[Q_REGISTRATION_DUE]))
+            continue
+        running = {s.state for s in states if not s.stopped} or {current.state}
         if not wanted or wanted & running:
-            listed.append((t, state, due))
+            listed.append((row, current.state,
+                           row[DUE_COLUMNS[current.name]] or row[Q_DUE] or row[Q_REGISTRATION_DUE]))
     if not listed and not (as_json or fmt == "json"):
         typer.echo("no tickets", err=True)  # stdout stays empty for scripts
         return
     if as_json or fmt == "json":
-        print_json([ticket_view(ctx.desk, t, ctx.now) for t, _, _ in listed])
+        full = {t.id: t for t in find(ctx.desk, filters)[0]} if listed else {}
+        print_json([ticket_view(ctx.desk, full[row[Q_ID]], ctx.now) for row, _, _ in listed])
         return
-    rows = [{
-        "id": t.id, "p": t.priority or "", "status": t.status, "sla": state or "",
-        "due": format_local(due, tz), "org": t.org or "", "subject": t.subject,
-        "assignee": t.assignee or "", "verified": "" if t.verified else "unverified",
-    } for t, state, due in listed]
+    keys = ["id", "p", "status", "sla", "due", "org", "subject", "assignee", "verified"]
+    cells = [[row[Q_ID], row[Q_PRIORITY] or "", row[Q_STATUS], state or "", format_local(due, tz),
+              row[Q_ORG] or "", row[Q_SUBJECT], row[Q_ASSIGNEE] or "", "" if row[Q_VERIFIED] else "unverified"]
+             for row, state, due in listed]
     if fmt == "csv":
-        print_csv(rows)
+        from supportctl import csvsafe
+
+        typer.echo(csvsafe.csv_text([keys, *cells]), nl=False)
     else:
-        print_table(rows, shrink=("subject", "org", "assignee"), optional=("verified", "sla"),
-                    styles=[ticket_style(state, t.status, t.priority) for t, state, _ in listed])
+        styles = [ticket_style(state, row[Q_STATUS], row[Q_PRIORITY]) for row, state, _ in listed]
+        del listed
+        print_rows(keys, cells, shrink=("subject", "org", "assignee"), optional=("verified", "sla"), styles=styles)
 
 
 @command(app, "search", bulk=True)

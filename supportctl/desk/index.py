@@ -46,7 +46,7 @@ from supportctl import __version__
 from supportctl.desk import yamlio
 from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
-from supportctl.domain.codec import ticket_from_row, ticket_to_row
+from supportctl.domain.codec import ticket_from_row, ticket_to_queue_row, ticket_to_row
 from supportctl.domain.customers import org_key
 from supportctl.domain.search import Query
 from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
@@ -56,8 +56,8 @@ INDEX_FILE = "index.sqlite"
 # Bump when what a row holds changes, or what makes a ticket valid (5: codec checks types and values;
 # 7: ticket problems, bounded instants; 8: pause until, config hash; 9: first-response deadline, priority
 # history, running holds; 10: notified_at; 11: full-text search table, journal in the key; 12: ctimes in
-# the key; 13: merged_into; 14: cc); a different supportctl version rebuilds too.
-FORMAT = f"14/schema{SCHEMA_VERSION}/{__version__}"
+# the key; 13: merged_into; 14: cc; 15: the queue row with SLA clocks); a different supportctl version rebuilds too.
+FORMAT = f"15/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -71,7 +71,8 @@ CREATE TABLE tickets (
     assignee_key TEXT,    -- casefolded
     data BLOB,            -- marshal of codec.ticket_to_row
     error TEXT,           -- why the file is damaged (no semicolons in this schema: run statement by statement)
-    merged_into TEXT      -- the ticket a merged duplicate went into (`list` hides those without --all)
+    merged_into TEXT,     -- the ticket a merged duplicate went into (`list` hides those without --all)
+    queue BLOB            -- marshal of codec.ticket_to_queue_row: what `list` and `overdue` read (issue 13)
 );
 CREATE INDEX tickets_status ON tickets(status);
 CREATE VIRTUAL TABLE search USING fts5(subject, body, text UNINDEXED, tokenize='unicode61');
@@ -132,6 +133,7 @@ class TicketIndex:
     def __init__(self, desk: Desk):
         self.desk = desk
         self.path = desk.state_dir / INDEX_FILE
+        self._reading: sqlite3.Connection | None = None  # the index `queue` reads, while it does
 
     def tickets(self, where: Where | None = None) -> Iterator[Ticket | DamagedFile]:
         """The tickets (and damaged files) in ID order, brought up to date with the files first."""
@@ -154,6 +156,43 @@ class TicketIndex:
                     yield ticket_from_row(marshal.loads(data))
         finally:
             db.close()
+
+    def queue(self, where: Where | None = None) -> Iterator[tuple[tuple, Ticket | None] | DamagedFile]:
+        """What `list` and `overdue` read of each ticket (codec.ticket_to_queue_row), with the Ticket when
+        it is at hand (read from its file: no index), and the damaged files, in no set order; brought up to
+        date first like ``tickets``. While it runs, ``ticket(id)`` reads a full row from the same index."""
+        where = where or Where()
+        try:
+            db = self._sync(journals=where.match is not None)
+        except (sqlite3.Error, OSError):
+            if where.match is not None:
+                raise
+            tz, sla = self.desk.tz, self.desk._sla_or_none
+            for item in self._from_files():
+                yield item if isinstance(item, DamagedFile) else (ticket_to_queue_row(item, tz, sla), item)
+            return
+        self._reading = db
+        try:
+            clause, args = where.sql()
+            loads, folder = marshal.loads, self.desk.tickets_dir
+            # in no order: the caller sorts (a sort by ID here costs a temporary B-tree)
+            for ticket_id, row, error in db.execute(f"SELECT id, queue, error FROM tickets {clause}", args):
+                if error is not None:
+                    yield DamagedFile(folder / f"{ticket_id}.yaml", error)
+                else:
+                    yield loads(row), None
+        finally:
+            self._reading = None
+            db.close()
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        """One ticket from the index ``queue`` is reading (its file when the index has gone meanwhile)."""
+        if self._reading is not None:
+            row = self._reading.execute("SELECT data FROM tickets WHERE id = ? AND error IS NULL",
+                                        (ticket_id,)).fetchone()
+            if row is not None:
+                return ticket_from_row(marshal.loads(row[0]))
+        return self.desk.load_ticket(ticket_id)
 
     def rebuild(self) -> int:
         """Drop the index and parse every file again; the number of tickets indexed."""
@@ -290,7 +329,7 @@ class TicketIndex:
                         keys[ticket_id] = key
                 _unsearch(db, [r[0] for r in rows])
                 db.executemany("DELETE FROM tickets WHERE id = ?", [(r[0],) for r in rows if r[2] is None])
-                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?)",
+                db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?)",
                                [r[2] for r in rows if r[2] is not None])
                 searched = [r for r in rows if r[3] is not None]
                 if searched:
@@ -437,12 +476,14 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
         ticket = desk.parse_ticket_text(text, path)
         data = ticket_to_row(ticket, desk.tz)
     except DeskDamaged as exc:
-        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc), None), None
+        return ticket_id, key, (ticket_id, None, None, None, None, None, str(exc), None, None), None
     return ticket_id, key, (ticket_id, ticket.status,
                             ticket.received_at.timestamp() if ticket.received_at else None,
                             org_key(ticket.org) if ticket.org else None,
                             ticket.assignee.casefold() if ticket.assignee else None,
-                            marshal.dumps(data), None, ticket.merged_into), _search_row(ticket, journal_path)
+                            marshal.dumps(data), None, ticket.merged_into,
+                            marshal.dumps(ticket_to_queue_row(ticket, desk.tz, desk._sla_or_none))), \
+        _search_row(ticket, journal_path)
 
 
 def _search_row(ticket: Ticket, journal_path: Path) -> tuple[str, str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reprlib
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from supportctl.domain.ids import ID_RE
@@ -292,3 +292,34 @@ def entry_from_dict(d: dict[str, Any]) -> Entry:
 
 def _opt(v: Any) -> str | None:
     return None if v in (None, "") else str(v)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(dt: datetime | None) -> int | None:
+    """An instant as epoch microseconds (exact, unlike a float timestamp)."""
+    return None if dt is None else (dt - _EPOCH) // _MICROSECOND
+
+
+# the fields of a queue row, by position
+(Q_ID, Q_STATUS, Q_PRIORITY, Q_RECEIVED, Q_ORG, Q_ASSIGNEE, Q_CHANNEL, Q_MERGED_INTO, Q_SUBJECT, Q_VERIFIED,
+ Q_ETA, Q_REGISTRATION_DUE, Q_FIRST_RESPONSE_DUE, Q_DUE, Q_CLOCKS) = range(15)
+
+
+def ticket_to_queue_row(t: Ticket, tz: tzinfo, sla_config) -> tuple:
+    """What `list` and `overdue` print and filter a ticket by, and its SLA clocks (``sla.ticket_clocks``;
+    None when they cannot tell, for closed tickets, or without SLA settings): the index stores it beside the full row, so
+    that those commands build no Ticket (issue 13). Received as epoch microseconds; deadlines as ISO."""
+    clocks = None
+    if sla_config is not None and t.status != "closed":  # closed ones list only with --all: not worth the build time
+        from supportctl.domain.sla import ticket_clocks
+
+        try:
+            clocks = ticket_clocks(t, sla_config)
+        except ValueError:  # settings that cannot time this ticket: the full computation says why
+            clocks = None
+    return (t.id, t.status, t.priority, epoch_us(t.received_at), t.org, t.assignee, t.channel, t.merged_into,
+            t.subject, t.verified, t.eta is not None, iso(t.registration_due, tz), iso(t.first_response_due, tz),
+            iso(t.due, tz), clocks)

@@ -444,6 +444,7 @@ class SlaConfig:
     _terms: dict[tuple, tuple[Policy, WorkingCalendar, Target | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _now: tuple[datetime | None, int] = field(default=(None, 0), init=False, repr=False, compare=False)
+    _readings: dict[tuple[str, int], int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def policy_for(self, plan: str | None) -> Policy:
         """The policy a customer's plan names; the default one for no or an unknown plan."""
@@ -473,6 +474,14 @@ class SlaConfig:
         if now is not self._now[0]:
             self._now = (now, calendar.to_us(now))
         return self._now[1]
+
+    def reading_at(self, calendar_name: str, now_us: int) -> int:
+        """The odometer of a calendar at ``now_us``; remembered, as a listing asks it for every ticket."""
+        key = (calendar_name, now_us)
+        reading = self._readings.get(key)
+        if reading is None:
+            reading = self._readings[key] = self.calendar(calendar_name).reading(now_us)
+        return reading
 
     def autoclose_at(self, completed_at: datetime) -> datetime:
         """R-4.9: when a completed ticket without a customer answer closes by itself."""
@@ -666,24 +675,11 @@ class TicketSla(NamedTuple):  # a named tuple: immutable and quicker to build th
 
     @property
     def current(self) -> tuple[str, Timer] | None:
-        """The clock that matters now: the most urgent running one (breached, at risk, on track,
-        paused; then the earliest deadline); once all stopped, resolution, else first response,
-        else registration."""
-        best = None
-        for name, timer in (("registration", self.registration), ("first_response", self.first_response),
-                            ("resolution", self.resolution)):
-            if timer is None or timer._stopped_at is not None:
-                continue
-            key = (_URGENCY.get(timer._state, 4), timer._deadline)
-            if best is None or key < best[0]:
-                best = (key, name, timer)
-        if best is not None:
-            return best[1], best[2]
-        for name, timer in (("resolution", self.resolution), ("first_response", self.first_response),
-                            ("registration", self.registration)):
-            if timer is not None:
-                return name, timer
-        return None
+        """The clock that matters now (``current_of``)."""
+        return current_of([(name, timer._stopped_at is not None, timer._state, timer._deadline, (name, timer))
+                           for name, timer in (("registration", self.registration),
+                                               ("first_response", self.first_response),
+                                               ("resolution", self.resolution)) if timer is not None])
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"policy": self.policy}
@@ -692,6 +688,23 @@ class TicketSla(NamedTuple):  # a named tuple: immutable and quicker to build th
                 timer = getattr(self, name)
                 d[name] = timer.to_dict() if timer else None
         return d
+
+
+def current_of(timers: list[tuple[str, bool, str, int, Any]]) -> Any:
+    """The clock that matters now: the most urgent running one (breached, at risk, on track,
+    paused; then the earliest deadline); once all stopped, resolution, else first response,
+    else registration. ``timers``: (name, stopped, state, deadline in epoch microseconds, what to
+    return) in the order registration, first response, resolution; None without timers."""
+    best = None
+    for _name, stopped, state, deadline, value in timers:
+        if stopped:
+            continue
+        key = (_URGENCY.get(state, 4), deadline)
+        if best is None or key < best[0]:
+            best = (key, value)
+    if best is not None:
+        return best[1]
+    return timers[-1][4] if timers else None  # the order puts resolution last
 
 
 def clock_pauses(pauses: list[Pause]) -> list[Pause]:
@@ -801,3 +814,100 @@ def set_stored_deadlines(ticket: Ticket, sla_config: SlaConfig) -> None:
     ticket.registration_due = registration_due(ticket, sla_config)
     ticket.due = resolution_due(ticket, sla_config)
     ticket.first_response_due = first_response_due(ticket, sla_config)
+
+
+# ---------------------------------------------------------------- states told by comparisons (issue 13)
+#
+# `list` and `overdue` read every open ticket. Once ``now`` has passed every instant a ticket's timers
+# depend on (the clock start, pause starts and ends, stops, priority changes) and no clock pause is open,
+# nothing in ``_run`` changes with now but the working time counted since that instant: a stopped timer
+# keeps its state; a running one is breached when it already was there (an earlier priority's deadline
+# passed, R-6.1) or once now is past its deadline; else its remaining time falls by the working time since
+# that instant, and it is at risk below the same share. ``ticket_clocks`` samples ``ticket_sla``
+# at that instant (the index stores the result); ``clock_states`` answers for any later now.
+
+ALWAYS_VALID = -(2 ** 62)  # the clocks of a ticket without receipt (no timers) hold at any now
+
+
+class ClockState(NamedTuple):
+    """One timer of a ticket as of now, told from stored clocks or taken from a ``Timer``."""
+
+    name: str  # registration, first_response or resolution
+    state: str
+    stopped: bool
+    deadline_us: int  # epoch microseconds
+    remaining_us: int  # working time left (negative once breached)
+    calendar: WorkingCalendar
+
+    @property
+    def deadline(self) -> datetime:
+        return self.calendar.from_us(self.deadline_us)
+
+    @property
+    def remaining_minutes(self) -> int:
+        """As ``Timer.to_dict()["remaining_minutes"]``."""
+        return _minutes(self.remaining_us)
+
+
+def ticket_clocks(ticket: Ticket, sla_config: SlaConfig) -> tuple | None:
+    """(valid from, in epoch microseconds; the policy's calendar; one tuple per timer (name, state if
+    stopped else None, deadline, breached whatever now, working time left at valid from, at-risk
+    threshold)), plain data for the index; None while a clock pause is open (the state moves with now
+    then: ask ``ticket_sla``)."""
+    pauses = clock_pauses(ticket.pauses) if ticket.pauses else ticket.pauses
+    if any(p.end is None for p in pauses):
+        return None
+    policy = sla_config.policy_for(ticket.plan)
+    if ticket.received_at is None:
+        return ALWAYS_VALID, policy.calendar, ()
+    _policy, calendar, _target = sla_config.terms(ticket.plan, ticket.priority, ticket.category)
+    to_us = calendar.to_us
+    instants = [ticket.registered_at, ticket.responded_at, ticket.completed_at, ticket.closed_at,
+                *(p.start for p in pauses), *(p.end for p in pauses), *(h.since for h in ticket.priority_history)]
+    valid_from = max([calendar.start_clock(to_us(ticket.received_at))[0],
+                      *(to_us(t) for t in instants if t is not None)])
+    sla = ticket_sla(ticket, sla_config, calendar.from_us(valid_from))
+    clocks = []
+    for name, timer in (("registration", sla.registration), ("first_response", sla.first_response),
+                        ("resolution", sla.resolution)):
+        if timer is None:
+            continue
+        if timer._stopped_at is not None:
+            clocks.append((name, timer._state, timer._deadline, False, timer._duration - timer._elapsed, 0))
+        else:
+            clocks.append((name, None, timer._deadline, timer._state == "breached", timer._duration - timer._elapsed,
+                           _at_risk_below(timer._duration, sla_config.at_risk_share)))
+    return valid_from, policy.calendar, tuple(clocks)
+
+
+def clock_states(clocks: tuple | None, sla_config: SlaConfig, now: datetime) -> tuple[ClockState, ...] | None:
+    """The timers of a ticket as of ``now`` from its ``ticket_clocks``, as ``ticket_sla`` would give
+    them; None when the clocks cannot tell (an open pause, or ``now`` before their instant)."""
+    if clocks is None:
+        return None
+    valid_from, calendar_name, timers = clocks
+    if not timers:
+        return ()
+    calendar = sla_config.calendar(calendar_name)
+    now_us = sla_config.epoch_us(now, calendar)
+    if now_us < valid_from:
+        return None
+    # the working time since that instant (readings have a per-process origin: only differences are stored)
+    worked = sla_config.reading_at(calendar_name, now_us) - calendar.reading(valid_from)
+    states = []
+    for name, stopped_state, deadline, breached, remaining, below in timers:
+        if stopped_state is not None:
+            states.append(ClockState(name, stopped_state, True, deadline, remaining, calendar))
+            continue
+        remaining -= worked
+        state = ("breached" if breached or now_us > deadline else "at_risk" if remaining < below
+                 else "on_track")
+        states.append(ClockState(name, state, False, deadline, remaining, calendar))
+    return tuple(states)
+
+
+def states_of(sla: TicketSla, sla_config: SlaConfig) -> tuple[ClockState, ...]:
+    """The timers of a computed ``TicketSla`` as ``ClockState``s."""
+    calendar = sla_config.calendar(sla_config.policies[sla.policy].calendar)
+    return tuple(ClockState(name, t._state, t._stopped_at is not None, t._deadline, t._duration - t._elapsed,
+                            calendar) for name, t in sla.timers)

@@ -7,6 +7,7 @@ shows the same figures.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
@@ -117,6 +118,10 @@ class Source(Protocol):
     def tickets(self, scope: Scope, received_in: Period | None = None, *, merged: bool = False) -> list[Ticket]:
         """Tickets of the scope's org and assignee, received in ``received_in`` when given; the duplicates
         merged into other tickets only with ``merged``."""
+
+    def each_ticket(self, scope: Scope, received_in: Period | None = None, *,
+                    merged: bool = False) -> Iterator[Ticket]:
+        """``tickets`` one at a time, in no set order."""
 
     def journal(self, ticket_id: str) -> list[Entry]:
         """The ticket's journal in time order."""

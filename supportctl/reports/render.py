@@ -138,6 +138,7 @@ def to_table(report: Report, width: int | None = None, escape: Callable[[str], s
             text_columns = [i for i, c in enumerate(section.columns) if c.kind == TEXT]
             out.append(simple_table(rows, headers, colalign, max_width=width, shrink=text_columns,
                                     min_shrunk=REPORT_MIN_SHRUNK))
+        rows = None  # a section's formatted cells go before the next is formatted and the text joined
     return "\n".join(out) + "\n"
 
 
@@ -200,7 +201,7 @@ def to_json(report: Report) -> str:
         "lang": report.lang,
         "generated_at": iso(report.generated_at, report.scope.period.tz),
         **report.scope.to_dict(),
-        **{k: json_value(v, report) for k, v in report.extra.items()},
+        **{k: json_value(v() if callable(v) else v, report) for k, v in report.extra.items()},
         "sections": {
             s.key: [{c.key: json_value(row.get(c.key), report) for c in (*s.json_only, *s.columns)}
                     for row in s.rows]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from supportctl.desk.desk import DamagedFile, Desk
+from supportctl.domain.codec import Q_ASSIGNEE, Q_CHANNEL, Q_MERGED_INTO, Q_ORG, Q_PRIORITY, Q_RECEIVED, Q_STATUS
 from supportctl.domain.customers import org_key
 from supportctl.domain.ticket import Ticket
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -23,21 +27,33 @@ class Filters:
     merged: bool = True  # duplicates merged into another ticket too (`list` shows them only with --all)
 
     def accepts(self, t: Ticket) -> bool:
-        if not self.merged and t.merged_into:
+        return self.matches(t.merged_into, t.status, t.priority, t.org, t.assignee, t.channel, t.received_at)
+
+    def accepts_row(self, row: tuple) -> bool:
+        """``accepts`` for a queue row (codec.ticket_to_queue_row)."""
+        received = row[Q_RECEIVED]
+        if received is not None and (self.since or self.until):
+            received = _EPOCH + timedelta(microseconds=received)
+        return self.matches(row[Q_MERGED_INTO], row[Q_STATUS], row[Q_PRIORITY], row[Q_ORG], row[Q_ASSIGNEE],
+                            row[Q_CHANNEL], received)
+
+    def matches(self, merged_into: str | None, status: str, priority: int | None, org: str | None,
+                assignee: str | None, channel: str, received_at: datetime | None) -> bool:
+        if not self.merged and merged_into:
             return False
-        if self.status and t.status not in self.status:
+        if self.status and status not in self.status:
             return False
-        if self.priority and t.priority not in self.priority:
+        if self.priority and priority not in self.priority:
             return False
-        if self.org and org_key(t.org or "") != org_key(self.org):
+        if self.org and org_key(org or "") != org_key(self.org):
             return False
-        if self.assignee and (t.assignee or "").casefold() != self.assignee.casefold():
+        if self.assignee and (assignee or "").casefold() != self.assignee.casefold():
             return False
-        if self.channel and t.channel != self.channel:
+        if self.channel and channel != self.channel:
             return False
-        if self.since and (t.received_at is None or t.received_at < self.since):
+        if self.since and (received_at is None or received_at < self.since):
             return False
-        if self.until and (t.received_at is None or t.received_at > self.until):
+        if self.until and (received_at is None or received_at > self.until):
             return False
         return True
 
@@ -47,13 +63,78 @@ def queue_order(t: Ticket) -> tuple:
     return (0 if t.priority is None else t.priority, t.received_at.timestamp() if t.received_at else 0, t.id)
 
 
-def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]:
+def queue_row_order(row: tuple) -> tuple:
+    """``queue_order`` of a queue row (received in exact microseconds: the same order)."""
+    return (row[2] or 0, row[3] or 0, row[0])
+
+
+def find_queue(desk: Desk, filters: Filters, now: datetime) -> tuple[list[tuple], list[DamagedFile]]:
+    """``find`` as queue rows, each with its timers as of ``now`` (issue 13): (row, states), in queue order.
+
+    The states come from the clocks the index stores (domain/sla.py clock_states); a ticket they cannot
+    tell (an open pause, a closed ticket, ``now`` before its last event) is computed in full."""
+    from supportctl.desk.index import TicketIndex
+    from supportctl.domain.codec import Q_CLOCKS, Q_ID
+    from supportctl.domain.sla import clock_states, states_of, ticket_sla
+
     import sqlite3
 
-    from supportctl.desk.index import Where
-
-    tickets: list[Ticket] = []
+    narrow = _narrowing(filters)
+    index = TicketIndex(desk)
+    items: list[tuple] = []
     damaged: list[DamagedFile] = []
+    sla = None
+    accepts = filters.accepts_row
+    try:
+        for item in index.queue(narrow):
+            if isinstance(item, DamagedFile):
+                damaged.append(item)
+                continue
+            row, ticket = item
+            if not accepts(row):
+                continue
+            if sla is None:
+                sla = desk.sla  # a broken configuration fails here, as the full computation would
+            states = clock_states(row[Q_CLOCKS], sla, now)
+            if states is None:
+                states = states_of(ticket_sla(ticket or index.ticket(row[Q_ID]), sla, now), sla)
+            items.append((row, states))
+    except (sqlite3.Error, OSError) as exc:
+        if narrow.match is None:
+            raise
+        raise _no_index(exc) from None
+    items.sort(key=lambda item: queue_row_order(item[0]))
+    damaged.sort(key=lambda d: d.path.name)  # in ID order, as `find` gives them
+    return items, damaged
+
+
+def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]:
+    damaged: list[DamagedFile] = []
+    tickets = list(each(desk, filters, damaged))
+    tickets.sort(key=queue_order)
+    return tickets, damaged
+
+
+def each(desk: Desk, filters: Filters, damaged: list[DamagedFile]) -> Iterator[Ticket]:
+    """The tickets ``find`` gives, one at a time in ID order (a report of 100,000 holds none of them);
+    the damaged files are added to ``damaged``."""
+    import sqlite3
+
+    narrow = _narrowing(filters)
+    try:
+        for item in desk.iter_tickets(narrow):
+            if isinstance(item, DamagedFile):
+                damaged.append(item)
+            elif filters.accepts(item):
+                yield item
+    except (sqlite3.Error, OSError) as exc:
+        if narrow.match is None:
+            raise
+        raise _no_index(exc) from None
+
+
+def _narrowing(filters: Filters):
+    from supportctl.desk.index import Where
 
     narrow = Where(statuses=filters.status, received_since=filters.since, received_until=filters.until,
                    org=filters.org, assignee=filters.assignee, merged=filters.merged)
@@ -61,18 +142,7 @@ def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]
         from supportctl.domain.search import parse_query
 
         narrow.match = parse_query(filters.grep).fts()
-    try:
-        for item in desk.iter_tickets(narrow):
-            if isinstance(item, DamagedFile):
-                damaged.append(item)
-            elif filters.accepts(item):
-                tickets.append(item)
-    except (sqlite3.Error, OSError) as exc:
-        if narrow.match is None:
-            raise
-        raise _no_index(exc) from None
-    tickets.sort(key=queue_order)
-    return tickets, damaged
+    return narrow
 
 
 def search(desk: Desk, text: str, *, statuses: list[str] | None = None, org: str | None = None,

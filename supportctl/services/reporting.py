@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -14,7 +15,7 @@ from supportctl.errors import NotFound
 from supportctl.reports.model import Report
 from supportctl.reports.period import Period, Scope
 from supportctl.services.context import Ctx
-from supportctl.services.query import Filters, find
+from supportctl.services.query import Filters, each, find
 
 _MODULES = {"sla": "sla_compliance", "time": "time_accounting"}  # report name -> module of supportctl.reports, where they differ
 
@@ -37,8 +38,7 @@ class DeskSource:
         """``merged``: the duplicates merged into other tickets too; every report but time accounting
         leaves them out (issue 12: their content, mail and clocks went to the ticket they were merged into)."""
         tickets, damaged = find(self.desk, self.filters(scope, received_in, merged=merged))
-        self.warnings += [f"skipped {d}" for d in damaged if str(d) not in self._skipped]
-        self._skipped.update(str(d) for d in damaged)
+        self._skip(damaged)
         return tickets
 
     @staticmethod
@@ -49,6 +49,19 @@ class DeskSource:
             filters.since = received_in.start
             filters.until = received_in.end - timedelta(microseconds=1) if received_in.end else None
         return filters
+
+    def _skip(self, damaged: list) -> None:
+        self.warnings += [f"skipped {d}" for d in damaged if str(d) not in self._skipped]
+        self._skipped.update(str(d) for d in damaged)
+
+    def each_ticket(self, scope: Scope, received_in: Period | None = None, *,
+                    merged: bool = False) -> Iterator[Ticket]:
+        """``tickets`` one at a time, in ID order: for a report that aggregates as it reads (issue 13)."""
+        damaged: list = []
+        try:
+            yield from each(self.desk, self.filters(scope, received_in, merged=merged), damaged)
+        finally:
+            self._skip(damaged)
 
     def journal(self, ticket_id: str) -> list[Entry]:
         entries, problems = self.desk.read_journal(ticket_id)

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from supportctl import __version__
 from supportctl.desk.desk import DamagedFile
@@ -118,6 +118,10 @@ class SiteSource(DeskSource):
         filters = self.filters(scope, received_in, merged=merged)
         pool = self._by_org.get(org_key(scope.org), []) if scope.org else self._all
         return [t for t in pool if filters.accepts(t)]
+
+    def each_ticket(self, scope: Scope, received_in: Period | None = None, *,
+                    merged: bool = False) -> Iterator[Ticket]:
+        return iter(self.tickets(scope, received_in, merged=merged))
 
     def journal(self, ticket_id: str) -> list[Entry]:
         found = self.read_journals.get(ticket_id)

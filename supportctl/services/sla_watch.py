@@ -2,47 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from supportctl.domain import lifecycle, messages
-from supportctl.domain.sla import Timer
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import Refused
 from supportctl.services import tickets as ticket_service
 from supportctl.services.context import Ctx
 from supportctl.services.query import Filters, find
-from supportctl.services.views import sla_of
 
 ACTIVE = ["new", "open", "waiting"]
 
 
-@dataclass
-class Watched:
-    ticket: Ticket
-    which: str  # "registration" (R-6.6), "first_response" (IS-6) or "resolution" (R-6.2–6.5)
-    timer: Timer
-
-
 def overdue(ctx: Ctx, within: timedelta | None = None,
-            skipped: list | None = None) -> tuple[list[Watched], list[Watched]]:
-    """Breached tickets, and (with ``within``) those due within that much working time; most urgent first.
-    Damaged ticket files are added to ``skipped`` (the CLI warns of them)."""
-    breached: list[Watched] = []
-    soon: list[Watched] = []
-    tickets, damaged = find(ctx.desk, Filters(status=ACTIVE))
+            skipped: list | None = None) -> tuple[list[tuple], list[tuple]]:
+    """Breached timers, and (with ``within``) those due within that much working time; most urgent first,
+    each as (queue row, ClockState) (codec.ticket_to_queue_row, domain/sla.py; issue 13: told from the
+    clocks the index stores). Damaged ticket files are added to ``skipped`` (the CLI warns of them)."""
+    from supportctl.services.query import find_queue
+
+    breached: list[tuple] = []
+    soon: list[tuple] = []
+    items, damaged = find_queue(ctx.desk, Filters(status=ACTIVE), ctx.now)
     if skipped is not None:
         skipped += damaged
-    for t in tickets:
-        for which, timer in sla_of(ctx.desk, t, ctx.now).timers:  # each running timer of the ticket
-            if timer.stopped_at is not None:
+    limit = None if within is None else within // _MICROSECOND
+    for row, states in items:
+        for state in states:  # each running timer of the ticket
+            if state.stopped:
                 continue
-            if timer.state == "breached":
-                breached.append(Watched(t, which, timer))
-            elif within is not None and timer.state != "paused" and timer.remaining <= within:
-                soon.append(Watched(t, which, timer))
-    key = lambda w: (w.timer.remaining, w.ticket.priority or 0)  # noqa: E731
+            if state.state == "breached":
+                breached.append((row, state))
+            elif limit is not None and state.state != "paused" and state.remaining_us <= limit:
+                soon.append((row, state))
+    key = lambda item: (item[1].remaining_us, item[0][2] or 0)  # noqa: E731  (remaining, then priority)
     return sorted(breached, key=key), sorted(soon, key=key)
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def due_for_autoclose(ctx: Ctx, skipped: list | None = None) -> list[Ticket]:

@@ -1,0 +1,81 @@
+"""Issue 13: `report sla` reads one ticket at a time; its figures are those of the whole list (R-6.2-6.6)."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supportctl.reports.sla_compliance import LATE, STOPPED, BreachRow, Tally, median, nearest_rank, summarise
+
+states = st.sampled_from([None, "met", "missed", "breached", "on_track", "at_risk", "paused"])
+figures = st.builds(
+    lambda rs, rm, ss, sm, fs, fm, p: SimpleNamespace(
+        registration_state=rs, registration_minutes=None if rs is None else rm,
+        resolution_state=ss, resolution_minutes=None if ss is None else sm,
+        first_response_state=fs, first_response_minutes=None if fs is None else fm, paused_minutes=p),
+    states, st.integers(0, 10**6), states, st.integers(0, 10**6), states, st.integers(0, 10**6),
+    st.integers(0, 10**4))
+
+
+def _plainly(items: list, timer: str) -> tuple:
+    """A timer's in time, late, median and 90th percentile, counted over the whole list."""
+    stopped = sorted(getattr(f, f"{timer}_minutes") for f in items if getattr(f, f"{timer}_state") in STOPPED)
+    in_time = sum(getattr(f, f"{timer}_state") == "met" for f in items)
+    late = sum(getattr(f, f"{timer}_state") in LATE for f in items)
+    p90 = stopped[max(0, math.ceil(0.9 * len(stopped)) - 1)] if stopped else None
+    return in_time, late, median(stopped), p90
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(figures, max_size=40), st.booleans())
+def test_counting_as_read_gives_the_figures_of_the_whole_list(items, first):
+    tally = Tally()
+    for f in items:
+        tally.add(f)
+    got = tally.summary(first)
+    assert got == summarise(items, first)
+    assert got["received"] == len(items)
+    assert got["paused_minutes"] == sum(f.paused_minutes for f in items)
+    for timer, prefix in (("registration", "registered"), ("resolution", "resolved")):
+        in_time, late, med, p90 = _plainly(items, timer)
+        assert (got[f"{prefix}_in_time"], got[f"{prefix}_late"]) == (in_time, late)
+        assert (got[f"{timer}_median_minutes"], got[f"{timer}_p90_minutes"]) == (med, p90)
+    assert ("first_response_in_time" in got) == first
+    if first:
+        in_time, late, med, p90 = _plainly(items, "first_response")
+        assert (got["first_response_in_time"], got["first_response_late"],
+                got["first_response_median_minutes"], got["first_response_p90_minutes"]) == (in_time, late, med, p90)
+    assert nearest_rank([], 90) is None
+
+
+def test_a_breach_row_reads_like_the_dict_it_replaces():
+    row = BreachRow(("T-0001", "Org", 1, None, "resolution", "решение", "d", None, "breached", "просрочено", 5))
+    assert row["id"] == row.get("id") == "T-0001" and row["over_minutes"] == 5
+    assert row.get("nonsense") is None and row.get("nonsense", 1) == 1
+    assert row[0] == "T-0001"
+
+
+def test_the_table_reads_each_ticket_once_and_json_reads_the_list_again(cli, monkeypatch):
+    """The table and CSV never hold the list of tickets (DeskSource.tickets); JSON's per-ticket list
+    reads it again, in arrival order, with the same figures."""
+    from supportctl.services.reporting import DeskSource
+
+    for n in range(3):
+        cli("new", "--subject", f"Заявка {n}", "--text", "x", "--org", "Org", now=f"2025-12-01T1{n}:00:00+03:00")
+    cli("register", "T-0002", "--priority", "1", now="2025-12-01T13:00:00+03:00")
+    calls = []
+    real = DeskSource.tickets
+    monkeypatch.setattr(DeskSource, "tickets", lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    now = "2025-12-03T10:00:00+03:00"
+    table = cli("report", "sla", "--all", now=now)
+    assert table.exit_code == 0 and "T-0002" in table.output and calls == []
+    import json
+
+    data = json.loads(cli("report", "sla", "--all", "--json", now=now).output)
+    assert len(calls) == 1
+    assert [t["id"] for t in data["tickets"]] == ["T-0001", "T-0002", "T-0003"]
+    assert data["tickets"][1]["resolution_state"] == "breached"
+    assert data["sections"]["total"][0]["received"] == 3
