@@ -196,3 +196,102 @@ def test_a_ticket_reads_the_same_by_either_path(desk):
 def test_arbitrary_text_never_reads_differently(text):
     assume(text.strip())
     same_as_libyaml(text + "\n")
+
+
+# -- the search rows are filled by the first search, not by the first list (issue 13) ----------------
+
+def _index_desk(desk, count: int = 3):
+    import os
+    import time
+
+    from supportctl.services import tickets as ticket_service
+    from supportctl.services.context import Ctx
+
+    ctx = Ctx(desk=desk, now=datetime.fromisoformat("2025-12-01T10:00:00+03:00"), actor="Рудаков А.")
+    for n in range(count):
+        ticket_service.create(ctx, ticket_service.NewTicket(subject=f"Сбой {n}", text="Не запускается", org="Org"))
+    ticket_service.note(ctx, "T-0002", "Заменили блок питания")
+    past = time.time() - 60  # older than the racy window
+    for folder in (desk.tickets_dir, desk.journal_dir):
+        for name in os.listdir(folder):
+            os.utime(folder / name, (past, past))
+    return ctx
+
+
+def _watch(monkeypatch):
+    from supportctl.desk import index as index_mod
+
+    parsed, journals = [], []
+    real_parse, real_journal = index_mod._parse_one, index_mod._journal_key
+    monkeypatch.setattr(index_mod, "_parse_one", lambda d, i, *a: parsed.append(i) or real_parse(d, i, *a))
+    monkeypatch.setattr(index_mod, "_journal_key", lambda p: journals.append(p) or real_journal(p))
+    return parsed, journals
+
+
+def _search_ids(desk, words):
+    from supportctl.desk.index import TicketIndex
+    from supportctl.domain.search import parse_query
+
+    return sorted(t.id for t, _ in TicketIndex(desk).search(parse_query(words)))  # the order is bm25's
+
+
+def _search_rows(desk) -> int:
+    import sqlite3
+
+    from supportctl.desk.index import INDEX_FILE
+
+    db = sqlite3.connect(desk.state_dir / INDEX_FILE)
+    try:
+        return db.execute("SELECT count(*) FROM search").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_the_first_list_reads_no_journal_and_the_first_search_parses_no_ticket(desk, monkeypatch):
+    """Issue 13: a `list` on a desk without an index parses the ticket files and never opens a journal;
+    the following `search` fills the search rows from the stored rows and the journals alone."""
+    _index_desk(desk)
+    parsed, journals = _watch(monkeypatch)
+    assert [t.id for t in desk.iter_tickets()] == ["T-0001", "T-0002", "T-0003"]
+    assert sorted(parsed) == ["T-0001", "T-0002", "T-0003"] and journals == []
+    assert _search_rows(desk) == 0
+    parsed.clear()
+    assert _search_ids(desk, "блок питания") == ["T-0002"]  # a word of the journal only
+    assert _search_ids(desk, "сбой") == ["T-0001", "T-0002", "T-0003"]
+    assert parsed == [] and _search_rows(desk) == 3
+    journals.clear()
+    assert _search_ids(desk, "сбой 1") == ["T-0002"]
+    assert parsed == [] and len(journals) == 3  # settled: stated, nothing read
+
+
+def test_an_appended_journal_line_reindexes_the_search_row_alone(desk, monkeypatch):
+    """A journal changed alone (a pull of a teammate's note, an append by hand): its ticket's search
+    row is rebuilt from the stored row and the journal; the ticket file is not parsed again."""
+    from supportctl.domain.journal import Entry
+
+    ctx = _index_desk(desk)
+    assert _search_ids(desk, "сбой") == ["T-0001", "T-0002", "T-0003"]
+    parsed, _ = _watch(monkeypatch)
+    desk.append_journal("T-0003", [Entry(ctx.now, "Иванова Е.", "note", "Переустановили драйвер принтера")])
+    assert _search_ids(desk, "драйвер") == ["T-0003"]
+    assert _search_ids(desk, "сбой 2") == ["T-0003"]
+    assert parsed == []  # its ticket file was not parsed again
+
+
+def test_a_ticket_changed_behind_a_list_is_searched_as_it_is_now(desk):
+    """The list re-reads the changed file without its search row; the search after it fills that row
+    from the new subject, and the old words no longer find it."""
+    _index_desk(desk)
+    assert _search_ids(desk, "сбой") == ["T-0001", "T-0002", "T-0003"]
+    path = desk.ticket_path("T-0001")
+    path.write_text(path.read_text(encoding="utf-8").replace("Сбой 0", "Авария 0"), encoding="utf-8")
+    assert {t.subject for t in desk.iter_tickets()} == {"Авария 0", "Сбой 1", "Сбой 2"}
+    assert _search_ids(desk, "авария") == ["T-0001"]
+    assert _search_ids(desk, "сбой") == ["T-0002", "T-0003"]
+
+
+def test_a_damaged_file_indexed_by_a_list_is_no_search_result(desk):
+    _index_desk(desk)
+    desk.ticket_path("T-0003").write_text("subject: [broken\n", encoding="utf-8")
+    assert len([t for t in desk.iter_tickets() if not isinstance(t, Ticket)]) == 1
+    assert _search_ids(desk, "сбой") == ["T-0001", "T-0002"]
