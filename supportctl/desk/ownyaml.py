@@ -50,16 +50,20 @@ _plain_values: dict[str, Any] = {}
 def loads(text: str) -> Any:
     """The data of a YAML document in the writer's layout; Unsure when it is not sure of it."""
     start = len(text) - len(text.lstrip("\n"))
-    if not text.endswith("\n") or _ODD.search(text) or not _ENTRIES.fullmatch(text, start):
+    if not text.endswith("\n") or _ODD.search(text):
+        raise Unsure
+    entries = _ENTRY.findall(text, start)
+    # found one after the other, the entries tile the text when their lengths add up to it
+    if sum(len(key) + len(raw) + len(block) for key, raw, block in entries) + 2 * len(entries) != len(text) - start:
         raise Unsure
     result: dict[str, Any] = {}
     known = _plain_values
-    # the whole text is entries (checked above), so these are they, in order
-    for key, raw, block in _ENTRY.findall(text, start):
+    for key, raw, block in entries:
+        raw = raw[1:]  # after its space
         # the usual `key: value` on a line of its own, else (nested lines, a continued or unusual
         # scalar) the general reader
         if block and block.strip("\n"):
-            value = _GENERAL
+            value = _simple_block(block) if not raw else _GENERAL
         elif raw in known:  # a word seen before (null, true, a name)
             value = known[raw]
         else:
@@ -75,6 +79,55 @@ def loads(text: str) -> Any:
     return result
 
 
+_K = "[A-Za-z_][A-Za-z0-9_]*"
+_MAP_BLOCK = re.compile(f"(?:  {_K}: [^\n]+\n)+\n*")
+_MAP_PAIR = re.compile(f"^  ({_K}): ([^\n]+)$", re.MULTILINE)
+_MAPS_BLOCK = re.compile(f"(?:- {_K}: [^\n]+\n(?:  {_K}: [^\n]+\n)*)+\n*")
+_MAPS_PAIR = re.compile(f"^(-| ) ({_K}): ([^\n]+)$", re.MULTILINE)
+_SEQ_BLOCK = re.compile("(?:- [^\n]+\n)+\n*")
+_SEQ_ITEM = re.compile("^- ([^\n]+)$", re.MULTILINE)
+
+
+def _simple_block(block: str) -> Any:
+    """The lines under a `key:` when they are what the writer puts there for a mapping of one-line
+    values (contact), a list of one-line values (related) or of such mappings (priority_history);
+    else _GENERAL. On none of these lines can a value continue: each next line is a sibling."""
+    if _MAP_BLOCK.fullmatch(block):
+        return _pairs(_MAP_PAIR.findall(block))
+    if _MAPS_BLOCK.fullmatch(block):
+        items: list = []
+        for dash, key, raw in _MAPS_PAIR.findall(block):
+            if dash == "-":
+                items.append([])
+            items[-1].append((key, raw))
+        result = [_pairs(pairs) for pairs in items]
+        return _GENERAL if _GENERAL in result else result
+    if _SEQ_BLOCK.fullmatch(block):
+        values = []
+        for raw in _SEQ_ITEM.findall(block):
+            if _KEY.match(raw):
+                return _GENERAL  # a mapping
+            value = _one_line(raw)
+            if value is _GENERAL:
+                return _GENERAL
+            values.append(value)
+        return values
+    return _GENERAL
+
+
+def _pairs(pairs: list[tuple[str, str]]) -> Any:
+    result: dict[str, Any] = {}
+    for key, raw in pairs:
+        value = _one_line(raw)
+        if value is _GENERAL:
+            return _GENERAL
+        key = plain_value(key)
+        if type(key) is not str or key in result:
+            raise Unsure
+        result[key] = value
+    return result
+
+
 def _entry_value(lines: list[str]) -> Any:
     reader = _Reader(lines)
     try:
@@ -87,9 +140,7 @@ def _entry_value(lines: list[str]) -> Any:
 
 
 # a top-level entry: its key line, then the lines that belong to it (indented, `- ` items, blank)
-_ENTRY_TEXT = r"([A-Za-z_][A-Za-z0-9_]*):(?: ([^\n]*))?\n((?:[ -][^\n]*\n|\n)*)"
-_ENTRY = re.compile(_ENTRY_TEXT, re.MULTILINE)
-_ENTRIES = re.compile(f"(?:{_ENTRY_TEXT})+")
+_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):( [^\n]*)?\n((?:[ -][^\n]*\n|\n)*)")
 _GENERAL = object()
 
 
