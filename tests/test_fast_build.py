@@ -295,3 +295,30 @@ def test_a_damaged_file_indexed_by_a_list_is_no_search_result(desk):
     desk.ticket_path("T-0003").write_text("subject: [broken\n", encoding="utf-8")
     assert len([t for t in desk.iter_tickets() if not isinstance(t, Ticket)]) == 1
     assert _search_ids(desk, "сбой") == ["T-0001", "T-0002"]
+
+
+# -- the writer: the same text as PyYAML's representer gives (issue 13, import) ---------------------
+
+def _generic_dumps(data) -> str:
+    import yaml
+
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True,
+                     sort_keys=False, default_flow_style=False, width=100)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tickets())
+def test_ticket_files_are_written_as_the_generic_dumper_writes_them(ticket):
+    data = ticket_to_file(ticket, MSK)
+    assert yamlio.dumps(data) == _generic_dumps(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys, nested, min_size=1, max_size=6))
+def test_any_mapping_is_written_as_the_generic_dumper_writes_it(mapping):
+    assert yamlio.dumps(mapping) == _generic_dumps(mapping)
+
+
+def test_an_object_given_twice_is_written_as_an_alias_as_before():
+    shared = ["a"]
+    assert yamlio.dumps({"x": shared, "y": shared}) == _generic_dumps({"x": shared, "y": shared})

@@ -68,11 +68,11 @@ class _DeskLoader(_Loader):
                 return _STR
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
                 if len(_PLAIN_TAGS) < 4096 and len(value) < 64:  # keys and words, not every text
                     _PLAIN_TAGS[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
 
     def construct_document(self, node):
         """The common case built straight from the node tree (the constructor's generic machinery is
@@ -209,8 +209,53 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
+class _DeskDumper(_Dumper):
+    """The C dumper, given the node tree of plain data directly (the representer's generic machinery
+    was most of the cost of writing a ticket: issue 13, import) and resolving each word once; the
+    nodes are those SafeRepresenter makes, so the text is the same to the byte. Anything else
+    (a float, a date, an object given twice) goes the generic way."""
+
+    def represent(self, data):
+        try:
+            node = _node(data, set())
+        except _Unusual:
+            node = self.represent_data(data)
+        self.serialize(node)
+        self.represented_objects = {}
+        self.object_keeper = []
+        self.alias_key = None
+
+    resolve = _DeskLoader.resolve
+
+
+_NULL_NODE = ("tag:yaml.org,2002:null", "null")
+_INT, _BOOL = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"
+
+
+def _node(data: Any, seen: set[int]) -> yaml.Node:
+    """SafeRepresenter's node of ``data`` (default style, block collections, keys in order)."""
+    kind = type(data)
+    if kind is str:
+        return yaml.ScalarNode(_STR, data)
+    if data is None:
+        return yaml.ScalarNode(*_NULL_NODE)
+    if kind is bool:
+        return yaml.ScalarNode(_BOOL, "true" if data else "false")
+    if kind is int:
+        return yaml.ScalarNode(_INT, str(data))
+    if kind is dict or kind is list:
+        if id(data) in seen:  # the same object twice: the representer writes an alias
+            raise _Unusual
+        seen.add(id(data))
+        if kind is dict:
+            return yaml.MappingNode(_MAP, [(_node(k, seen), _node(v, seen)) for k, v in data.items()],
+                                    flow_style=False)
+        return yaml.SequenceNode(_SEQ, [_node(item, seen) for item in data], flow_style=False)
+    raise _Unusual
+
+
 def dumps(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+    return yaml.dump(data, Dumper=_DeskDumper, allow_unicode=True, sort_keys=False,
                      default_flow_style=False, width=100)
 
 
