@@ -451,11 +451,11 @@ def _parse_one(desk: Desk, ticket_id: str, search: bool = True) -> tuple[str, Ke
                 st = os.lstat(path)
             except FileNotFoundError:
                 return ticket_id, None, None, None
-    journal_path = desk.journal_dir / f"{ticket_id}.yaml"
+    journal_path = f"{desk.journal_dir}/{ticket_id}.yaml"
     now = time.time_ns()
     racy = now - st.st_mtime_ns < RACY_NS
     key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, st.st_ctime_ns) + (
-        _stated_journal(str(journal_path), now) if search else UNSEARCHED)
+        _stated_journal(journal_path, now) if search else UNSEARCHED)
     try:
         if refused is not None:
             raise refused
@@ -472,7 +472,7 @@ def _parse_one(desk: Desk, ticket_id: str, search: bool = True) -> tuple[str, Ke
                             org_key(ticket.org) if ticket.org else None,
                             ticket.assignee.casefold() if ticket.assignee else None,
                             marshal.dumps(data), None, ticket.merged_into), \
-        _search_row(ticket.subject, ticket.text, journal_path) if search else None
+        _search_row(ticket.subject, ticket.text, Path(journal_path)) if search else None
 
 
 def _stated_journal(path: str, now: int) -> tuple[int, int, int]:

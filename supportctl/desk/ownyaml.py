@@ -16,6 +16,7 @@ what the writer emits decides only how often this reader is sure.
 from __future__ import annotations
 
 import re
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -54,7 +55,7 @@ def loads(text: str) -> Any:
         raise Unsure
     entries = _ENTRY.findall(text, start)
     # found one after the other, the entries tile the text when their lengths add up to it
-    if sum(len(key) + len(raw) + len(block) for key, raw, block in entries) + 2 * len(entries) != len(text) - start:
+    if len("".join(chain.from_iterable(entries))) + 2 * len(entries) != len(text) - start:
         raise Unsure
     result: dict[str, Any] = {}
     known = _plain_values
