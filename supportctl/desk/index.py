@@ -330,8 +330,11 @@ class TicketIndex:
             part = ticket_ids[i:i + CHUNK]
             for ticket_id, data in db.execute(
                     f"SELECT id, data FROM tickets WHERE id IN ({','.join('?' * len(part))})", part):
-                row = marshal.loads(data) if data is not None else None
-                found[ticket_id] = (row[3], row[4]) if row is not None else None  # codec.ticket_to_row's order
+                if data is None:
+                    found[ticket_id] = None
+                else:
+                    ticket = ticket_from_row(marshal.loads(data))
+                    found[ticket_id] = (ticket.subject, ticket.text)
         return found
 
     def search(self, query: Query, *, statuses: Collection[str] | None = None, org: str | None = None,
