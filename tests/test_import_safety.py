@@ -89,20 +89,20 @@ def test_item6_the_next_command_of_any_kind_rolls_back_a_killed_import(cli, desk
 
 
 def test_item6_a_failed_import_keeps_the_id_counter(cli, desk, tmp_path, monkeypatch):
-    from supportctl.desk import journal
+    from supportctl.desk import files
 
     assert cli("new", "--subject", "s", "--text", "t", "--channel", "portal").exit_code == 0
     before = _state(desk)
     calls = []
-    real = journal.write_whole
+    real = files.BulkWriter.write
 
-    def fail_late(*args, **kwargs):
+    def fail_late(*args, **kwargs):  # the 5th file written by the import (issue 13: its bulk writer)
         calls.append(1)
         if len(calls) == 5:
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(journal, "write_whole", fail_late)
+    monkeypatch.setattr(files.BulkWriter, "write", fail_late)
     assert cli("import", str(_rows(tmp_path, 10))).exit_code == 2
     assert _state(desk) == before
     assert not any((desk.state_dir / "undo").iterdir())

@@ -63,7 +63,7 @@ def test_unchanged_files_are_not_parsed_again(desk, monkeypatch):
     _served(desk)
     parsed = []
     real = index_mod._parse_one
-    monkeypatch.setattr(index_mod, "_parse_one", lambda d, i: parsed.append(i) or real(d, i))
+    monkeypatch.setattr(index_mod, "_parse_one", lambda d, i, *a: parsed.append(i) or real(d, i, *a))
     _served(desk)
     assert parsed == []
     path = desk.ticket_path("T-0003")

@@ -114,7 +114,7 @@ def _edit_in_place(path, old: str, new: str, *, keep_mtime: bool = False) -> Non
 def _counting_parses(monkeypatch) -> list[str]:
     parsed: list[str] = []
     real = index_mod._parse_one
-    monkeypatch.setattr(index_mod, "_parse_one", lambda d, i: parsed.append(i) or real(d, i))
+    monkeypatch.setattr(index_mod, "_parse_one", lambda d, i, *a: parsed.append(i) or real(d, i, *a))
     return parsed
 
 

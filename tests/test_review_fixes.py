@@ -245,17 +245,18 @@ def test_r61_import_refuses_a_registered_status_without_a_priority(run, desk, tm
 
 
 def test_r45_import_failing_in_its_second_pass_removes_what_it_wrote(run, desk, tmp_path, monkeypatch):
-    from supportctl.desk import journal
+    from supportctl.desk import files
 
-    real, calls = journal.write_whole, []
+    real, calls = files.BulkWriter.write, []
 
-    def fail_on_third(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
+    def fail_on_third(writer, path, data):  # the third journal (issue 13: the import's bulk writer)
+        calls.append(path)
+        if len(calls) == 6:
+            assert path.parent.name == "journal"
             raise OSError(28, "No space left on device")
-        return real(*args, **kwargs)
+        return real(writer, path, data)
 
-    monkeypatch.setattr(journal, "write_whole", fail_on_third)
+    monkeypatch.setattr(files.BulkWriter, "write", fail_on_third)
     result = _import(run, tmp_path, GOOD, GOOD, GOOD)
     assert result.exit_code == 2 and "No space left" in result.stderr
     assert desk.ticket_ids() == [] and [p.name for p in desk.journal_dir.glob("*.yaml")] == []

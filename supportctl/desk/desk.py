@@ -138,7 +138,7 @@ class Desk:
     def parse_ticket_text(self, text: str, path: Path) -> Ticket:
         """The ticket of a file's text; DeskDamaged when its YAML, its fields or their consistency
         (domain.ticket.problems, checked by ticket_from_dict) are wrong."""
-        data = yamlio.loads(text, str(path))
+        data = yamlio.loads_own(text, str(path))
         try:
             ticket = ticket_from_dict(data)
         except (KeyError, ValueError, TypeError, OverflowError) as exc:

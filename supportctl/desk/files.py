@@ -102,6 +102,53 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
     record_written(path)
 
 
+class BulkWriter:
+    """Many new files written atomically into a few folders (import): each a temp file renamed into
+    place, as write_atomic does, without its per-file costs. The folders are checked once (a file
+    directly in a checked folder cannot lead out of the desk: the temp file is created O_EXCL, which
+    never follows a link, and a rename replaces a link instead of following it), the temp name is
+    fixed (`.NAME.PID.tmp`, the pattern undo cleans up after a kill) and the mode is the umask's.
+    Nothing is synced: the caller syncs once at the end (os.sync)."""
+
+    _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+    def __init__(self, *folders: Path):
+        self._folders = set()
+        for folder in folders:
+            ensure_folder(folder)
+            self._folders.add(os.path.abspath(folder))
+        self._suffix = f".{os.getpid()}.tmp"
+
+    def write(self, path: Path, data: str | bytes) -> None:
+        folder, name = os.path.split(os.path.abspath(path))
+        if folder not in self._folders:
+            write_atomic(path, data, durable=False)
+            return
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        tmp = f"{folder}/.{name}{self._suffix}"
+        try:
+            fd = os.open(tmp, self._FLAGS, 0o666)  # the kernel applies the umask, as for open()
+        except FileExistsError:  # left by a killed process of the same pid
+            write_atomic(path, data, durable=False)
+            return
+        try:
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException as exc:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            _name_the_file(exc, path)
+            raise
+        record_written(path)
+
+
 def _mode_for(path: Path) -> int:
     """The file's own mode when it is replaced; else what open() would give a new file."""
     try:

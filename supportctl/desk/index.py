@@ -24,9 +24,14 @@ files that changed since the last one and answers the rest from the index.
   before any ticket is built; callers still apply their own filters.
 - Shows and mutations never use the index: they read the file under the lock.
 - `search` and `list --grep` match in an FTS5 table of each ticket's subject, text and journal
-  entries as word stems (domain/search.py), filled with the ticket's row; a ticket's key includes its
-  journal file's size and time, so an appended journal line re-indexes that ticket alone. At most
-  search.MAX_INDEXED_CHARS characters of a ticket are indexed.
+  entries as word stems (domain/search.py); a ticket's key includes its journal file's size and time,
+  so an appended journal line re-indexes that ticket's search row alone (from its stored row and the
+  journal, the ticket file is not parsed again). At most search.MAX_INDEXED_CHARS characters of a
+  ticket are indexed.
+- The search rows are filled by the first sync that reads journals (`search`, `list --grep`,
+  `rebuild`), not by `list` or `overdue`: a ticket (re)parsed by those gets the journal key UNSEARCHED,
+  which no journal on disk has, so the next search sync finds it stale and fills its search row then
+  (issue 13: the first `list` after a clone or an import does not read 100,000 journals).
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value);
 Key = tuple[int, int, int, int, int, int, int]
 TICKET_PART = 4  # key[:TICKET_PART] is the ticket file's, the rest its journal's
 NO_JOURNAL = (-1, -1, -1)
+UNSEARCHED = (-3, -3, -3)  # parsed without its search row: the next search sync fills it
 
 
 @dataclass
@@ -218,7 +224,7 @@ class TicketIndex:
                 if on_disk != known:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
                     stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
-                    self._update(db, gone, stale)
+                    self._update(db, gone, stale, on_disk, journals)
         except BaseException:
             db.close()
             raise
@@ -313,7 +319,8 @@ class TicketIndex:
                 os.close(folder_fd)
         return keys
 
-    def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str]) -> None:
+    def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str], on_disk: dict[str, Key],
+                journals: bool) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
             keys = self._keys(db)  # as committed by now, another run may have added to it
@@ -321,7 +328,17 @@ class TicketIndex:
                 keys.pop(ticket_id, None)
             _unsearch(db, gone)
             db.executemany("DELETE FROM tickets WHERE id = ?", [(i,) for i in gone])
-            for rows in _parse_all(self.desk, stale):
+            work: list[tuple] = []
+            # a ticket whose file is as indexed and whose journal is not: its search row alone, from its row
+            only_journal = {i for i in stale if journals and i in keys
+                            and keys[i][:TICKET_PART] == on_disk[i][:TICKET_PART]}
+            rows_of = self._stored_texts(db, sorted(only_journal))
+            for ticket_id in stale:
+                if ticket_id in only_journal:
+                    work.append((ticket_id, keys[ticket_id][:TICKET_PART], rows_of.get(ticket_id)))
+                else:
+                    work.append((ticket_id, journals))
+            for rows in _parse_all(self.desk, work):
                 for ticket_id, key, row, _ in rows:
                     if row is None:  # deleted while we read
                         keys.pop(ticket_id, None)
@@ -330,7 +347,7 @@ class TicketIndex:
                 _unsearch(db, [r[0] for r in rows])
                 db.executemany("DELETE FROM tickets WHERE id = ?", [(r[0],) for r in rows if r[2] is None])
                 db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?)",
-                               [r[2] for r in rows if r[2] is not None])
+                               [r[2] for r in rows if r[2]])  # False: the row stays as it is
                 searched = [r for r in rows if r[3] is not None]
                 if searched:
                     rowids = dict(db.execute(
@@ -343,6 +360,21 @@ class TicketIndex:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _stored_texts(db: sqlite3.Connection, ticket_ids: list[str]) -> dict[str, tuple[str, str] | None]:
+        """(subject, text) of these tickets as their rows hold them; None for a damaged file's row."""
+        found: dict[str, tuple[str, str] | None] = {}
+        for i in range(0, len(ticket_ids), CHUNK):
+            part = ticket_ids[i:i + CHUNK]
+            for ticket_id, data in db.execute(
+                    f"SELECT id, data FROM tickets WHERE id IN ({','.join('?' * len(part))})", part):
+                if data is None:
+                    found[ticket_id] = None
+                else:
+                    ticket = ticket_from_row(marshal.loads(data))
+                    found[ticket_id] = (ticket.subject, ticket.text)
+        return found
 
     def search(self, query: Query, *, statuses: Collection[str] | None = None, org: str | None = None,
                limit: int | None = None) -> list[tuple[Ticket, str]]:
@@ -406,8 +438,9 @@ def _unsearch(db: sqlite3.Connection, ticket_ids: Collection[str]) -> None:
 _DESK: Desk | None = None  # the desk a forked worker parses for
 
 
-def _parse_all(desk: Desk, stale: list[str]) -> Iterator[list[tuple]]:
-    """Index rows for the files of ``stale``, a chunk at a time."""
+def _parse_all(desk: Desk, stale: list[tuple]) -> Iterator[list[tuple]]:
+    """Index rows for the work of ``stale``, a chunk at a time: (id, with its search row or not) to
+    parse a ticket file, (id, its key's ticket part, its stored (subject, text)) for a search row alone."""
     chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if len(stale) >= PARALLEL_FROM and cores > 1:
@@ -418,7 +451,7 @@ def _parse_all(desk: Desk, stale: list[str]) -> Iterator[list[tuple]]:
                 yield from pool.imap_unordered(_parse_chunk, chunks)
             return
     for chunk in chunks:
-        yield [_parse_one(desk, ticket_id) for ticket_id in chunk]
+        yield [_parse_one(desk, *work) if len(work) == 2 else _search_one(desk, *work) for work in chunk]
 
 
 def _pool(desk: Desk, cores: int):
@@ -435,11 +468,12 @@ def _pool(desk: Desk, cores: int):
 def _parse_chunk(chunk: list[str]) -> list[tuple]:
     assert _DESK is not None
     with _no_gc():
-        return [_parse_one(_DESK, ticket_id) for ticket_id in chunk]
+        return [_parse_one(_DESK, *work) if len(work) == 2 else _search_one(_DESK, *work) for work in chunk]
 
 
-def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | None, tuple | None]:
-    """(id, key, row, search row), or (id, None, None, None) for a file gone meanwhile.
+def _parse_one(desk: Desk, ticket_id: str, search: bool = True) -> tuple[str, Key | None, tuple | None, tuple | None]:
+    """(id, key, row, search row), or (id, None, None, None) for a file gone meanwhile; without
+    ``search``, no search row and the journal key UNSEARCHED (the journal is not even stated).
 
     The key comes from the open file (and the journal's from before it is read), so it never claims
     newer content than was read.
@@ -459,13 +493,11 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
                 st = os.lstat(path)
             except FileNotFoundError:
                 return ticket_id, None, None, None
-    journal_path = desk.journal_dir / f"{ticket_id}.yaml"
-    journal_size, journal_mtime, journal_ctime = _journal_key(str(journal_path))
+    journal_path = f"{desk.journal_dir}/{ticket_id}.yaml"
     now = time.time_ns()
     racy = now - st.st_mtime_ns < RACY_NS
-    journal_racy = now - journal_mtime < RACY_NS
-    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, st.st_ctime_ns,
-           journal_size, -2 if journal_racy else journal_mtime, journal_ctime)
+    key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, st.st_ctime_ns) + (
+        _stated_journal(journal_path, now) if search else UNSEARCHED)
     try:
         if refused is not None:
             raise refused
@@ -483,15 +515,29 @@ def _parse_one(desk: Desk, ticket_id: str) -> tuple[str, Key | None, tuple | Non
                             ticket.assignee.casefold() if ticket.assignee else None,
                             marshal.dumps(data), None, ticket.merged_into,
                             marshal.dumps(ticket_to_queue_row(ticket, desk.tz, desk._sla_or_none))), \
-        _search_row(ticket, journal_path)
+        _search_row(ticket.subject, ticket.text, Path(journal_path)) if search else None
 
 
-def _search_row(ticket: Ticket, journal_path: Path) -> tuple[str, str, str]:
+def _stated_journal(path: str, now: int) -> tuple[int, int, int]:
+    """The journal's part of a key, stated before it is read; a racy mtime never matches."""
+    size, mtime, ctime = _journal_key(path)
+    return size, -2 if now - mtime < RACY_NS else mtime, ctime
+
+
+def _search_one(desk: Desk, ticket_id: str, ticket_key: tuple, texts: tuple[str, str] | None) -> tuple:
+    """(id, key, False, search row) for a ticket whose row stays and whose journal changed; no search
+    row for a damaged file (``texts`` None)."""
+    journal_path = desk.journal_dir / f"{ticket_id}.yaml"
+    key = tuple(ticket_key) + _stated_journal(str(journal_path), time.time_ns())
+    return ticket_id, key, False, _search_row(*texts, journal_path) if texts is not None else None
+
+
+def _search_row(subject: str, ticket_text: str, journal_path: Path) -> tuple[str, str, str]:
     """(stemmed subject, stemmed body, the text snippets are cut from), at most MAX_INDEXED_CHARS."""
     from supportctl.desk import journal as journal_file
     from supportctl.domain.search import MAX_INDEXED_CHARS, indexed_text
 
-    parts, size = [ticket.subject, ticket.text], len(ticket.subject) + len(ticket.text)
+    parts, size = [subject, ticket_text], len(subject) + len(ticket_text)
     entries, _ = journal_file.read(journal_path)  # broken lines are `check`'s to report
     for entry in entries:
         if size >= MAX_INDEXED_CHARS:
@@ -500,8 +546,7 @@ def _search_row(ticket: Ticket, journal_path: Path) -> tuple[str, str, str]:
             parts.append(entry.text)
             size += len(entry.text) + 1
     text = "\n".join(parts)[:MAX_INDEXED_CHARS]
-    subject = text[:len(ticket.subject)]
-    return indexed_text(subject), indexed_text(text[len(ticket.subject):]), text
+    return indexed_text(text[:len(subject)]), indexed_text(text[len(subject):]), text
 
 
 @contextmanager

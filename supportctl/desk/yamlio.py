@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,11 @@ class _DeskLoader(_Loader):
                 return _STR
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
                 if len(_PLAIN_TAGS) < 4096 and len(value) < 64:  # keys and words, not every text
                     _PLAIN_TAGS[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
 
     def construct_document(self, node):
         """The common case built straight from the node tree (the constructor's generic machinery is
@@ -139,6 +140,17 @@ def loads(text: str, source: str) -> Any:
         raise DeskDamaged(f"{source}: broken YAML: {exc}", "fix the file by hand or restore it with git") from None
 
 
+def loads_own(text: str, source: str) -> Any:
+    """`loads` for a file the desk writes (a ticket): its own layout is read by a strict reader
+    (desk/ownyaml.py, the same result several times faster), anything else by libyaml."""
+    from supportctl.desk import ownyaml
+
+    try:
+        return ownyaml.loads(text)
+    except ownyaml.Unsure:
+        return loads(text, source)
+
+
 def load(path: Path) -> Any:
     raw = read_regular(path)
     try:
@@ -198,9 +210,238 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
+class _DeskDumper(_Dumper):
+    """The C dumper, given the node tree of plain data directly (the representer's generic machinery
+    was most of the cost of writing a ticket: issue 13, import) and resolving each word once; the
+    nodes are those SafeRepresenter makes, so the text is the same to the byte. Anything else
+    (a float, a date, an object given twice) goes the generic way."""
+
+    def represent(self, data):
+        try:
+            node = _node(data, set())
+        except _Unusual:
+            node = self.represent_data(data)
+        self.serialize(node)
+        self.represented_objects = {}
+        self.object_keeper = []
+        self.alias_key = None
+
+    resolve = _DeskLoader.resolve
+
+
+_NULL_NODE = ("tag:yaml.org,2002:null", "null")
+_INT, _BOOL = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"
+
+
+def _node(data: Any, seen: set[int]) -> yaml.Node:
+    """SafeRepresenter's node of ``data`` (default style, block collections, keys in order)."""
+    kind = type(data)
+    if kind is str:
+        return yaml.ScalarNode(_STR, data)
+    if data is None:
+        return yaml.ScalarNode(*_NULL_NODE)
+    if kind is bool:
+        return yaml.ScalarNode(_BOOL, "true" if data else "false")
+    if kind is int:
+        return yaml.ScalarNode(_INT, str(data))
+    if kind is dict or kind is list:
+        if id(data) in seen:  # the same object twice: the representer writes an alias
+            raise _Unusual
+        seen.add(id(data))
+        if kind is dict:
+            return yaml.MappingNode(_MAP, [(_node(k, seen), _node(v, seen)) for k, v in data.items()],
+                                    flow_style=False)
+        return yaml.SequenceNode(_SEQ, [_node(item, seen) for item in data], flow_style=False)
+    raise _Unusual
+
+
+WIDTH = 100
+
+
 def dumps(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=100)
+    """The YAML of ``data``, as libyaml's emitter writes it. A mapping's entries whose every line is
+    surely written one way (issue 13: import writes 100,000 tickets) are written here; the others,
+    each as a mapping of its own, by libyaml, which writes each top-level entry the same alone."""
+    if type(data) is not dict or _shares_objects(data, set()):
+        return _generic_dumps(data)
+    parts = []
+    for key, value in data.items():
+        text = _entry(key, value)
+        parts.append(text if text is not None else _generic_dumps({key: value}))
+    return "".join(parts)
+
+
+def _generic_dumps(data: Any) -> str:
+    return yaml.dump(data, Dumper=_DeskDumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=False, width=WIDTH)
+
+
+def _shares_objects(data: Any, seen: set[int]) -> bool:
+    """Whether a list or mapping appears twice (the emitter writes an alias for the second)."""
+    for value in data.values() if type(data) is dict else data:
+        if type(value) in (dict, list):
+            if id(value) in seen:
+                return True
+            seen.add(id(value))
+            if _shares_objects(value, seen):
+                return True
+    return False
+
+
+def _entry(key: Any, value: Any) -> str | None:
+    """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure."""
+    head = _HEADS.get(key) if type(key) is str else None
+    if head is None:
+        head = _scalar(key, 0, None) if type(key) is str else None
+        if head is None or head[:1] in ("'", "") or len(key) > 128:
+            return None  # only plain keys
+        if len(_HEADS) < 256:
+            _HEADS[key] = head
+    text = _scalar(value, len(head) + 2, 2)
+    if text is not None:
+        return f"{head}: {text}\n"
+    kind = type(value)
+    if kind is dict:
+        lines = _pairs(value, 2)
+        return None if lines is None else f"{head}:\n{lines}"
+    if kind is list:
+        out = [f"{head}:\n"]
+        for item in value:
+            if type(item) is dict:
+                lines = _pairs(item, 2)
+                if lines is None:
+                    return None
+                out.append("- " + lines[2:])  # the first key on the dash's line
+            else:
+                text = _scalar(item, 2, 2)
+                if text is None:
+                    return None
+                out.append(f"- {text}\n")
+        return "".join(out)
+    return None
+
+
+_HEADS: dict[str, str] = {}  # the plain keys seen (a ticket file's 36)
+
+
+def _pairs(mapping: dict, indent: int) -> str | None:
+    """A non-empty mapping of scalars at ``indent``, or None."""
+    if not mapping:
+        return None
+    out, pad = [], " " * indent
+    for key, value in mapping.items():
+        head = _scalar(key, indent, None) if type(key) is str else None
+        if head is None or head[:1] in ("'", "") or len(key) > 128:
+            return None
+        text = _scalar(value, indent + len(head) + 2, indent + 2)
+        if text is None:
+            return None
+        out.append(f"{pad}{head}: {text}\n")
+    return "".join(out)
+
+
+# characters libyaml's emitter writes as they are, on one line (no break, tab, BOM or 4-byte character)
+_WRITTEN_AS_IS = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+_FIRST_BLOCK_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+
+
+def _scalar(value: Any, column: int, indent: int | None) -> str | None:
+    """A scalar written from ``column`` as libyaml writes it, or None when not sure: null, true and
+    false, ints, and strings without special characters: plain when nothing stops that style, else
+    single-quoted when it would read back as another type, something surely stops the plain style,
+    or it has line breaks (but no space next to one: then libyaml chooses double quotes). A long one
+    is folded at ``indent`` (None: a key, never folded, at most WIDTH wide)."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return "''"
+        if not _WRITTEN_AS_IS.fullmatch(value):
+            if "\n" not in value or indent is None or " \n" in value or "\n " in value \
+                    or not _WRITTEN_AS_IS.fullmatch(value.replace("\n", "")):
+                return None
+            return _written(value, column, indent, True)
+        first, last = value[0], value[-1]
+        if (first in _FIRST_BLOCK_INDICATORS or first == " " or last == " " or last == ":" or ": " in value
+                or " #" in value or value.startswith(("---", "...", "- ", "? ", ": ")) or value in ("-", "?")):
+            quoted = True  # the plain style is surely not allowed; single quotes are (no break, no tab)
+        elif first in "-?:":
+            return None  # plain or not depends on the next character's class: libyaml's to say
+        else:
+            quoted = _plain_tag(value) != _STR
+        if column + len(value) + (2 + value.count("'") if quoted else 0) <= WIDTH:  # never folded
+            return "'" + value.replace("'", "''") + "'" if quoted else value
+        if indent is None:
+            return None
+        return _written(value, column, indent, quoted)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is list and not value:
+        return "[]"
+    if kind is dict and not value:
+        return "{}"
+    return None
+
+
+_TOKENS = re.compile("[^ \n']+| +|\n+|'")
+
+
+def _written(value: str, column: int, indent: int, quoted: bool) -> str:
+    """libyaml's write_plain / write_single_quoted, a run of characters at a time: past WIDTH, a single
+    space (not the first or last character, in quotes) becomes a line break and ``indent`` spaces;
+    a line break is written twice (once when quoted and more follow), the next line indented."""
+    out = ["'"] if quoted else []
+    col = column + 1 if quoted else column
+    pad = " " * indent
+    end = len(value)
+    breaks = False
+    for m in _TOKENS.finditer(value):
+        token = m.group()
+        first = token[0]
+        if first == " ":
+            at = m.start()
+            if (len(token) == 1 and col > WIDTH and m.end() != end
+                    and (not quoted or (at != 0 and at != end - 1))):
+                out.append("\n" + pad)
+                col = indent
+            else:
+                out.append(token)
+                col += len(token)
+        elif first == "\n":
+            if not breaks:
+                out.append("\n")
+            out.append(token)
+            col = 0
+            breaks = True
+            continue
+        else:
+            if breaks:
+                out.append(pad)
+                col = indent
+            if first == "'" and quoted:
+                token = "''"
+            out.append(token)
+            col += len(token)
+        breaks = False
+    if breaks:
+        out.append(pad)
+    if quoted:
+        out.append("'")
+    return "".join(out)
+
+
+def _plain_tag(value: str) -> str:
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = yaml.resolver.BaseResolver.resolve(_DeskDumper, yaml.ScalarNode, value, (True, False))
+        if len(_PLAIN_TAGS) < 4096 and len(value) < 64:
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 def dumps_spaced(mapping: dict[str, Any]) -> str:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from supportctl.desk import journal as journal_file
 from supportctl.desk import undo
-from supportctl.desk.files import write_atomic
+from supportctl.desk.files import BulkWriter
 from supportctl.domain import ids, messages
 from supportctl.domain.codec import entry_from_dict, ticket_from_dict
-from supportctl.domain.customers import match
+from supportctl.domain.customers import find_customer, match
 from supportctl.domain.journal import Entry
 from supportctl.domain.ticket import Ticket
 from supportctl.errors import InvalidValue, Refused
@@ -60,12 +60,30 @@ def parse_line(line: str, where: str) -> Parsed:
     return Parsed(ticket, history, data.get("verified") is False)
 
 
-def match_customer(parsed: Parsed, customers: list, tz, lang: str) -> None:
+class Customers:
+    """customers.yaml for many lines: the customer of each organisation (or address) looked up once."""
+
+    def __init__(self, customers: list):
+        self.all = customers
+        self._found: dict[tuple, list] = {}
+
+    def of(self, org: str | None, email: str | None) -> list:
+        """The customers `match` would consider for this sender: the one it finds, or none."""
+        key = (org, email)
+        if key not in self._found:
+            found = find_customer(self.all, org=org, email=email)
+            self._found[key] = [found] if found is not None else []
+        return self._found[key]
+
+
+def match_customer(parsed: Parsed, customers: list | Customers, tz, lang: str) -> None:
     """Item 7 of issue 10 / R-7.7: an imported ticket is matched against customers.yaml as `new` matches
     a new one (contacts, contract and plan from there); one the line marks unverified stays so."""
     from supportctl.services.tickets import NewTicket, _fill_customer
 
     t = parsed.ticket
+    if isinstance(customers, Customers):  # `match` finds the same customer among these
+        customers = customers.of(t.org, t.contact.email)
     found = match(customers, org=t.org, name=t.contact.name, email=t.contact.email,
                   on=t.received_at.astimezone(tz).date())
     given_reason = t.unverified_reason
@@ -89,7 +107,7 @@ def check_lines(lines: Lines, source: str, desk=None) -> Checked:
     """The first pass: every line valid, no ID twice, and (given the desk) its deadlines computable;
     raises on the first bad line."""
     checked = Checked()
-    customers = desk.customers() if desk is not None else []
+    customers = Customers(desk.customers() if desk is not None else [])
     for line, where in _numbered(lines, source):
         parsed = parse_line(line, where)
         ticket = parsed.ticket
@@ -115,7 +133,7 @@ def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
     desk.tickets_dir.mkdir(exist_ok=True)
     desk.journal_dir.mkdir(exist_ok=True)
     written: list[str] = []
-    customers = desk.customers()
+    customers = Customers(desk.customers())
     with desk.lock():
         clash = sorted(checked.given_ids & (set(desk.ticket_ids()) | _journal_ids(desk)))
         if clash:
@@ -123,6 +141,7 @@ def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
                           "nothing was imported; drop the id field to have new IDs allocated")
         bulk = undo.ImportRecord(desk)
         bulk.begin()  # before the ID counter moves: a killed import is rolled back by the next command
+        files = BulkWriter(desk.tickets_dir, desk.journal_dir)
         try:
             fresh = iter(desk.allocate_ids(checked.count - len(checked.given_ids),
                                            reserved=frozenset(checked.given_ids)))
@@ -134,10 +153,11 @@ def import_tickets(ctx: Ctx, lines: Lines, source: str, checked: Checked,
                 deadlines.refresh(desk, t)
                 history = parsed.history or [Entry(ctx.now, ctx.actor, "imported", messages.text("imported", ctx.lang))]
                 text = desk.ticket_text(t)
-                bulk.will_write(t.id, text, journal_file.whole_text(history, desk.tz))
+                journal = journal_file.whole_text(history, desk.tz)
+                bulk.will_write(t.id, text, journal)
                 written.append(t.id)
-                write_atomic(desk.ticket_path(t.id), text, durable=False)
-                journal_file.write_whole(desk.journal_path(t.id), history, desk.tz, durable=False)
+                files.write(desk.ticket_path(t.id), text)
+                files.write(desk.journal_path(t.id), journal)
                 if progress:
                     progress(1)
             os.sync()

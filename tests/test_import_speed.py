@@ -1,0 +1,109 @@
+"""Issue 13, `import` of 100,000 tickets: what its faster paths keep (behaviour, not timing) —
+files written whole with the mode a new file gets, customers matched exactly as line by line."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import date
+
+import pytest
+
+from supportctl.desk import files
+from supportctl.domain.customers import Customer, match
+from supportctl.domain.ticket import Contact
+from supportctl.services import importer
+
+
+def test_the_bulk_writer_writes_whole_files_with_a_new_files_mode(tmp_path):
+    folder = tmp_path / "tickets"
+    writer = files.BulkWriter(folder)
+    old = os.umask(0o027)
+    try:
+        with files.recording_writes() as written:
+            writer.write(folder / "T-0001.yaml", "id: T-0001\n")
+            writer.write(folder / "T-0002.yaml", "текст\n".encode("utf-8"))
+    finally:
+        os.umask(old)
+    assert (folder / "T-0001.yaml").read_text() == "id: T-0001\n"
+    assert (folder / "T-0002.yaml").read_text(encoding="utf-8") == "текст\n"
+    assert stat.S_IMODE((folder / "T-0001.yaml").stat().st_mode) == 0o640
+    assert sorted(os.listdir(folder)) == ["T-0001.yaml", "T-0002.yaml"]  # no temp file left
+    assert [p.name for p in written] == ["T-0001.yaml", "T-0002.yaml"]  # auto-commit sees them
+
+
+def test_the_bulk_writer_never_writes_through_a_link(tmp_path):
+    """A link planted at the temp name (or the target) is replaced, never followed."""
+    folder, outside = tmp_path / "tickets", tmp_path / "outside.txt"
+    outside.write_text("keep")
+    writer = files.BulkWriter(folder)
+    (folder / f".T-0001.yaml.{os.getpid()}.tmp").symlink_to(outside)
+    (folder / "T-0002.yaml").symlink_to(outside)
+    writer.write(folder / "T-0001.yaml", "one\n")
+    writer.write(folder / "T-0002.yaml", "two\n")
+    assert outside.read_text() == "keep"
+    assert (folder / "T-0001.yaml").read_text() == "one\n"
+    assert not (folder / "T-0002.yaml").is_symlink() and (folder / "T-0002.yaml").read_text() == "two\n"
+
+
+def test_the_bulk_writer_refuses_a_folder_that_leads_out_of_the_desk(tmp_path):
+    from supportctl.errors import Refused
+
+    desk_root, outside = tmp_path / "desk", tmp_path / "elsewhere"
+    desk_root.mkdir()
+    outside.mkdir()
+    (desk_root / "journal").symlink_to(outside)
+    files.confine(desk_root)
+    with pytest.raises(Refused, match="outside the desk"):
+        files.BulkWriter(desk_root / "journal")
+
+
+CUSTOMERS = [
+    Customer(org="ООО «Ромашка»", contract="К-1", plan="premium", domains=["romashka.ru"],
+             contacts=[Contact(name="Иванов И.", email="ivanov@romashka.ru")], valid_from=date(2020, 1, 1)),
+    Customer(org="АО «Ромашка»", contract="К-2", plan="regulation", domains=["ao-romashka.ru"],
+             contacts=[Contact(name="Петров П.", email="petrov@ao-romashka.ru")], valid_to=date(2025, 1, 1)),
+    Customer(org="ООО «Ромашка»", contract="К-3", plan="is6", domains=["other.ru"]),  # the same name again
+]
+
+
+@pytest.mark.parametrize("org,name,email", [
+    ("ООО «Ромашка»", "Иванов И.", "ivanov@romashka.ru"),
+    ('ооо  "ромашка"', "Иванов И.", None),  # another spelling of the same organisation
+    ("АО «Ромашка»", "Петров П.", "petrov@ao-romashka.ru"),  # contract expired
+    ("ООО «Лютик»", "Сидоров С.", "s@lutik.ru"),  # unknown
+    (None, None, "ivanov@romashka.ru"),  # by address
+    (None, None, "someone@ao-romashka.ru"),  # by domain
+    (None, "Некто", "x@nowhere.ru"),
+])
+def test_customers_are_matched_as_line_by_line(org, name, email):
+    """Issue 13: the import looks each organisation up once; what `match` says is unchanged (R-7.7)."""
+    lookup = importer.Customers(CUSTOMERS)
+    on = date(2026, 3, 1)
+    for _ in range(2):  # the second time from what was looked up
+        assert match(lookup.of(org, email), org=org, name=name, email=email, on=on) == \
+            match(CUSTOMERS, org=org, name=name, email=email, on=on)
+
+
+def test_an_import_of_many_lines_matches_and_writes_each(cli, desk, tmp_path):
+    from supportctl.desk.yamlio import loads
+
+    desk.save_customers(CUSTOMERS[:2])
+    rows = [{"subject": f"Сбой {n}", "text": "Не работает: 'совсем'\n\nстрока", "received_at": "2026-03-02T10:00:00+03:00",
+             "org": ("ООО «Ромашка»", "АО «Ромашка»", "ООО «Лютик»")[n % 3],
+             "contact": {"name": ("Иванов И.", "Петров П.", "Сидоров С.")[n % 3]}} for n in range(9)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    tickets = {t.id: t for t in desk.iter_tickets()}
+    assert len(tickets) == 9
+    for n, t in enumerate(tickets.values()):
+        assert t.subject == f"Сбой {n}"
+        assert (t.verified, t.plan) == ((True, "premium"), (False, None), (False, None))[n % 3]
+        path = desk.ticket_path(t.id)
+        assert path.read_text(encoding="utf-8") == desk.ticket_text(desk.load_ticket(t.id))  # the writer's layout
+        assert loads(path.read_text(encoding="utf-8"), str(path))["id"] == t.id
+    assert not [p for p in desk.tickets_dir.iterdir() if p.name.endswith(".tmp")]
+    assert not any((desk.state_dir / "undo").iterdir())
