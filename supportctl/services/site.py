@@ -418,12 +418,15 @@ class _Writer:
         return True
 
     def _write(self) -> None:
-        from supportctl.desk.files import write_atomic
+        from supportctl.desk.files import BulkWriter
 
+        writers: dict[Path, BulkWriter] = {}  # each folder checked once, not once a page
         while (item := self._queue.get()) is not None:
             if self._failed is None:
                 try:
-                    write_atomic(item[0], item[1], durable=False)  # durable once, by the manifest written last
+                    folder = item[0].parent
+                    writer = writers.get(folder) or writers.setdefault(folder, BulkWriter(folder))
+                    writer.write(item[0], item[1])  # not synced: durable once, by the manifest written last
                 except BaseException as exc:  # raised again in the command's thread
                     self._failed = exc
 
