@@ -160,31 +160,17 @@ class Tally:
         self.received += 1
         self.paused += f.paused_minutes
         registration, resolution, first_response = self.timers
-        # spelt out three times: 400,000 calls at 100,000 tickets
-        state = f.registration_state
-        if state is not None:
+        for timer, state, minutes in ((registration, f.registration_state, f.registration_minutes),
+                                      (resolution, f.resolution_state, f.resolution_minutes),
+                                      (first_response, f.first_response_state, f.first_response_minutes)):
+            if state is None:
+                continue
             if state == "met":
-                registration[0] += 1
+                timer[0] += 1
             elif state in LATE:
-                registration[1] += 1
+                timer[1] += 1
             if state in STOPPED:
-                registration[2].append(f.registration_minutes)
-        state = f.resolution_state
-        if state is not None:
-            if state == "met":
-                resolution[0] += 1
-            elif state in LATE:
-                resolution[1] += 1
-            if state in STOPPED:
-                resolution[2].append(f.resolution_minutes)
-        state = f.first_response_state
-        if state is not None:
-            if state == "met":
-                first_response[0] += 1
-            elif state in LATE:
-                first_response[1] += 1
-            if state in STOPPED:
-                first_response[2].append(f.first_response_minutes)
+                timer[2].append(minutes)
 
     def summary(self, first_response: bool = False) -> dict:
         (reg_in, reg_late, reg_times), (res_in, res_late, res_times), (fr_in, fr_late, fr_times) = (
