@@ -91,11 +91,7 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
                 os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        _name_the_file(exc, path)
+        _abandon(tmp, path, exc)
         raise
     if durable:
         _fsync_dir(path.parent)
@@ -140,11 +136,7 @@ class BulkWriter:
                 os.close(fd)
             os.replace(tmp, path)
         except BaseException as exc:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            _name_the_file(exc, path)
+            _abandon(tmp, path, exc)
             raise
         record_written(path)
 
@@ -179,6 +171,15 @@ def append_line(path: Path, line: str | bytes) -> None:
         _name_the_file(exc, path)
         raise
     record_written(path)
+
+
+def _abandon(tmp: str, path: Path, exc: BaseException) -> None:
+    """After a failed atomic write: remove its temp file and name the target in the error."""
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    _name_the_file(exc, path)
 
 
 def _name_the_file(exc: BaseException, path: Path) -> None:
