@@ -255,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("SUPPORTCTL_DESK", None)
     a.supportctl = os.path.abspath(shutil.which(a.supportctl) or a.supportctl)  # runs in other folders
     sc = [a.supportctl]
-    has_task = shutil.which("task") is not None
     rows: list[tuple[int, Row]] = []
 
     def done(size: int, row: Row) -> None:
