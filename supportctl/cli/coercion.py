@@ -58,6 +58,7 @@ def install() -> None:
         return runtime
 
     core.build_runtime_param = build
+    _INSTALLED = True
 
 
 def _plain_int(value: Any, info: Any) -> int | None:
@@ -72,4 +73,3 @@ def _plain_int(value: Any, info: Any) -> int | None:
     if (low is not None and number < low) or (high is not None and number > high):
         return None
     return number
-    _INSTALLED = True

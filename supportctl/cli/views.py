@@ -46,7 +46,7 @@ def show(ticket_id: str = typer.Argument(..., metavar="ID"), as_json: bool = Jso
         f"received:   {when(view['received_at'])}",
         f"registered: {when(view['registered_at'])}",
         f"registration due: {when(view['registration_due'])}  {registration['state'] if registration else '—'}",
-        f"notified:   " + (when(view["notified_at"]) if view["notified_at"] else
+        "notified:   " + (when(view["notified_at"]) if view["notified_at"] else
                            "no: the customer does not have the ticket's number and deadline yet (R-7.10)"
                            if view["registered_at"] else "—"),
         f"due:        {when(view['due'])}  sla: {view['sla_state'] or '—'}",
