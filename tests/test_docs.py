@@ -179,6 +179,74 @@ def test_supportctl_yaml_comments_name_files_that_exist(settings):
     assert not missing, f"{settings} comments name missing files: {missing}"
 
 
+# ---------------------------------------------------------------- json.md
+
+def json_commands() -> list[str]:
+    def has_json(path: str) -> bool:
+        cmd = get_command(app)
+        for name in path.split():
+            cmd = cmd.commands[name]
+        return any("--json" in p.opts for p in cmd.params)
+
+    return [path for path in leaf_commands() if has_json(path)]
+
+
+def test_json_page_names_every_command_that_prints_json():
+    """Issue 14: json.md holds every JSON shape; a command given `--json` without a word there fails."""
+    page = (DOCS / "json.md").read_text(encoding="utf-8")
+    commands = json_commands()
+    assert {"list", "site", "report sla", "mail ingest"} <= set(commands)
+    missing = []
+    for path in commands:
+        if path.startswith("report "):
+            if "`report … --format json`" not in page or f"\n| {path.split()[1]} | " not in page:
+                missing.append(path)
+        elif not re.search(rf"`{re.escape(path)}( [A-Z_]+)? --json`", page):
+            missing.append(path)
+    assert not missing, f"docs/json.md does not describe the JSON of: {missing}"
+
+
+def json_keys(value, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.add(key)
+            json_keys(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            json_keys(item, found)
+    return found
+
+
+def test_every_key_the_sample_desk_prints_in_json_is_in_the_json_page(tmp_path):
+    """Each key of each JSON shape printed on the sample desk is named (`key`) in docs/json.md."""
+    import json
+
+    from pagekit import SAMPLE_NOW
+
+    desk = copy_sample_desk(tmp_path / "desk")
+    documented = set(re.findall(r"`([a-z_0-9]+)`", (DOCS / "json.md").read_text(encoding="utf-8")))
+    runs = [["check"], ["station"], ["replies"], ["show", "T-0003"], ["journal", "T-0003"], ["list", "--all"],
+            ["search", "принтер"], ["sla", "T-0003"], ["overdue"], ["autoclose", "--dry-run"],
+            ["attachments", "T-0002"], ["site", str(tmp_path / "site")], ["customer", "list"],
+            ["customer", "show", "АКБ «Барьер»"], ["mail", "outbox"], ["escalate", "--dry-run"],
+            ["report", "journal", "--month", "2026-11"], ["report", "sla", "--month", "2026-11"],
+            ["report", "workload"], ["report", "time", "--month", "2026-11"], ["report", "csat", "--all"],
+            ["report", "customer", "АКБ «Барьер»", "--all"]]
+    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": SAMPLE_NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    undocumented, seen = {}, set()
+    for args in runs:
+        result = CliRunner().invoke(app, [*args, "--json"], env=env)
+        assert result.exit_code in (0, 1), (args, result.output)
+        keys = json_keys(json.loads(result.stdout), set())  # `check` on a sound desk: [], no keys
+        seen |= keys
+        # ticket IDs and the r1…r5 counts of ratings are values, not names
+        missing = {k for k in keys - documented if not re.fullmatch(r"[A-Z]+-\d+|r\d", k)}
+        if missing:
+            undocumented[" ".join(args)] = sorted(missing)
+    assert {"sla", "snippet", "sections", "written", "contacts", "via"} <= seen  # the runs print what they should
+    assert not undocumented, f"JSON keys not named in docs/json.md: {undocumented}"
+
+
 # ---------------------------------------------------------------- the pages and their links
 
 def github_anchor(heading: str) -> str:
