@@ -187,3 +187,6 @@ def test_the_docs_keep_a_picture_of_each_report():
     for png in pictures:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
     assert sum(png.stat().st_size for png in pictures) < 400_000
+    page = (browserkit.REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    shown = [png.name for png in pictures if f"](img/{png.name})" not in page]
+    assert not shown, f"docs/reports.md does not show {shown}"
