@@ -318,6 +318,22 @@ def test_the_pages_examples_print_what_the_page_says(tmp_path, page, n, block):
     check(run_steps(steps(block), desk, env, tmp_path), f"{page.name}: ")
 
 
+def test_the_terminal_example_is_what_a_72_column_terminal_shows(tmp_path):
+    """docs/tickets.md shows `list` cut to a terminal's width: run on the sample desk under a real
+    pseudo-terminal 72 columns wide, it prints those lines."""
+    from test_terminal_fit import on_terminal
+
+    page = (DOCS / "tickets.md").read_text(encoding="utf-8")
+    block = page.split("On a terminal 72 columns wide:\n\n", 1)[1].split("\n\n", 1)[0]
+    command, *shown = [line[4:] for line in block.splitlines()]
+    assert command.startswith("$ supportctl ") and shown
+    desk = copy_sample_desk(tmp_path / "desk")
+    env = tool_env(SUPPORTCTL_DESK=str(desk))
+    env.pop("COLUMNS", None)
+    printed = on_terminal(shlex.split(command)[2:], env, columns=72)
+    assert printed.splitlines() == shown, printed
+
+
 EXAMPLE = re.compile(r"(<!-- example: (.+?) -->\n)(.*?)(<!-- /example -->)", re.S)
 
 
