@@ -334,6 +334,21 @@ def test_the_terminal_example_is_what_a_72_column_terminal_shows(tmp_path):
     assert printed.splitlines() == shown, printed
 
 
+def test_the_commands_for_looking_at_tickets_run_on_the_sample_desk(tmp_path):
+    """docs/tickets.md, "Looking at tickets": every command runs on the sample desk (`overdue` exits 1:
+    a ticket is breached), and the journal line shown beside `journal T-0001` is one it prints."""
+    page = (DOCS / "tickets.md").read_text(encoding="utf-8")
+    block = [line[4:] for line in page.split("## Looking at tickets\n\n", 1)[1].split("\n\n", 1)[0].splitlines()]
+    desk = copy_sample_desk(tmp_path / "desk")
+    ran = run_steps(steps(block), desk, tool_env(), tmp_path)
+    assert len(ran) >= 15
+    for r in ran:
+        assert r.code == (1 if r.command.startswith("supportctl overdue") else 0), f"{r.command}: {r.stderr}"
+    shown = next(line for line in block if line.startswith("supportctl journal ")).split("# ", 1)[1]
+    journal = next(r for r in ran if r.command.startswith("supportctl journal "))
+    assert any(line.startswith(shown.replace("(…)", "").strip()) for line in journal.stdout.splitlines())
+
+
 EXAMPLE = re.compile(r"(<!-- example: (.+?) -->\n)(.*?)(<!-- /example -->)", re.S)
 
 
