@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import struct
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import browserkit
+import pagekit
 from browserkit import MM, SAMPLE_REPORTS, Tables, copy_sample_desk, report_html, squeeze
 from supportctl.domain.ticket import Contact
 from supportctl.reports.model import Chart
@@ -179,6 +181,22 @@ def test_wide_reports_ask_for_landscape_and_the_others_for_portrait(sample, tmp_
         page = report_html(sample, args, tmp_path / f"{name}.html").read_text(encoding="utf-8")
         assert ("@page{size:A4 landscape" in page) is landscape, name
         assert "thead{display:table-header-group}" in page and "tr,svg{break-inside:avoid}" in page
+
+
+@browser
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
+def test_the_reports_page_prints_the_sla_report_as_it_says(tmp_path):
+    """docs/reports.md's three commands, run as written on the sample desk: the SLA report prints on the
+    two landscape A4 pages its comment says."""
+    page = (browserkit.REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    block = page.split("With Debian's `chromium` package:\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line[4:] for line in block.splitlines()]
+    said = lines[-1].split("# ", 1)[1]
+    desk = pagekit.copy_sample_desk(tmp_path / "desk")
+    ran = pagekit.run_steps(pagekit.steps(lines), desk, pagekit.tool_env(HOME=str(tmp_path)), tmp_path)
+    assert [r.code for r in ran] == [0, 0, 0], [r.stderr for r in ran]
+    printed = [re.sub(r"\s+", " ", line) for line in ran[-1].stdout.splitlines()]
+    assert printed == said.split(", ")
 
 
 def test_the_docs_keep_a_picture_of_each_report():
