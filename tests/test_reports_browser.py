@@ -175,6 +175,37 @@ def test_chart_numbers_are_written_as_the_tables_write_them():
     assert number(50, 1, "ru", percent=True) == "50,0\u00a0%" and number(1.5, 2, "en") == "1.50"
 
 
+def visible_text(page: str) -> str:
+    """What a reader sees of a report: its text, the charts' labels and tooltips; no styles or attributes."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_every_number_of_every_report_is_in_the_reports_language(sample, lang):
+    """Issue 14, numbers in the desk's language everywhere: Russian `50,0 %`, `1,50` (a no-break space before
+    `%`), English `50.0%`, `1.50` — in each report's HTML (tables, chart, tooltips), Markdown and table."""
+    from typer.testing import CliRunner
+
+    from supportctl.cli.app import app
+
+    env = {"SUPPORTCTL_DESK": str(sample), "SUPPORTCTL_NOW": browserkit.NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    seen = ""
+    for name, args, _ in SAMPLE_REPORTS:
+        for fmt in ("html", "markdown", "table"):
+            result = CliRunner().invoke(app, ["report", *args, "--format", fmt, "--lang", lang], env=env)
+            assert result.exit_code == 0, result.output
+            # rule IDs and their ranges (R-6.2–6.5) are names, not numbers
+            text = re.sub(r"\b(?:R|IS|MF|A)-\d+(?:\.\d+)?(?:[–-]\d+(?:\.\d+)?)?", "", visible_text(result.stdout))
+            seen += text
+            if lang == "ru":
+                # dates are DD.MM, so a decimal point shows as one decimal or a one-digit whole part
+                wrong = re.findall(r"(?<![\d.])\d+\.\d(?![\d.])|(?<![\d.])\d\.\d\d(?![\d.])|\d%|\d\.\d+\s?%", text)
+            else:
+                wrong = re.findall(r"\d,\d{1,2}(?!\d)|\d[\s\u00a0]%", text)
+            assert not wrong, f"report {name} --format {fmt} --lang {lang}: {sorted(set(wrong))}"
+    assert ("50,0\u00a0%" if lang == "ru" else "50.0%") in seen or ("100,0\u00a0%" if lang == "ru" else "100.0%") in seen
+
+
 def test_wide_reports_ask_for_landscape_and_the_others_for_portrait(sample, tmp_path):
     """The page's orientation follows the width of its widest table (@page)."""
     for name, args, landscape in SAMPLE_REPORTS:
