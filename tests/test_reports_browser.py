@@ -181,18 +181,26 @@ def visible_text(page: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_every_number_of_every_report_is_in_the_reports_language(sample, lang):
+def test_every_number_of_every_report_is_in_the_desks_language(sample, tmp_path, lang):
     """Issue 14, numbers in the desk's language everywhere: Russian `50,0 %`, `1,50` (a no-break space before
-    `%`), English `50.0%`, `1.50` — in each report's HTML (tables, chart, tooltips), Markdown and table."""
+    `%`), English `50.0%`, `1.50` — in each report's HTML (tables, chart, tooltips), Markdown and table, on
+    the sample desk (ru) and on a copy of it whose supportctl.yaml says `language: en`."""
     from typer.testing import CliRunner
 
     from supportctl.cli.app import app
 
-    env = {"SUPPORTCTL_DESK": str(sample), "SUPPORTCTL_NOW": browserkit.NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    desk = sample
+    if lang == "en":
+        desk = copy_sample_desk(tmp_path / "desk")
+        settings = desk / "supportctl.yaml"
+        text = settings.read_text(encoding="utf-8")
+        assert "\nlanguage: ru\n" in text
+        settings.write_text(text.replace("\nlanguage: ru\n", "\nlanguage: en\n"), encoding="utf-8")
+    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": browserkit.NOW, "SUPPORTCTL_USER": "Рудаков А."}
     seen = ""
     for name, args, _ in SAMPLE_REPORTS:
         for fmt in ("html", "markdown", "table"):
-            result = CliRunner().invoke(app, ["report", *args, "--format", fmt, "--lang", lang], env=env)
+            result = CliRunner().invoke(app, ["report", *args, "--format", fmt], env=env)
             assert result.exit_code == 0, result.output
             # rule IDs and their ranges (R-6.2–6.5) are names, not numbers
             text = re.sub(r"\b(?:R|IS|MF|A)-\d+(?:\.\d+)?(?:[–-]\d+(?:\.\d+)?)?", "", visible_text(result.stdout))
