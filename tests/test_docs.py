@@ -161,9 +161,24 @@ def test_nothing_points_to_files_this_repository_does_not_contain():
     """The regulation's own files are not part of the project: code, tests and pages cite docs/rules.md."""
     names = ("REGULATION" + ".md", "CALENDAR" + ".md")
     sources = [*ROOT.glob("supportctl/**/*.py"), *ROOT.glob("supportctl/data/*"), *ROOT.glob("tests/**/*.py"),
-               *ROOT.glob("tools/*.py"), ROOT / "supportctl.yaml", ROOT / "README.md", *DOCS.glob("*.md")]
+               *ROOT.glob("supportctl/templates/**/*.txt"), *ROOT.glob("tools/*.py"), ROOT / "supportctl.yaml",
+               ROOT / "README.md", *DOCS.glob("*.md")]
     hits = [str(p.relative_to(ROOT)) for p in sources if any(n in p.read_text(encoding="utf-8") for n in names)]
     assert not hits, hits
+
+
+def test_the_repository_files_the_pages_and_the_code_name_exist():
+    """A page, a help text or a comment that names docs/…, tests/…, tools/… or bench/… names a real file."""
+    sources = [*ROOT.glob("supportctl/**/*.py"), *ROOT.glob("supportctl/data/*"), *ROOT.glob("tests/**/*.py"),
+               *ROOT.glob("tools/*.py"), *ROOT.glob("bench/*.py"), ROOT / "README.md", *DOCS.glob("*.md")]
+    named = {}
+    for path in sources:
+        for name in re.findall(r"\b(?:docs|tests|tools|bench)/[\w/-]+\.(?:md|py|png)\b", path.read_text(encoding="utf-8")):
+            named.setdefault(name, str(path.relative_to(ROOT)))
+    assert "docs/rules.md" in named and "tools/gen_commands.py" in named
+    missing = {name: where for name, where in named.items()
+               if not (ROOT / name).exists() and not re.search(r"[A-Z]{2,}", name)}  # report-NAME.png: a pattern
+    assert not missing, f"named but not in the repository: {missing}"
 
 
 @pytest.mark.parametrize("settings", ["supportctl.yaml", "supportctl/data/supportctl.yaml"])
