@@ -45,6 +45,11 @@ def leaf_commands() -> list[str]:
     return paths
 
 
+def group_paths() -> list[str]:
+    """"" (supportctl itself), "customer", "customer contact", …: the commands that hold commands."""
+    return [path for path, is_group in generator().command_paths() if is_group]
+
+
 def help_of(path: str) -> str:
     result = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
@@ -78,16 +83,19 @@ def test_every_command_and_option_is_in_the_commands_page():
 
 def test_every_help_ends_with_one_example_and_usage_lines_show_ID():
     """Issue 14: `--help` of every command has one example; usage lines show `ID`, not `{ID}`.
-    A new command gets its example in supportctl/cli/examples.py (or an `Example:` paragraph)."""
+    A new command gets its example in supportctl/cli/examples.py (or an `Example:` paragraph); a group
+    (`supportctl report --help`, `supportctl --help` itself) gets one there too, after its commands."""
     problems = []
-    for path in leaf_commands():
+    groups = group_paths()
+    assert {"", "customer", "customer contact", "report", "mail"} <= set(groups)
+    for path in leaf_commands() + groups:
         text = help_of(path)
         usage = text.splitlines()[0]
         if "{" in usage:
             problems.append(f"{path}: usage {usage!r}")
         if text.count("Example:") != 1:
             problems.append(f"{path}: {text.count('Example:')} examples")
-        elif text.index("Example:") < text.find("Options:"):
+        elif text.index("Example:") < max(text.find("Options:"), text.find("Commands:")):
             problems.append(f"{path}: the example is not at the end")
         else:
             example = text.split("Example:", 1)[1].strip().splitlines()[0].strip()
@@ -97,8 +105,22 @@ def test_every_help_ends_with_one_example_and_usage_lines_show_ID():
 
 
 def test_the_examples_run_the_commands_they_document():
-    """Each example names its own command with options the command has."""
-    from supportctl.cli.examples import EXAMPLES
+    """Each example names its own command with options the command has; a group's, one of its commands."""
+    from supportctl.cli.examples import EXAMPLES, GROUP_EXAMPLES
+
+    groups = set(group_paths())
+    assert set(GROUP_EXAMPLES) == groups
+    root = get_command(app)
+    global_options = {opt for p in root.params for opt in p.opts + p.secondary_opts}
+    for path, example in GROUP_EXAMPLES.items():
+        words = shlex.split(example)[1:]
+        while words and words[0] in global_options:  # `--as NAME` and its value
+            words = words[2:] if words[0] in ("--as", "--desk", "--color") else words[1:]
+        cmd = root
+        for name in path.split():
+            assert words and words.pop(0) == name, example
+            cmd = cmd.commands[name]
+        assert words and words[0] in cmd.commands, example
 
     commands = set(leaf_commands())
     assert set(EXAMPLES) <= commands, set(EXAMPLES) - commands
