@@ -176,6 +176,21 @@ def test_resolution_due(case: Case) -> None:
     assert resolution_due(ticket, SLA).isoformat(timespec="minutes") == case.due
 
 
+def test_every_worked_example_of_docs_sla_md_is_a_case_here() -> None:
+    """The table of docs/sla.md, "Worked examples", row by row among the regulation's cases above (R-6.2–6.5)."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "sla.md").read_text(encoding="utf-8")
+    table = page.split("## Worked examples", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d)[^|]* \| (\d) \| (\d{4}-\d\d-\d\d \d\d:\d\d)", table, re.M)
+    assert len(rows) >= 7
+    cases = {(c.received, c.priority, c.due) for c in (p.values[0] for p in RESOLUTION_CASES)
+             if c.plan is None and c.zone is MOSCOW}
+    for received, priority, due in rows:
+        assert (received, int(priority), due.replace(" ", "T") + "+03:00") in cases, (received, priority, due)
+
+
 REGISTRATION_CASES = [
     pytest.param("2025-12-01 16:00", None, "2025-12-02T10:00+03:00", id="R-6.6 3 working hours over the night"),
     pytest.param("2025-12-31 10:00", None, "2026-01-12T12:00+03:00", id="R-6.6 received on a holiday"),
