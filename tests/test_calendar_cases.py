@@ -191,6 +191,23 @@ def test_every_worked_example_of_docs_sla_md_is_a_case_here() -> None:
         assert (received, int(priority), due.replace(" ", "T") + "+03:00") in cases, (received, priority, due)
 
 
+def test_docs_sla_md_names_the_calendar_data_supportctl_carries() -> None:
+    """docs/sla.md, "The calendar": the last decreed year and the published pre-holiday short days are the code's."""
+    import re
+    from pathlib import Path
+
+    from supportctl.domain.calendar import DECREE_DATA_LAST_YEAR, PREHOLIDAY_DAYS
+
+    page = " ".join((Path(__file__).resolve().parent.parent / "docs" / "sla.md").read_text(encoding="utf-8").split())
+    last = DECREE_DATA_LAST_YEAR["RU"]
+    assert f"The decree data ends with {last}." in page and f"For {last + 1} and later" in page
+    years = sorted(PREHOLIDAY_DAYS["RU"])
+    assert f"the published ones for {years[0]}–{years[-1]}" in page
+    months = ("January February March April May June July August September October November December").split()
+    shown = re.search(r"\(2026: ([^)]*)\)", page).group(1)
+    assert shown == ", ".join(f"{d.day} {months[d.month - 1]}" for d in sorted(PREHOLIDAY_DAYS["RU"][2026]))
+
+
 REGISTRATION_CASES = [
     pytest.param("2025-12-01 16:00", None, "2025-12-02T10:00+03:00", id="R-6.6 3 working hours over the night"),
     pytest.param("2025-12-31 10:00", None, "2026-01-12T12:00+03:00", id="R-6.6 received on a holiday"),
