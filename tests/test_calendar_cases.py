@@ -176,6 +176,38 @@ def test_resolution_due(case: Case) -> None:
     assert resolution_due(ticket, SLA).isoformat(timespec="minutes") == case.due
 
 
+def test_every_worked_example_of_docs_sla_md_is_a_case_here() -> None:
+    """The table of docs/sla.md, "Worked examples", row by row among the regulation's cases above (R-6.2–6.5)."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "sla.md").read_text(encoding="utf-8")
+    table = page.split("## Worked examples", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d)[^|]* \| (\d) \| (\d{4}-\d\d-\d\d \d\d:\d\d)", table, re.M)
+    assert len(rows) >= 7
+    cases = {(c.received, c.priority, c.due) for c in (p.values[0] for p in RESOLUTION_CASES)
+             if c.plan is None and c.zone is MOSCOW}
+    for received, priority, due in rows:
+        assert (received, int(priority), due.replace(" ", "T") + "+03:00") in cases, (received, priority, due)
+
+
+def test_docs_sla_md_names_the_calendar_data_supportctl_carries() -> None:
+    """docs/sla.md, "The calendar": the last decreed year and the published pre-holiday short days are the code's."""
+    import re
+    from pathlib import Path
+
+    from supportctl.domain.calendar import DECREE_DATA_LAST_YEAR, PREHOLIDAY_DAYS
+
+    page = " ".join((Path(__file__).resolve().parent.parent / "docs" / "sla.md").read_text(encoding="utf-8").split())
+    last = DECREE_DATA_LAST_YEAR["RU"]
+    assert f"The decree data ends with {last}." in page and f"For {last + 1} and later" in page
+    years = sorted(PREHOLIDAY_DAYS["RU"])
+    assert f"the published ones for {years[0]}–{years[-1]}" in page
+    months = ("January February March April May June July August September October November December").split()
+    shown = re.search(r"\(2026: ([^)]*)\)", page).group(1)
+    assert shown == ", ".join(f"{d.day} {months[d.month - 1]}" for d in sorted(PREHOLIDAY_DAYS["RU"][2026]))
+
+
 REGISTRATION_CASES = [
     pytest.param("2025-12-01 16:00", None, "2025-12-02T10:00+03:00", id="R-6.6 3 working hours over the night"),
     pytest.param("2025-12-31 10:00", None, "2026-01-12T12:00+03:00", id="R-6.6 received on a holiday"),

@@ -45,6 +45,11 @@ def leaf_commands() -> list[str]:
     return paths
 
 
+def group_paths() -> list[str]:
+    """"" (supportctl itself), "customer", "customer contact", …: the commands that hold commands."""
+    return [path for path, is_group in generator().command_paths() if is_group]
+
+
 def help_of(path: str) -> str:
     result = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
@@ -78,16 +83,19 @@ def test_every_command_and_option_is_in_the_commands_page():
 
 def test_every_help_ends_with_one_example_and_usage_lines_show_ID():
     """Issue 14: `--help` of every command has one example; usage lines show `ID`, not `{ID}`.
-    A new command gets its example in supportctl/cli/examples.py (or an `Example:` paragraph)."""
+    A new command gets its example in supportctl/cli/examples.py (or an `Example:` paragraph); a group
+    (`supportctl report --help`, `supportctl --help` itself) gets one there too, after its commands."""
     problems = []
-    for path in leaf_commands():
+    groups = group_paths()
+    assert {"", "customer", "customer contact", "report", "mail"} <= set(groups)
+    for path in leaf_commands() + groups:
         text = help_of(path)
         usage = text.splitlines()[0]
         if "{" in usage:
             problems.append(f"{path}: usage {usage!r}")
         if text.count("Example:") != 1:
             problems.append(f"{path}: {text.count('Example:')} examples")
-        elif text.index("Example:") < text.find("Options:"):
+        elif text.index("Example:") < max(text.find("Options:"), text.find("Commands:")):
             problems.append(f"{path}: the example is not at the end")
         else:
             example = text.split("Example:", 1)[1].strip().splitlines()[0].strip()
@@ -97,8 +105,22 @@ def test_every_help_ends_with_one_example_and_usage_lines_show_ID():
 
 
 def test_the_examples_run_the_commands_they_document():
-    """Each example names its own command with options the command has."""
-    from supportctl.cli.examples import EXAMPLES
+    """Each example names its own command with options the command has; a group's, one of its commands."""
+    from supportctl.cli.examples import EXAMPLES, GROUP_EXAMPLES
+
+    groups = set(group_paths())
+    assert set(GROUP_EXAMPLES) == groups
+    root = get_command(app)
+    global_options = {opt for p in root.params for opt in p.opts + p.secondary_opts}
+    for path, example in GROUP_EXAMPLES.items():
+        words = shlex.split(example)[1:]
+        while words and words[0] in global_options:  # `--as NAME` and its value
+            words = words[2:] if words[0] in ("--as", "--desk", "--color") else words[1:]
+        cmd = root
+        for name in path.split():
+            assert words and words.pop(0) == name, example
+            cmd = cmd.commands[name]
+        assert words and words[0] in cmd.commands, example
 
     commands = set(leaf_commands())
     assert set(EXAMPLES) <= commands, set(EXAMPLES) - commands
@@ -161,9 +183,24 @@ def test_nothing_points_to_files_this_repository_does_not_contain():
     """The regulation's own files are not part of the project: code, tests and pages cite docs/rules.md."""
     names = ("REGULATION" + ".md", "CALENDAR" + ".md")
     sources = [*ROOT.glob("supportctl/**/*.py"), *ROOT.glob("supportctl/data/*"), *ROOT.glob("tests/**/*.py"),
-               *ROOT.glob("tools/*.py"), ROOT / "supportctl.yaml", ROOT / "README.md", *DOCS.glob("*.md")]
+               *ROOT.glob("supportctl/templates/**/*.txt"), *ROOT.glob("tools/*.py"), ROOT / "supportctl.yaml",
+               ROOT / "README.md", *DOCS.glob("*.md")]
     hits = [str(p.relative_to(ROOT)) for p in sources if any(n in p.read_text(encoding="utf-8") for n in names)]
     assert not hits, hits
+
+
+def test_the_repository_files_the_pages_and_the_code_name_exist():
+    """A page, a help text or a comment that names docs/…, tests/…, tools/… or bench/… names a real file."""
+    sources = [*ROOT.glob("supportctl/**/*.py"), *ROOT.glob("supportctl/data/*"), *ROOT.glob("tests/**/*.py"),
+               *ROOT.glob("tools/*.py"), *ROOT.glob("bench/*.py"), ROOT / "README.md", *DOCS.glob("*.md")]
+    named = {}
+    for path in sources:
+        for name in re.findall(r"\b(?:docs|tests|tools|bench)/[\w/-]+\.(?:md|py|png)\b", path.read_text(encoding="utf-8")):
+            named.setdefault(name, str(path.relative_to(ROOT)))
+    assert "docs/rules.md" in named and "tools/gen_commands.py" in named
+    missing = {name: where for name, where in named.items()
+               if not (ROOT / name).exists() and not re.search(r"[A-Z]{2,}", name)}  # report-NAME.png: a pattern
+    assert not missing, f"named but not in the repository: {missing}"
 
 
 @pytest.mark.parametrize("settings", ["supportctl.yaml", "supportctl/data/supportctl.yaml"])
@@ -177,6 +214,74 @@ def test_supportctl_yaml_comments_name_files_that_exist(settings):
     assert named, "the comments name no file at all: the scan is broken"
     missing = [name for name in named if not (ROOT / name).exists()]
     assert not missing, f"{settings} comments name missing files: {missing}"
+
+
+# ---------------------------------------------------------------- json.md
+
+def json_commands() -> list[str]:
+    def has_json(path: str) -> bool:
+        cmd = get_command(app)
+        for name in path.split():
+            cmd = cmd.commands[name]
+        return any("--json" in p.opts for p in cmd.params)
+
+    return [path for path in leaf_commands() if has_json(path)]
+
+
+def test_json_page_names_every_command_that_prints_json():
+    """Issue 14: json.md holds every JSON shape; a command given `--json` without a word there fails."""
+    page = (DOCS / "json.md").read_text(encoding="utf-8")
+    commands = json_commands()
+    assert {"list", "site", "report sla", "mail ingest"} <= set(commands)
+    missing = []
+    for path in commands:
+        if path.startswith("report "):
+            if "`report … --format json`" not in page or f"\n| {path.split()[1]} | " not in page:
+                missing.append(path)
+        elif not re.search(rf"`{re.escape(path)}( [A-Z_]+)? --json`", page):
+            missing.append(path)
+    assert not missing, f"docs/json.md does not describe the JSON of: {missing}"
+
+
+def json_keys(value, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.add(key)
+            json_keys(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            json_keys(item, found)
+    return found
+
+
+def test_every_key_the_sample_desk_prints_in_json_is_in_the_json_page(tmp_path):
+    """Each key of each JSON shape printed on the sample desk is named (`key`) in docs/json.md."""
+    import json
+
+    from pagekit import SAMPLE_NOW
+
+    desk = copy_sample_desk(tmp_path / "desk")
+    documented = set(re.findall(r"`([a-z_0-9]+)`", (DOCS / "json.md").read_text(encoding="utf-8")))
+    runs = [["check"], ["station"], ["replies"], ["show", "T-0003"], ["journal", "T-0003"], ["list", "--all"],
+            ["search", "принтер"], ["sla", "T-0003"], ["overdue"], ["autoclose", "--dry-run"],
+            ["attachments", "T-0002"], ["site", str(tmp_path / "site")], ["customer", "list"],
+            ["customer", "show", "АКБ «Барьер»"], ["mail", "outbox"], ["escalate", "--dry-run"],
+            ["report", "journal", "--month", "2026-11"], ["report", "sla", "--month", "2026-11"],
+            ["report", "workload"], ["report", "time", "--month", "2026-11"], ["report", "csat", "--all"],
+            ["report", "customer", "АКБ «Барьер»", "--all"]]
+    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": SAMPLE_NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    undocumented, seen = {}, set()
+    for args in runs:
+        result = CliRunner().invoke(app, [*args, "--json"], env=env)
+        assert result.exit_code in (0, 1), (args, result.output)
+        keys = json_keys(json.loads(result.stdout), set())  # `check` on a sound desk: [], no keys
+        seen |= keys
+        # ticket IDs and the r1…r5 counts of ratings are values, not names
+        missing = {k for k in keys - documented if not re.fullmatch(r"[A-Z]+-\d+|r\d", k)}
+        if missing:
+            undocumented[" ".join(args)] = sorted(missing)
+    assert {"sla", "snippet", "sections", "written", "contacts", "via"} <= seen  # the runs print what they should
+    assert not undocumented, f"JSON keys not named in docs/json.md: {undocumented}"
 
 
 # ---------------------------------------------------------------- the pages and their links
@@ -194,13 +299,14 @@ def test_readme_is_short_and_links_every_page():
 
 
 def test_links_between_the_pages_resolve():
+    """Every relative link and picture of README.md and docs/*.md names a file (and heading) that exists."""
     pages = [ROOT / "README.md", *DOCS.glob("*.md")]
     broken = []
     for page in pages:
         text = page.read_text(encoding="utf-8")
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
-            if re.match(r"[a-z]+://", target) or target.startswith("img/"):
-                continue  # pictures come from the reports' browser test (docs/img/)
+            if re.match(r"[a-z]+://", target):
+                continue
             file, _, anchor = target.partition("#")
             dest = (page.parent / file).resolve() if file else page
             if not dest.exists():
@@ -247,6 +353,37 @@ def test_the_pages_examples_print_what_the_page_says(tmp_path, page, n, block):
                    GIT_COMMITTER_NAME="Рудаков А.", GIT_COMMITTER_EMAIL="rudakov@example.ru",
                    GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
     check(run_steps(steps(block), desk, env, tmp_path), f"{page.name}: ")
+
+
+def test_the_terminal_example_is_what_a_72_column_terminal_shows(tmp_path):
+    """docs/tickets.md shows `list` cut to a terminal's width: run on the sample desk under a real
+    pseudo-terminal 72 columns wide, it prints those lines."""
+    from test_terminal_fit import on_terminal
+
+    page = (DOCS / "tickets.md").read_text(encoding="utf-8")
+    block = page.split("On a terminal 72 columns wide:\n\n", 1)[1].split("\n\n", 1)[0]
+    command, *shown = [line[4:] for line in block.splitlines()]
+    assert command.startswith("$ supportctl ") and shown
+    desk = copy_sample_desk(tmp_path / "desk")
+    env = tool_env(SUPPORTCTL_DESK=str(desk))
+    env.pop("COLUMNS", None)
+    printed = on_terminal(shlex.split(command)[2:], env, columns=72)
+    assert printed.splitlines() == shown, printed
+
+
+def test_the_commands_for_looking_at_tickets_run_on_the_sample_desk(tmp_path):
+    """docs/tickets.md, "Looking at tickets": every command runs on the sample desk (`overdue` exits 1:
+    a ticket is breached), and the journal line shown beside `journal T-0001` is one it prints."""
+    page = (DOCS / "tickets.md").read_text(encoding="utf-8")
+    block = [line[4:] for line in page.split("## Looking at tickets\n\n", 1)[1].split("\n\n", 1)[0].splitlines()]
+    desk = copy_sample_desk(tmp_path / "desk")
+    ran = run_steps(steps(block), desk, tool_env(), tmp_path)
+    assert len(ran) >= 15
+    for r in ran:
+        assert r.code == (1 if r.command.startswith("supportctl overdue") else 0), f"{r.command}: {r.stderr}"
+    shown = next(line for line in block if line.startswith("supportctl journal ")).split("# ", 1)[1]
+    journal = next(r for r in ran if r.command.startswith("supportctl journal "))
+    assert any(line.startswith(shown.replace("(…)", "").strip()) for line in journal.stdout.splitlines())
 
 
 EXAMPLE = re.compile(r"(<!-- example: (.+?) -->\n)(.*?)(<!-- /example -->)", re.S)

@@ -24,7 +24,15 @@ def test_the_tour_runs_as_written(tmp_path):
     (tmp_path / "helpdesk" / "screen.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
     tour = steps(code_block_after("Set up a desk and its customers")) + \
         steps(code_block_after("A ticket's life (R-4.5"))
-    check(run_steps(tour, tmp_path, tool_env(), tmp_path))
+    look_block = code_block_after("Then look at what you have")
+    look = steps(look_block)
+    ran = run_steps(tour + look, tmp_path, tool_env(), tmp_path)
+    check(ran)
+    # the journal's line the README shows beside `journal T-0001` is one that command prints
+    shown = next(line for line in look_block if line.startswith("supportctl journal ")).split("# ", 1)[1]
+    journal = next(r for r in ran[len(tour):] if r.command.startswith("supportctl journal "))
+    assert any(line.startswith(shown.strip()) for line in journal.stdout.splitlines()), journal.stdout
+    assert (tmp_path / "helpdesk" / "sla.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 
 def test_a_day_at_the_desk_runs_on_the_sample_desk(tmp_path):

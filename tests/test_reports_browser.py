@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import struct
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import browserkit
+import pagekit
 from browserkit import MM, SAMPLE_REPORTS, Tables, copy_sample_desk, report_html, squeeze
 from supportctl.domain.ticket import Contact
 from supportctl.reports.model import Chart
@@ -173,6 +175,45 @@ def test_chart_numbers_are_written_as_the_tables_write_them():
     assert number(50, 1, "ru", percent=True) == "50,0\u00a0%" and number(1.5, 2, "en") == "1.50"
 
 
+def visible_text(page: str) -> str:
+    """What a reader sees of a report: its text, the charts' labels and tooltips; no styles or attributes."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_every_number_of_every_report_is_in_the_desks_language(sample, tmp_path, lang):
+    """Issue 14, numbers in the desk's language everywhere: Russian `50,0 %`, `1,50` (a no-break space before
+    `%`), English `50.0%`, `1.50` — in each report's HTML (tables, chart, tooltips), Markdown and table, on
+    the sample desk (ru) and on a copy of it whose supportctl.yaml says `language: en`."""
+    from typer.testing import CliRunner
+
+    from supportctl.cli.app import app
+
+    desk = sample
+    if lang == "en":
+        desk = copy_sample_desk(tmp_path / "desk")
+        settings = desk / "supportctl.yaml"
+        text = settings.read_text(encoding="utf-8")
+        assert "\nlanguage: ru\n" in text
+        settings.write_text(text.replace("\nlanguage: ru\n", "\nlanguage: en\n"), encoding="utf-8")
+    env = {"SUPPORTCTL_DESK": str(desk), "SUPPORTCTL_NOW": browserkit.NOW, "SUPPORTCTL_USER": "Рудаков А."}
+    seen = ""
+    for name, args, _ in SAMPLE_REPORTS:
+        for fmt in ("html", "markdown", "table"):
+            result = CliRunner().invoke(app, ["report", *args, "--format", fmt], env=env)
+            assert result.exit_code == 0, result.output
+            # rule IDs and their ranges (R-6.2–6.5) are names, not numbers
+            text = re.sub(r"\b(?:R|IS|MF|A)-\d+(?:\.\d+)?(?:[–-]\d+(?:\.\d+)?)?", "", visible_text(result.stdout))
+            seen += text
+            if lang == "ru":
+                # dates are DD.MM, so a decimal point shows as one decimal or a one-digit whole part
+                wrong = re.findall(r"(?<![\d.])\d+\.\d(?![\d.])|(?<![\d.])\d\.\d\d(?![\d.])|\d%|\d\.\d+\s?%", text)
+            else:
+                wrong = re.findall(r"\d,\d{1,2}(?!\d)|\d[\s\u00a0]%", text)
+            assert not wrong, f"report {name} --format {fmt} --lang {lang}: {sorted(set(wrong))}"
+    assert ("50,0\u00a0%" if lang == "ru" else "50.0%") in seen or ("100,0\u00a0%" if lang == "ru" else "100.0%") in seen
+
+
 def test_wide_reports_ask_for_landscape_and_the_others_for_portrait(sample, tmp_path):
     """The page's orientation follows the width of its widest table (@page)."""
     for name, args, landscape in SAMPLE_REPORTS:
@@ -181,9 +222,28 @@ def test_wide_reports_ask_for_landscape_and_the_others_for_portrait(sample, tmp_
         assert "thead{display:table-header-group}" in page and "tr,svg{break-inside:avoid}" in page
 
 
+@browser
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
+def test_the_reports_page_prints_the_sla_report_as_it_says(tmp_path):
+    """docs/reports.md's three commands, run as written on the sample desk: the SLA report prints on the
+    two landscape A4 pages its comment says."""
+    page = (browserkit.REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    block = page.split("With Debian's `chromium` package:\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line[4:] for line in block.splitlines()]
+    said = lines[-1].split("# ", 1)[1]
+    desk = pagekit.copy_sample_desk(tmp_path / "desk")
+    ran = pagekit.run_steps(pagekit.steps(lines), desk, pagekit.tool_env(HOME=str(tmp_path)), tmp_path)
+    assert [r.code for r in ran] == [0, 0, 0], [r.stderr for r in ran]
+    printed = [re.sub(r"\s+", " ", line) for line in ran[-1].stdout.splitlines()]
+    assert printed == said.split(", ")
+
+
 def test_the_docs_keep_a_picture_of_each_report():
     """Issue 14: docs/img has the sample desk's reports as tools/report_pictures.py prints them, small."""
     pictures = [browserkit.REPO / "docs" / "img" / f"report-{name}.png" for name, _, _ in SAMPLE_REPORTS]
     for png in pictures:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
     assert sum(png.stat().st_size for png in pictures) < 400_000
+    page = (browserkit.REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    shown = [png.name for png in pictures if f"](img/{png.name})" not in page]
+    assert not shown, f"docs/reports.md does not show {shown}"

@@ -68,6 +68,16 @@ EXAMPLES: dict[str, str] = {
     "mail outbox": "supportctl mail outbox",
 }
 
+# The groups' --help (and `supportctl --help`, under ""): one of their commands at work.
+GROUP_EXAMPLES: dict[str, str] = {
+    "": 'supportctl --as "Петров П." list --status active',
+    "customer": 'supportctl customer show "АКБ «Барьер»" --json',
+    "customer contact": 'supportctl customer contact add "АКБ «Барьер»" --name "Смирнова Ольга Петровна" '
+                        '--email smirnova@barrier.ru',
+    "report": "supportctl report sla --month 2026-11 --format html -o sla.html",
+    "mail": "supportctl mail ingest --maildir ~/Maildir",
+}
+
 
 def commands(app: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
     """(``"customer contact add"``, its CommandInfo) for every command of a Typer app, hidden ones too."""
@@ -78,6 +88,14 @@ def commands(app: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
         yield " ".join(path + (name,)), info
     for group in app.registered_groups:
         yield from commands(group.typer_instance, path + (group.name,))
+
+
+def groups(app: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """(``"customer contact"``, the TyperInfo that adds it) for every group of a Typer app."""
+    for group in app.registered_groups:
+        name = path + (group.name,)
+        yield " ".join(name), group
+        yield from groups(group.typer_instance, name)
 
 
 def _epilog(lines: list[str]) -> str:
@@ -108,6 +126,9 @@ def install(app: Any) -> None:
             info.epilog = _epilog(own)
         elif name in EXAMPLES:
             info.epilog = _epilog([EXAMPLES[name]])
+    for name, info in [("", app.info), *groups(app)]:
+        if name in GROUP_EXAMPLES and not isinstance(info.epilog, str):
+            info.epilog = _epilog([GROUP_EXAMPLES[name]])
     try:
         from typer.core import TyperArgument, TyperOption
     except ImportError:

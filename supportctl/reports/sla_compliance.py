@@ -105,9 +105,9 @@ COLUMNS = [
     Column("resolved_late", ("Реш. поздно", "Res. late"), INT),
     Column("resolved_pct", ("Реш. %", "Res. %"), PCT),
     Column("registration_median_minutes", ("Рег. медиана, ч", "Reg. median, h"), HOURS),
-    Column("registration_p90_minutes", ("Рег. 90%, ч", "Reg. p90, h"), HOURS),
+    Column("registration_p90_minutes", ("Рег. 90\u00a0%, ч", "Reg. p90, h"), HOURS),
     Column("resolution_median_minutes", ("Реш. медиана, ч", "Res. median, h"), HOURS),
-    Column("resolution_p90_minutes", ("Реш. 90%, ч", "Res. p90, h"), HOURS),
+    Column("resolution_p90_minutes", ("Реш. 90\u00a0%, ч", "Res. p90, h"), HOURS),
     Column("paused_minutes", ("Пауза, ч", "Paused, h"), HOURS),
 ]
 
@@ -127,7 +127,7 @@ FIRST_RESPONSE_COLUMNS = [
     Column("first_response_late", ("Отв. поздно", "Resp. late"), INT),
     Column("first_response_pct", ("Отв. %", "Resp. %"), PCT),
     Column("first_response_median_minutes", ("Отв. медиана, ч", "Resp. median, h"), HOURS),
-    Column("first_response_p90_minutes", ("Отв. 90%, ч", "Resp. p90, h"), HOURS),
+    Column("first_response_p90_minutes", ("Отв. 90\u00a0%, ч", "Resp. p90, h"), HOURS),
 ]
 TIMER_NAMES = {"registration": ("регистрация (R-6.6)", "registration (R-6.6)"),
                "first_response": ("первый ответ (IS-6)", "first response (IS-6)"),
@@ -315,7 +315,7 @@ def build(source: Source, scope: Scope) -> Report:
                   + ([(("первый ответ в срок, %", "first response in time, %"),
                        [r["first_response_pct"] for r in week_rows])] if first else []))
     about = [("Рег. — регистрация (3 раб. ч, R-6.6), Реш. — решение (R-6.2–6.5); % = в срок / (в срок + поздно); "
-              "поздно — выполнено после срока или просрочено; ч — рабочие часы (R-5.1); 90% — 90-й процентиль.",
+              "поздно — выполнено после срока или просрочено; ч — рабочие часы (R-5.1); 90\u00a0% — 90-й процентиль.",
               "Reg. — registration (3 working h, R-6.6), Res. — resolution (R-6.2–6.5); % = in time / "
               "(in time + late); late — done after the deadline or overdue; h — working hours (R-5.1).")]
     if first:
