@@ -49,6 +49,26 @@ def test_edit_several_fields_one_entry_each_and_unchanged_ones_skipped(cli, tmp_
     assert "Продукт изменён: «—» → «АБС»" in [e["text"] for e in journal]
 
 
+def test_edit_mails_nothing_to_the_customer_issue_12(cli, desk):
+    """Issue 12: a correction is the desk's own business: with mail on, `edit` queues no mail (a
+    reply of the same ticket does, so the outbox is watched)."""
+    from mailkit import configure_mail
+
+    configure_mail(desk.root)  # no SMTP server: every mail waits in outbox/
+    add_barrier(cli)
+    tid = _new(cli)
+    assert cli("register", tid, "--priority", "3").exit_code == 0
+    outbox = desk.root / "outbox"
+    before = sorted(outbox.glob("*.eml"))
+    assert before  # the registration notice (R-6.6): mail is on
+    result = cli("edit", tid, "--subject", "Не работает АБС", "--text", "Исправленный текст.",
+                 "--phone", "+7 495 000-00-00", "--cc", "petrov@barrier.ru")
+    assert result.exit_code == 0, result.output
+    assert sorted(outbox.glob("*.eml")) == before
+    assert cli("reply", tid, "Проверьте, пожалуйста.").exit_code == 0
+    assert len(list(outbox.glob("*.eml"))) == len(before) + 1
+
+
 def test_edit_in_english_by_configuration(cli, desk):
     cfg = desk.root / "supportctl.yaml"
     text = cfg.read_text(encoding="utf-8")
@@ -185,6 +205,11 @@ def test_contact_edit_and_remove_keep_comments(cli, desk):
     assert "o.smirnova@barrier.ru" in text and "smirnova@barrier.ru\n" not in text.replace("o.smirnova", "")
     c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
     assert c["contacts"][0]["position"] == "Главный бухгалтер"
+    assert cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--role", "owner").exit_code == 0
+    assert json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)["contacts"][0]["role"] == "owner"
+    assert cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--role", "").exit_code == 0
+    assert "role" not in json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)["contacts"][0]
+    _kept_by_hand(_text(desk))
     # an address another contact has is refused
     taken = cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--email", "petrov@barrier.ru")
     assert taken.exit_code == 2
