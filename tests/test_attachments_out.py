@@ -195,6 +195,24 @@ def test_note_attaches_without_mail_and_a_missing_file_changes_nothing(desk, cli
     assert list(_listed(cli)) == [LOG]
 
 
+def test_what_the_desk_sends_is_any_type_but_within_attachment_limit(desk, cli, tmp_path):
+    """Issue 12: R-7.6's types bind customers only; mail.attachment_limit binds the desk too."""
+    configure_mail(desk.root, attachment_limit="1KB")  # no SMTP server: mail waits in outbox/
+    _ticket(cli)
+    big = tmp_path / "dump.bin"
+    big.write_bytes(b"\x00" * 2000)
+    journal = desk.root / "journal" / "T-0001.yaml"
+    before, outbox = journal.read_bytes(), sorted((desk.root / "outbox").glob("*.eml"))
+    for command in ("reply", "note", "complete"):
+        refused = cli(command, "T-0001", "Дамп во вложении.", "--attach", str(big))
+        assert refused.exit_code == 2 and "larger than the limit" in refused.stderr, command
+    assert journal.read_bytes() == before and sorted((desk.root / "outbox").glob("*.eml")) == outbox
+    assert not (desk.root / "attachments" / "T-0001").exists()
+    _, shot = _files(tmp_path)  # a bare BMP, which R-7.6 refuses from a customer
+    assert cli("reply", "T-0001", "Снимок во вложении.", "--attach", str(shot)).exit_code == 0
+    assert list(_listed(cli)) == ["screen.bmp"]
+
+
 def test_save_copies_out_and_never_overwrites_without_force(desk, cli, tmp_path):
     _ticket(cli)
     log, shot = _files(tmp_path)

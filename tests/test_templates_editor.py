@@ -228,6 +228,23 @@ def test_editor_command_with_arguments_and_visual_first(cli, desk, editor_script
     assert "--visual" in shown.read_text(encoding="utf-8")
 
 
+def test_without_visual_or_editor_vi_is_opened_as_git_does(cli, desk, monkeypatch, tmp_path):
+    """git's order ends in vi: with $VISUAL and $EDITOR unset (or empty), `vi` found on PATH is run."""
+    add_barrier(cli)
+    tid = new_ticket(cli)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    vi = bin_dir / "vi"
+    vi.write_text('#!/bin/sh\nprintf "Написано в vi\\n" > "$1"\n', encoding="utf-8")
+    vi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setenv("VISUAL", "  ")
+    r = cli("note", tid, "-e")
+    assert r.exit_code == 0, r.output
+    assert journal_texts(desk, tid, "note") == ["Написано в vi"]
+
+
 def test_missing_editor_is_one_line_exit_2(cli, desk, monkeypatch):
     add_barrier(cli)
     tid = new_ticket(cli)
