@@ -192,8 +192,9 @@ def test_station_in_use_by_tickets_is_refused(cli, desk):
 def test_repeatable_options_show_a_placeholder_not_a_type(cli):
     for command, shown in ((["new"], ("--related ID", "--attach FILE")),
                            (["list"], ("--status STATUS", "--priority N")),
-                           (["customer", "add"], ("--domain DOMAIN", "--product PRODUCT"))):
+                           (["customer", "add"], ("--domain DOMAIN", "--product PRODUCT")),
+                           (["search"], ("--limit N",))):
         text = cli(*command, "--help").stdout
-        assert "<list[" not in text
+        assert "<list[" not in text and "<int" not in text
         for placeholder in shown:
             assert placeholder in text

@@ -122,6 +122,16 @@ def test_issue12_stems_and_snippet_pure():
     assert snippet("ничего", {"принтер"}) is None
 
 
+def test_issue12_every_word_of_a_phrase_is_marked_in_the_snippet(cli):
+    assert snippet("Талоны не печатаются: принтер, талоны", {"печата", "талон"}) == \
+        "[Талоны] не [печатаются]: принтер, [талоны]"
+    assert snippet("а " * 60 + "принтер б", {"принтер", "б"}, width=20) == "…а а а а а [принтер] [б]"
+    assert snippet("принтер " + "а " * 30 + "принтера", {"принтер"}, width=20) == "[принтер] а а а а а…"
+    tid = _new(cli, "Не печатаются талоны", "С утра пятницы в регистратуре не печатаются талоны.")
+    [hit] = json.loads(cli("search", '"не печатаются талоны"', "--json").stdout)
+    assert hit["id"] == tid and hit["snippet"].startswith("[Не] [печатаются] [талоны] С утра пятницы")
+
+
 def test_issue12_at_most_max_indexed_chars_of_a_ticket_are_searchable(cli, desk):
     from supportctl.domain.search import MAX_INDEXED_CHARS
 
