@@ -159,6 +159,12 @@ def test_replies_lists_templates_with_their_first_line(cli, desk):
         ("broken", "", False)]
 
 
+def test_replies_without_templates_says_so_on_stderr(cli, desk):
+    r = cli("replies")
+    assert r.exit_code == 0 and r.stdout == "" and "no reply templates" in r.stderr and "replies/" in r.stderr
+    assert json.loads(cli("replies", "--json").stdout) == []
+
+
 def test_the_sample_desk_has_three_russian_templates_that_fill():
     from supportctl.domain.reply_templates import PLACEHOLDERS, fill, split_title
 

@@ -436,6 +436,9 @@ def replies(as_json: bool = typer.Option(False, "--json", help="Print JSON: name
     if as_json:
         print_json([{"name": t.name, "title": t.title, "problem": t.problem} for t in found])
         return
+    if not found:  # stdout stays empty for scripts, as `list` does
+        typer.echo("no reply templates: write one as replies/NAME.md (docs/tickets.md)", err=True)
+        return
     width = max((len(t.name) for t in found if not t.problem), default=0)
     for t in found:
         if t.problem:
