@@ -105,6 +105,28 @@ def test_edit_contact_keeps_the_match_and_says_how_to_verify(cli):
     assert json.loads(cli("show", tid, "--json").stdout)["verified"] is False
 
 
+def test_the_organisation_changes_through_verify_org_moving_plan_and_deadlines_issue_12(cli):
+    """Issue 12: `edit` has no organisation; `verify --org` moves the ticket to another customer, whose
+    plan then sets the deadlines (here premium: the first answer in 3 h around the clock, IS-6)."""
+    add_barrier(cli)
+    cli("customer", "add", "ООО Вектор", "--contract", "П-1", "--from", "2025-01-01", "--to", "2026-12-31",
+        "--plan", "premium")
+    cli("customer", "contact", "add", "ООО Вектор", "--name", "Козлов Д.С.", "--email", "kozlov@vektor.ru")
+    tid = _new(cli)
+    assert cli("register", tid, "--priority", "2").exit_code == 0
+    before = json.loads(cli("show", tid, "--json").stdout)
+    assert (before["org"], before["due"], before["first_response_due"]) == (
+        "АКБ «Барьер»", "2025-12-01T18:00:00+03:00", None)
+    assert cli("edit", tid, "--org", "ООО Вектор").exit_code == 2  # no such option of edit
+    moved = cli("verify", tid, "--org", "ООО Вектор", "--contact", "Козлов Д.С.", "--email", "kozlov@vektor.ru",
+                now="2025-12-01T10:30:00+03:00")
+    assert moved.exit_code == 0 and moved.stdout.startswith(f"{tid}: verified: ООО Вектор, contract П-1, plan premium")
+    after = json.loads(cli("show", tid, "--json").stdout)
+    assert (after["org"], after["plan"], after["verified"]) == ("ООО Вектор", "premium", True)
+    assert after["due"] is None and after["first_response_due"] == "2025-12-01T13:00:00+03:00"
+    assert _journal(cli, tid)[-1]["kind"] == "verified"
+
+
 # -- customers ------------------------------------------------------------------------------------
 
 HAND_WRITTEN = """\
