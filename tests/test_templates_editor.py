@@ -194,6 +194,19 @@ def test_editor_text_is_journaled_without_comment_lines(cli, desk, editor_script
         assert part in seen
 
 
+def test_the_editor_shows_the_last_three_journal_entries_only(cli, desk, editor_script):
+    add_barrier(cli)
+    tid = new_ticket(cli)  # its first entry: received
+    for n in (1, 2, 3):
+        cli("note", tid, f"заметка номер {n}")
+    shown = editor_script("ещё одна")
+    assert cli("note", tid, "-e").exit_code == 0
+    seen = shown.read_text(encoding="utf-8")
+    listed = [line for line in seen.splitlines() if line.startswith("#   ")]
+    assert len(listed) == 3 and all("заметка номер" in line for line in listed), listed
+    assert "(Рудаков А., received)" not in seen
+
+
 def test_empty_editor_result_aborts_with_exit_1_and_nothing_journaled(cli, desk, editor_script):
     add_barrier(cli)
     tid = new_ticket(cli)
