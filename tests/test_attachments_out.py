@@ -213,6 +213,25 @@ def test_what_the_desk_sends_is_any_type_but_within_attachment_limit(desk, cli, 
     assert list(_listed(cli)) == ["screen.bmp"]
 
 
+def test_the_files_of_one_answer_together_stay_within_message_limit(desk, cli, tmp_path):
+    """Each file within attachment_limit is not enough: one mail carries them all, and a mail server
+    refuses a mail over its size; mail.message_limit is that size."""
+    configure_mail(desk.root, attachment_limit="1KB", message_limit="2KB")
+    _ticket(cli)
+    parts = [tmp_path / f"part{n}.log" for n in range(3)]
+    for part in parts:
+        part.write_bytes(b"x" * 900)
+    journal = desk.root / "journal" / "T-0001.yaml"
+    before, outbox = journal.read_bytes(), sorted((desk.root / "outbox").glob("*.eml"))
+    attach = [a for part in parts for a in ("--attach", str(part))]
+    for command in ("reply", "note", "complete"):
+        refused = cli(command, "T-0001", "Три журнала.", *attach)
+        assert refused.exit_code == 2 and "together" in refused.stderr and "message_limit" in refused.stderr
+    assert journal.read_bytes() == before and sorted((desk.root / "outbox").glob("*.eml")) == outbox
+    assert cli("reply", "T-0001", "Два журнала.", *attach[:4]).exit_code == 0
+    assert sorted(_listed(cli)) == ["part0.log", "part1.log"]
+
+
 def test_save_copies_out_and_never_overwrites_without_force(desk, cli, tmp_path):
     _ticket(cli)
     log, shot = _files(tmp_path)

@@ -18,7 +18,8 @@ TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the tex
 EDIT = typer.Option(False, "--edit", "-e", help="Write the text in $VISUAL/$EDITOR (starting from any text given); "
                                                 "also without this when no text is given on a terminal.")
 ATTACH = typer.Option([], "--attach", metavar="FILE",
-                      help="Attach a file of any type, within mail.attachment_limit; repeatable.")
+                      help="Attach a file of any type, within mail.attachment_limit (all of them within "
+                           "mail.message_limit); repeatable.")
 
 
 def _done(change, what: str, *warnings: str | None) -> None:
