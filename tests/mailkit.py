@@ -49,6 +49,32 @@ class Collector:
         return self.events()
 
 
+class MaildirDelivery:
+    """An aiosmtpd handler that delivers each mail into a Maildir as an MTA's local delivery does: the
+    bytes as they came over SMTP, after a Return-Path and a Delivered-To line, written in tmp/ and moved
+    to new/."""
+
+    def __init__(self, maildir: Path) -> None:
+        self.maildir = make_maildir(maildir)
+        self.delivered: list[Path] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        trace = f"Return-Path: <{envelope.mail_from}>\r\nDelivered-To: {envelope.rcpt_tos[0]}\r\n"
+        name = f"{time.time_ns()}.{len(self.delivered)}.desk"
+        (self.maildir / "tmp" / name).write_bytes(trace.encode("ascii") + envelope.original_content)
+        (self.maildir / "tmp" / name).rename(self.maildir / "new" / name)
+        self.delivered.append(self.maildir / "new" / name)
+        return "250 OK"
+
+
+def send_over_smtp(port: int, message) -> None:
+    """Send ``message`` as a mail client does: SMTP to the server on loopback."""
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.send_message(message)
+
+
 def wait_until(predicate, timeout: float = 30.0) -> bool:
     """Poll ``predicate`` until true: commands deliver mail in a detached process after they return."""
     deadline = time.monotonic() + timeout
@@ -65,10 +91,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_smtp():
+def start_smtp(handler=None):
     from aiosmtpd.controller import Controller
 
-    handler = Collector()
+    handler = Collector() if handler is None else handler
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, handler

@@ -70,6 +70,21 @@ def test_text_taking_commands_accept_text_file(cli, tmp_path):
     assert "из stdin" in cli("journal", t).stdout
 
 
+def test_a_text_given_twice_is_refused_and_nothing_written(cli, desk, tmp_path):
+    """The argument and --text-file together: one would be dropped unseen, so neither is taken."""
+    t = _new(cli)
+    cli("register", t, "--priority", "2")
+    body = tmp_path / "text.txt"
+    body.write_text("из файла", encoding="utf-8")
+    before = (desk.root / "journal" / f"{t}.yaml").read_bytes()
+    for command in (["note", t], ["reply", t], ["hold", t, "--reason", "need-info"], ["complete", t]):
+        result = cli(*command, "из аргумента", "--text-file", str(body))
+        assert result.exit_code == 2 and "given twice" in result.stderr, (command, result.output)
+    assert (desk.root / "journal" / f"{t}.yaml").read_bytes() == before
+    result = cli("new", "--subject", "s", "--text", "t", "--text-file", str(body))
+    assert result.exit_code == 2 and "given twice" in result.stderr
+
+
 def test_hold_without_details_still_works(cli):
     t = _new(cli)
     cli("register", t, "--priority", "2")
@@ -192,8 +207,9 @@ def test_station_in_use_by_tickets_is_refused(cli, desk):
 def test_repeatable_options_show_a_placeholder_not_a_type(cli):
     for command, shown in ((["new"], ("--related ID", "--attach FILE")),
                            (["list"], ("--status STATUS", "--priority N")),
-                           (["customer", "add"], ("--domain DOMAIN", "--product PRODUCT"))):
+                           (["customer", "add"], ("--domain DOMAIN", "--product PRODUCT")),
+                           (["search"], ("--limit N",))):
         text = cli(*command, "--help").stdout
-        assert "<list[" not in text
+        assert "<list[" not in text and "<int" not in text
         for placeholder in shown:
             assert placeholder in text

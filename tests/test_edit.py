@@ -49,6 +49,26 @@ def test_edit_several_fields_one_entry_each_and_unchanged_ones_skipped(cli, tmp_
     assert "Продукт изменён: «—» → «АБС»" in [e["text"] for e in journal]
 
 
+def test_edit_mails_nothing_to_the_customer_issue_12(cli, desk):
+    """Issue 12: a correction is the desk's own business: with mail on, `edit` queues no mail (a
+    reply of the same ticket does, so the outbox is watched)."""
+    from mailkit import configure_mail
+
+    configure_mail(desk.root)  # no SMTP server: every mail waits in outbox/
+    add_barrier(cli)
+    tid = _new(cli)
+    assert cli("register", tid, "--priority", "3").exit_code == 0
+    outbox = desk.root / "outbox"
+    before = sorted(outbox.glob("*.eml"))
+    assert before  # the registration notice (R-6.6): mail is on
+    result = cli("edit", tid, "--subject", "Не работает АБС", "--text", "Исправленный текст.",
+                 "--phone", "+7 495 000-00-00", "--cc", "petrov@barrier.ru")
+    assert result.exit_code == 0, result.output
+    assert sorted(outbox.glob("*.eml")) == before
+    assert cli("reply", tid, "Проверьте, пожалуйста.").exit_code == 0
+    assert len(list(outbox.glob("*.eml"))) == len(before) + 1
+
+
 def test_edit_in_english_by_configuration(cli, desk):
     cfg = desk.root / "supportctl.yaml"
     text = cfg.read_text(encoding="utf-8")
@@ -83,6 +103,28 @@ def test_edit_contact_keeps_the_match_and_says_how_to_verify(cli):
     assert result.exit_code == 0, result.output
     assert f"supportctl verify {tid}" in result.stderr
     assert json.loads(cli("show", tid, "--json").stdout)["verified"] is False
+
+
+def test_the_organisation_changes_through_verify_org_moving_plan_and_deadlines_issue_12(cli):
+    """Issue 12: `edit` has no organisation; `verify --org` moves the ticket to another customer, whose
+    plan then sets the deadlines (here premium: the first answer in 3 h around the clock, IS-6)."""
+    add_barrier(cli)
+    cli("customer", "add", "ООО Вектор", "--contract", "П-1", "--from", "2025-01-01", "--to", "2026-12-31",
+        "--plan", "premium")
+    cli("customer", "contact", "add", "ООО Вектор", "--name", "Козлов Д.С.", "--email", "kozlov@vektor.ru")
+    tid = _new(cli)
+    assert cli("register", tid, "--priority", "2").exit_code == 0
+    before = json.loads(cli("show", tid, "--json").stdout)
+    assert (before["org"], before["due"], before["first_response_due"]) == (
+        "АКБ «Барьер»", "2025-12-01T18:00:00+03:00", None)
+    assert cli("edit", tid, "--org", "ООО Вектор").exit_code == 2  # no such option of edit
+    moved = cli("verify", tid, "--org", "ООО Вектор", "--contact", "Козлов Д.С.", "--email", "kozlov@vektor.ru",
+                now="2025-12-01T10:30:00+03:00")
+    assert moved.exit_code == 0 and moved.stdout.startswith(f"{tid}: verified: ООО Вектор, contract П-1, plan premium")
+    after = json.loads(cli("show", tid, "--json").stdout)
+    assert (after["org"], after["plan"], after["verified"]) == ("ООО Вектор", "premium", True)
+    assert after["due"] is None and after["first_response_due"] == "2025-12-01T13:00:00+03:00"
+    assert _journal(cli, tid)[-1]["kind"] == "verified"
 
 
 # -- customers ------------------------------------------------------------------------------------
@@ -185,6 +227,11 @@ def test_contact_edit_and_remove_keep_comments(cli, desk):
     assert "o.smirnova@barrier.ru" in text and "smirnova@barrier.ru\n" not in text.replace("o.smirnova", "")
     c = json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)
     assert c["contacts"][0]["position"] == "Главный бухгалтер"
+    assert cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--role", "owner").exit_code == 0
+    assert json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)["contacts"][0]["role"] == "owner"
+    assert cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--role", "").exit_code == 0
+    assert "role" not in json.loads(cli("customer", "show", "АКБ «Барьер»", "--json").stdout)["contacts"][0]
+    _kept_by_hand(_text(desk))
     # an address another contact has is refused
     taken = cli("customer", "contact", "edit", "АКБ «Барьер»", "o.smirnova@barrier.ru", "--email", "petrov@barrier.ru")
     assert taken.exit_code == 2

@@ -94,6 +94,27 @@ def test_issue12_a_journal_line_appended_alone_is_indexed(cli, desk):
     assert _found(cli, "карантин") == [tid]
 
 
+def test_issue12_a_word_only_in_a_customers_mail_is_found(cli, desk):
+    """Mail bodies are searched: the first mail is the ticket's text, a follow-up a journal entry."""
+    from conftest import add_barrier
+    from mailkit import configure_mail, outlook_mail
+
+    configure_mail(desk.root)
+    add_barrier(cli)
+    first = outlook_mail(sender="smirnova@barrier.ru", name="Смирнова Ольга Петровна", subject="Сбой отчёта",
+                         message_id="<s1@barrier.ru>", body="Не формируется квартальный отчёт.\n")
+    assert cli("mail", "ingest", "-", input=first).exit_code == 0
+    [tid] = desk.ticket_ids()
+    assert _found(cli, "квартального") == [tid]
+    assert _found(cli, "бухгалтерии") == []
+    follow = outlook_mail(sender="smirnova@barrier.ru", name="Смирнова Ольга Петровна",
+                          subject=f"RE: [Заявка#{tid}] Сбой отчёта", message_id="<s2@barrier.ru>",
+                          body="Ошибка видна только в бухгалтерию переданных формах.\n")
+    assert f"added {tid}" in cli("mail", "ingest", "-", input=follow, now="2025-12-01T11:00:00+03:00").stdout
+    [hit] = json.loads(cli("search", "бухгалтерии", "--json").stdout)
+    assert hit["id"] == tid and "[бухгалтерию]" in hit["snippet"]
+
+
 def test_issue12_list_grep_filters_the_list(cli):
     printer = _new(cli, "Принтера не печатают", "x")
     _new(cli, "Не запускается АРМ", "y")
@@ -120,6 +141,16 @@ def test_issue12_stems_and_snippet_pure():
     assert stems("Принтера НЕ печатают, ёлки") == ["принтер", "не", "печата", "елк"]
     assert snippet("Ёлка зелёная", {"зелен"}) == "Ёлка [зелёная]"
     assert snippet("ничего", {"принтер"}) is None
+
+
+def test_issue12_every_word_of_a_phrase_is_marked_in_the_snippet(cli):
+    assert snippet("Талоны не печатаются: принтер, талоны", {"печата", "талон"}) == \
+        "[Талоны] не [печатаются]: принтер, [талоны]"
+    assert snippet("а " * 60 + "принтер б", {"принтер", "б"}, width=20) == "…а а а а а [принтер] [б]"
+    assert snippet("принтер " + "а " * 30 + "принтера", {"принтер"}, width=20) == "[принтер] а а а а а…"
+    tid = _new(cli, "Не печатаются талоны", "С утра пятницы в регистратуре не печатаются талоны.")
+    [hit] = json.loads(cli("search", '"не печатаются талоны"', "--json").stdout)
+    assert hit["id"] == tid and hit["snippet"].startswith("[Не] [печатаются] [талоны] С утра пятницы")
 
 
 def test_issue12_at_most_max_indexed_chars_of_a_ticket_are_searchable(cli, desk):

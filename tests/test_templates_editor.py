@@ -159,6 +159,12 @@ def test_replies_lists_templates_with_their_first_line(cli, desk):
         ("broken", "", False)]
 
 
+def test_replies_without_templates_says_so_on_stderr(cli, desk):
+    r = cli("replies")
+    assert r.exit_code == 0 and r.stdout == "" and "no reply templates" in r.stderr and "replies/" in r.stderr
+    assert json.loads(cli("replies", "--json").stdout) == []
+
+
 def test_the_sample_desk_has_three_russian_templates_that_fill():
     from supportctl.domain.reply_templates import PLACEHOLDERS, fill, split_title
 
@@ -186,6 +192,19 @@ def test_editor_text_is_journaled_without_comment_lines(cli, desk, editor_script
     for part in ("# T-0001: Не запускается АРМ", "# Contact: Смирнова Ольга Петровна", "# Status: new",
                  "# Deadline:", "первая заметка"):
         assert part in seen
+
+
+def test_the_editor_shows_the_last_three_journal_entries_only(cli, desk, editor_script):
+    add_barrier(cli)
+    tid = new_ticket(cli)  # its first entry: received
+    for n in (1, 2, 3):
+        cli("note", tid, f"заметка номер {n}")
+    shown = editor_script("ещё одна")
+    assert cli("note", tid, "-e").exit_code == 0
+    seen = shown.read_text(encoding="utf-8")
+    listed = [line for line in seen.splitlines() if line.startswith("#   ")]
+    assert len(listed) == 3 and all("заметка номер" in line for line in listed), listed
+    assert "(Рудаков А., received)" not in seen
 
 
 def test_empty_editor_result_aborts_with_exit_1_and_nothing_journaled(cli, desk, editor_script):
@@ -226,6 +245,23 @@ def test_editor_command_with_arguments_and_visual_first(cli, desk, editor_script
     monkeypatch.setenv("EDITOR", "/nonexistent/editor")
     assert cli("note", tid, "-e").exit_code == 0
     assert "--visual" in shown.read_text(encoding="utf-8")
+
+
+def test_without_visual_or_editor_vi_is_opened_as_git_does(cli, desk, monkeypatch, tmp_path):
+    """git's order ends in vi: with $VISUAL and $EDITOR unset (or empty), `vi` found on PATH is run."""
+    add_barrier(cli)
+    tid = new_ticket(cli)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    vi = bin_dir / "vi"
+    vi.write_text('#!/bin/sh\nprintf "Написано в vi\\n" > "$1"\n', encoding="utf-8")
+    vi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setenv("VISUAL", "  ")
+    r = cli("note", tid, "-e")
+    assert r.exit_code == 0, r.output
+    assert journal_texts(desk, tid, "note") == ["Написано в vi"]
 
 
 def test_missing_editor_is_one_line_exit_2(cli, desk, monkeypatch):

@@ -302,7 +302,12 @@ def print_csv(rows: list[dict[str, Any]]) -> None:
 def read_text(text: str | None, text_file: Path | None = None, what: str = "text", required: bool = True) -> str:
     """TEXT from the argument, a file, or stdin when neither is given and stdin is not a terminal;
     without its trailing whitespace (the newline that ends a file or a pipe). Not ``required``:
-    "" when nothing is given."""
+    "" when nothing is given. The text given twice (TEXT or --text, and --text-file) is refused:
+    one of them would be dropped unseen."""
+    if text is not None and text_file is not None:
+        from supportctl.errors import InvalidValue
+
+        raise InvalidValue(f"the {what} is given twice", "give it as an argument or with --text-file, not both")
     if text is not None and text != "-":
         return text.rstrip()
     if text_file is not None:

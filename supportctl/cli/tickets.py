@@ -18,7 +18,8 @@ TEXT_FILE = typer.Option(None, "--text-file", metavar="FILE", help="Read the tex
 EDIT = typer.Option(False, "--edit", "-e", help="Write the text in $VISUAL/$EDITOR (starting from any text given); "
                                                 "also without this when no text is given on a terminal.")
 ATTACH = typer.Option([], "--attach", metavar="FILE",
-                      help="Attach a file of any type, within mail.attachment_limit; repeatable.")
+                      help="Attach a file of any type, within mail.attachment_limit (all of them within "
+                           "mail.message_limit); repeatable.")
 
 
 def _done(change, what: str, *warnings: str | None) -> None:
@@ -435,6 +436,9 @@ def replies(as_json: bool = typer.Option(False, "--json", help="Print JSON: name
     found = reply_templates.listing(context())
     if as_json:
         print_json([{"name": t.name, "title": t.title, "problem": t.problem} for t in found])
+        return
+    if not found:  # stdout stays empty for scripts, as `list` does
+        typer.echo("no reply templates: write one as replies/NAME.md (docs/tickets.md)", err=True)
         return
     width = max((len(t.name) for t in found if not t.problem), default=0)
     for t in found:

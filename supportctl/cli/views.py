@@ -208,7 +208,7 @@ def search(
                                            "(after -- or inside one quoted argument)."),
     all_tickets: bool = typer.Option(False, "--all", help="Closed tickets too."),
     org: Optional[str] = typer.Option(None, "--org", help="Only this organisation."),
-    limit: int = typer.Option(20, "--limit", min=1, help="At most this many hits."),
+    limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="At most this many hits."),
     as_json: bool = JsonOption,
     wide: bool = WideOption,
 ) -> None:

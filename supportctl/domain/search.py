@@ -109,18 +109,30 @@ def parse_query(text: str) -> Query:
 
 
 def snippet(text: str, wanted: set[str], width: int = SNIPPET_CHARS) -> str | None:
-    """A piece of `text` around the first word whose stem is wanted, that word marked; None if none is."""
+    """A piece of `text` around the first word whose stem is wanted, with every wanted word in it
+    marked (all the words of a phrase, not its first alone); None if no word is wanted."""
     folded = normalise(text)
     if len(folded) != len(text):  # a letter whose casefold is longer: positions would not line up
         folded = text.lower().replace("ё", "е")
         if len(folded) != len(text):
             folded = text
-    for m in _WORD.finditer(folded):
+    words = _WORD.finditer(folded)
+    first = next((m for m in words if stem(m.group()) in wanted), None)
+    if first is None:
+        return None
+    start, end = first.span()
+    left = max(0, start - width // 2)
+    right = min(len(text), end + width // 2)
+    marked = [first.span()]
+    for m in words:
+        if m.end() > right:  # a word the piece cuts is not marked
+            break
         if stem(m.group()) in wanted:
-            start, end = m.span()
-            left = max(0, start - width // 2)
-            right = min(len(text), end + width // 2)
-            piece = (("…" if left else "") + text[left:start] + MARK_OPEN + text[start:end] + MARK_CLOSE
-                     + text[end:right] + ("…" if right < len(text) else ""))
-            return " ".join(piece.split())
-    return None
+            marked.append(m.span())
+    parts = ["…" if left else ""]
+    at = left
+    for a, b in marked:
+        parts += [text[at:a], MARK_OPEN, text[a:b], MARK_CLOSE]
+        at = b
+    parts += [text[at:right], "…" if right < len(text) else ""]
+    return " ".join("".join(parts).split())

@@ -382,10 +382,20 @@ def reply(ctx: Ctx, ticket_id: str, text: str, spent: int | None, via: str,
 def _attaching(ctx: Ctx, operation: Callable[[Ticket], list[Entry]], paths: list[Path] | None,
                names: list[str]) -> Callable[[Ticket], list[Entry]]:
     """``operation`` that also stores the desk's files under the ticket (any type: R-7.6 is for what
-    customers send; within mail.attachment_limit), named in its first journal entry and in ``names``."""
+    customers send; each within mail.attachment_limit, together within mail.message_limit, as one mail
+    carries them), named in its first journal entry and in ``names``."""
     if paths:
+        from supportctl.mail.settings import mail_settings
+
+        settings = mail_settings(ctx.desk.config)
+        total = 0
         for path in paths:  # before the lock: a missing or oversized file is refused with nothing done
-            _open_attachment(path, attachment_limit(ctx.desk)).close()
+            with _open_attachment(path, settings.attachment_limit) as f:
+                total += os.fstat(f.fileno()).st_size
+        if total > settings.message_limit:
+            raise Refused(f"the attachments together are larger than the limit of a mail, {settings.message_limit} "
+                          f"bytes ({total} bytes)",
+                          "send fewer or smaller files, or raise mail.message_limit in supportctl.yaml")
 
     def attached(t: Ticket) -> list[Entry]:
         entries = operation(t)  # the rules first: a refused action stores nothing
