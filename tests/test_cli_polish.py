@@ -213,3 +213,29 @@ def test_repeatable_options_show_a_placeholder_not_a_type(cli):
         assert "<list[" not in text and "<int" not in text
         for placeholder in shown:
             assert placeholder in text
+
+
+def test_usage_errors_are_one_line_naming_the_command_and_its_help(cli):
+    """An unknown option, a missing argument, a value Typer cannot read, an unknown command: one line on
+    stderr with exit 2, as every other error, instead of click's four-line usage block."""
+    cases = {
+        ("list", "--bogus"): "supportctl list: No such option: --bogus",
+        ("show",): "supportctl show: Missing argument 'ID'",
+        ("search", "x", "--limit", "abc"): "supportctl search: Invalid value for '--limit'",
+        ("report", "nosuch"): "supportctl report: No such command 'nosuch'",
+        ("--bogus",): "supportctl: No such option: --bogus",
+    }
+    for args, start in cases.items():
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(start), (args, result.stderr)
+        where = start.split(":")[0]
+        assert lines[0].endswith(f"; see '{where} --help'")
+
+
+def test_a_group_without_its_command_still_prints_its_help(cli):
+    result = cli("report")
+    assert result.exit_code == 2
+    assert "Usage: supportctl report" in result.output and "sla" in result.output

@@ -6,6 +6,7 @@ imported inside the commands that need them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -57,6 +58,40 @@ def context(the_desk=None):
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     typer.echo(visible(f"supportctl: {message}"), err=True)
     raise typer.Exit(code)
+
+
+class OneLineUsageErrors(typer.core.TyperGroup):
+    """The app's group: a usage error (an unknown option, a missing argument, a value Typer cannot
+    convert) is one line on stderr like every other error, exit 2, instead of click's usage block."""
+
+    def make_context(self, *args: Any, **kwargs: Any):
+        with _one_line_usage():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_usage():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage():
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own click
+
+    try:
+        yield
+    except NoArgsIsHelpError:  # a group given no command: its help, as before
+        raise
+    except UsageError as error:
+        error.show = functools.partial(_show_usage_error, error)  # type: ignore[method-assign]
+        raise
+
+
+def _show_usage_error(error: Any, file: Any = None) -> None:
+    ctx = error.ctx
+    where = ctx.command_path if ctx is not None else "supportctl"
+    hint = f"; see '{where} --help'" if ctx is not None else ""
+    message = " ".join(error.format_message().split()).rstrip(".")
+    typer.echo(visible(f"{where}: {message}{hint}"), err=True)
 
 
 def handle_errors(fn: Callable) -> Callable:
