@@ -192,3 +192,15 @@ def test_issue12_list_grep_keeps_the_lists_other_filters(cli):
     r = cli("list", "--grep", "принтер", "--org", "ООО Ромашка", "--json")
     assert r.exit_code == 0, r.output
     assert [t["id"] for t in json.loads(r.stdout)] == [first]
+
+
+def test_issue12_a_snippet_starts_and_ends_on_whole_words():
+    from supportctl.domain.search import MARK_CLOSE, MARK_OPEN, snippet, stem
+
+    words = [f"слово{i:03d}" for i in range(200)]
+    text = " ".join(words[:100] + ["принтера"] + words[100:])
+    piece = snippet(text, {stem("принтер")})
+    assert piece.startswith("…") and piece.endswith("…")
+    inner = piece[1:-1].replace(MARK_OPEN, "").replace(MARK_CLOSE, "").split()
+    assert "принтера" in inner
+    assert all(word in words or word == "принтера" for word in inner), inner

@@ -123,6 +123,10 @@ def snippet(text: str, wanted: set[str], width: int = SNIPPET_CHARS) -> str | No
     start, end = first.span()
     left = max(0, start - width // 2)
     right = min(len(text), end + width // 2)
+    while 0 < left < start and not text[left - 1].isspace():  # the piece starts and ends on whole words
+        left += 1
+    while end < right < len(text) and not text[right].isspace():
+        right -= 1
     marked = [first.span()]
     for m in words:
         if m.end() > right:  # a word the piece cuts is not marked
