@@ -59,23 +59,26 @@ def test_a_breach_row_reads_like_the_dict_it_replaces():
 
 
 def test_the_table_reads_each_ticket_once_and_json_reads_the_list_again(cli, monkeypatch):
-    """The table and CSV never hold the list of tickets (DeskSource.tickets); JSON's per-ticket list
-    reads it again, in arrival order, with the same figures."""
+    """The table never holds the list of tickets (DeskSource.tickets), nor builds a Ticket whose clocks the
+    index stores; JSON's per-ticket list reads them again, in arrival order, with the same figures."""
+    from supportctl.desk.index import TicketIndex
     from supportctl.services.reporting import DeskSource
 
     for n in range(3):
         cli("new", "--subject", f"Заявка {n}", "--text", "x", "--org", "Org", now=f"2025-12-01T1{n}:00:00+03:00")
     cli("register", "T-0002", "--priority", "1", now="2025-12-01T13:00:00+03:00")
-    calls = []
-    real = DeskSource.tickets
+    calls, reads, built = [], [], []
+    real, real_timed, real_ticket = DeskSource.tickets, DeskSource.each_timed, TicketIndex.ticket
     monkeypatch.setattr(DeskSource, "tickets", lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    monkeypatch.setattr(DeskSource, "each_timed", lambda self, *a, **k: reads.append(a) or real_timed(self, *a, **k))
+    monkeypatch.setattr(TicketIndex, "ticket", lambda self, i: built.append(i) or real_ticket(self, i))
     now = "2025-12-03T10:00:00+03:00"
     table = cli("report", "sla", "--all", now=now)
-    assert table.exit_code == 0 and "T-0002" in table.output and calls == []
+    assert table.exit_code == 0 and "T-0002" in table.output and calls == [] and built == []
+    assert len(reads) == 1
     import json
 
     data = json.loads(cli("report", "sla", "--all", "--json", now=now).output)
-    assert len(calls) == 1
+    assert len(reads) == 3 and calls == [] and built == []
     assert [t["id"] for t in data["tickets"]] == ["T-0001", "T-0002", "T-0003"]
     assert data["tickets"][1]["resolution_state"] == "breached"
-    assert data["sections"]["total"][0]["received"] == 3

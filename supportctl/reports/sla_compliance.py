@@ -1,7 +1,9 @@
 """`report sla`: SLA compliance of the tickets received in the period (R-6.2-6.6).
 
 Every figure comes from ``domain.sla.ticket_sla`` — the function behind `sla ID` —
-so the report agrees with it ticket by ticket. For each timer:
+so the report agrees with it ticket by ticket; the desk's tickets are told from the clocks the
+index stores (``Source.each_timed``, domain/sla.py clock_states: the same figures without
+computing every timer again, issue 13). For each timer:
 
 - in time: ``met``; late: ``missed`` (stopped after the deadline) or ``breached``
   (still running past it); the percentage is in time / (in time + late), so a
@@ -22,28 +24,27 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
-from supportctl.domain.sla import TicketSla, Timer, ticket_sla
-from supportctl.domain.ticket import Ticket
+from supportctl.domain.codec import Q_ASSIGNEE, Q_ID, Q_ORG, Q_PRIORITY, Q_RECEIVED
 from supportctl.reports.model import (
-    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last,
-    by_arrival, percent, pick,
+    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last, percent, pick,
 )
 from supportctl.reports.period import Scope, weeks_of
 
 TITLE = ("Соблюдение сроков (SLA)", "SLA compliance")
 LATE = ("missed", "breached")
 STOPPED = ("met", "missed")  # the states of a timer that has stopped
-_MINUTE = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker than a frozen dataclass
     """One ticket's SLA outcome as the report counts it: each timer's state and elapsed minutes."""
 
-    ticket: Ticket
-    sla: TicketSla
+    id: str
+    org: str | None
+    priority: int | None
     registration_state: str | None
     registration_minutes: int | None
     resolution_state: str | None
@@ -52,19 +53,11 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
     first_response_state: str | None = None
     first_response_minutes: int | None = None
 
-    @property
-    def registration(self) -> Timer | None:
-        return self.sla.registration
-
-    @property
-    def resolution(self) -> Timer | None:
-        return self.sla.resolution
-
     def to_dict(self) -> dict:
         return {
-            "id": self.ticket.id,
-            "org": self.ticket.org,
-            "priority": self.ticket.priority,
+            "id": self.id,
+            "org": self.org,
+            "priority": self.priority,
             "registration_state": self.registration_state,
             "registration_minutes": self.registration_minutes,
             "first_response_state": self.first_response_state,
@@ -75,25 +68,17 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
         }
 
 
-def minutes(duration: timedelta) -> int:
-    """Whole minutes, truncated, as `sla ID` shows them."""
-    return int(duration / _MINUTE)
+def figures_of(row: tuple, states: tuple, paused_us: int) -> Figures:
+    """The figures of a ticket from its queue row, its timers as of now and its paused working time
+    (``Source.each_timed``)."""
+    found = {s.name: (s.state, s.elapsed_minutes) for s in states}
+    reg, res, first = found.get("registration", _NO_TIMER), found.get("resolution", _NO_TIMER), \
+        found.get("first_response", _NO_TIMER)
+    return Figures(row[Q_ID], row[Q_ORG], row[Q_PRIORITY], *reg, *res, int(paused_us / _US_PER_MINUTE), *first)
 
 
-def figures_of(ticket: Ticket, source: Source) -> Figures:
-    config = source.sla
-    sla = ticket_sla(ticket, config, source.now)
-    reg, res = sla.registration, sla.resolution
-    paused = 0
-    if res is not None and ticket.pauses:
-        calendar = config.calendar(config.policies[sla.policy].calendar)
-        horizon = min(source.now, res.stopped_at) if res.stopped_at else source.now
-        paused = minutes(calendar.between(res.started_at, horizon) - res.elapsed)
-    first = sla.first_response
-    return Figures(ticket, sla,
-                   reg.state if reg else None, minutes(reg.elapsed) if reg else None,
-                   res.state if res else None, minutes(res.elapsed) if res else None, paused,
-                   first.state if first else None, minutes(first.elapsed) if first else None)
+_NO_TIMER = (None, None)
+_US_PER_MINUTE = 60_000_000
 
 
 COLUMNS = [
@@ -236,28 +221,25 @@ class BreachRow(tuple):
         return tuple.__getitem__(self, self._INDEX[key]) if isinstance(key, str) else tuple.__getitem__(self, key)
 
 
-def breaches(items: list[Figures], sort: bool = True, lang: str | None = None) -> list[BreachRow]:
-    """One row per deadline that passed while in force (R-6.1), with the priority it belonged to;
-    how much it was overrun is known for the deadline in force now (blank for earlier ones).
-    ``sort``: by deadline, then ticket (else in the order of ``items``, the caller sorts). ``lang``:
-    the timer and state named in that language (else as (ru, en) pairs)."""
+def breaches(row: tuple, states: tuple, lang: str | None = None) -> list[BreachRow]:
+    """One row per deadline of the ticket (its queue row and timers) that passed while in force (R-6.1),
+    with the priority it belonged to; how much it was overrun is known for the deadline in force now (blank
+    for earlier ones). ``lang``: the timer and state named in that language (else as (ru, en) pairs)."""
     rows = []
-    for f in items:
-        for name, timer in f.sla.timers:
-            if timer.state not in LATE:
-                continue
-            over = minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0
-            timer_name, state_name = TIMER_NAMES[name], STATE_NAMES[timer.state]
-            if lang is not None:
-                timer_name, state_name = pick(timer_name, lang), pick(state_name, lang)
-            for deadline, priority in timer.breaches:
-                current = deadline == timer.deadline
-                rows.append(BreachRow((f.ticket.id, f.ticket.org,
-                                       f.ticket.priority if priority is None else priority,
-                                       f.ticket.assignee, name, timer_name, deadline, timer.stopped_at,
-                                       timer.state, state_name, over if current else None)))
-    if sort:
-        rows.sort(key=lambda r: (r["deadline"], r["id"]))
+    for timer in states:
+        if timer.state not in LATE:
+            continue
+        remaining = timer.remaining_us
+        over = int(-remaining / _US_PER_MINUTE) if remaining < 0 else 0
+        timer_name, state_name = TIMER_NAMES[timer.name], STATE_NAMES[timer.state]
+        if lang is not None:
+            timer_name, state_name = pick(timer_name, lang), pick(state_name, lang)
+        from_us = timer.calendar.from_us
+        stopped_at = None if timer.stopped_us is None else from_us(timer.stopped_us)
+        for deadline, priority in timer.breaches:
+            rows.append(BreachRow((row[Q_ID], row[Q_ORG], row[Q_PRIORITY] if priority is None else priority,
+                                   row[Q_ASSIGNEE], timer.name, timer_name, from_us(deadline), stopped_at,
+                                   timer.state, state_name, over if deadline == timer.deadline_us else None)))
     return rows
 
 
@@ -271,20 +253,28 @@ def build(source: Source, scope: Scope) -> Report:
     by_org: dict[str, Tally] = defaultdict(Tally)
     breach_rows: list[BreachRow] = []
     first = False  # does any ticket's policy have a first-response timer? else no such columns (absent, not zero)
-    for t in source.each_ticket(scope, received_in=scope.period):
-        f = figures_of(t, source)
+    org_first: dict[str, str] = {}  # the first ticket ID of each organisation: ties of the sort keep ID order
+    for row, states, paused in source.each_timed(scope, received_in=scope.period):
+        f = figures_of(row, states, paused)
         total.add(f)
-        if t.received_at is not None:
-            day = t.received_at.astimezone(tz).date()
+        received = row[Q_RECEIVED]
+        if received is not None:
+            day = (_EPOCH + timedelta(microseconds=received)).astimezone(tz).date()
             by_week[day - timedelta(days=day.weekday())].add(f)
-        by_priority[t.priority].add(f)
-        by_org[t.org or ""].add(f)
-        first = first or f.sla.first_response is not None
-        breach_rows += breaches([f], sort=False, lang=lang)
+        by_priority[row[Q_PRIORITY]].add(f)
+        org = row[Q_ORG] or ""
+        by_org[org].add(f)
+        if org not in org_first or row[Q_ID] < org_first[org]:
+            org_first[org] = row[Q_ID]
+        first = first or any(s.name == "first_response" for s in states)
+        breach_rows += breaches(row, states, lang)
     breach_rows.sort(key=lambda r: (r["deadline"], r["id"]))
 
     def tickets() -> list[dict]:  # for JSON only: read again then, rather than kept for every format
-        return [figures_of(t, source).to_dict() for t in by_arrival(source.tickets(scope, received_in=scope.period))]
+        items = [((row[Q_RECEIVED] or 0, row[Q_ID]), figures_of(row, states, paused))
+                 for row, states, paused in source.each_timed(scope, received_in=scope.period)]
+        items.sort(key=lambda item: item[0])  # by arrival (the register's order), then by ID
+        return [f.to_dict() for _key, f in items]
 
     columns = [*COLUMNS[:7], *FIRST_RESPONSE_COLUMNS[:3], *COLUMNS[7:9], *FIRST_RESPONSE_COLUMNS[3:],
                *COLUMNS[9:]] if first else COLUMNS
@@ -294,7 +284,8 @@ def build(source: Source, scope: Scope) -> Report:
                  for monday, sunday in weeks]
     priority_rows = [{"priority": p, **by_priority[p].summary(first)}
                      for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
-    org_rows = [{"org": org or None, **by_org[org].summary(first)} for org in sorted(by_org, key=blank_last)]
+    org_rows = [{"org": org or None, **by_org[org].summary(first)}
+                for org in sorted(by_org, key=lambda org: (blank_last(org), org_first[org]))]
 
     sections = [
         Section("total", ("Итого за период", "Period total"), columns, [total.summary(first)]),
