@@ -917,10 +917,11 @@ def clock_states(clocks: tuple | None, sla_config: SlaConfig, now: datetime) -> 
         return None
     worked = None
     states = []
+    new = tuple.__new__  # a ClockState built without its keyword-taking __new__: 100,000 tickets a report
     for name, stopped_state, deadline, remaining, below, duration, stopped_us, breaches, priority in timers:
         if stopped_state is not None:
-            states.append(ClockState(name, stopped_state, True, deadline, remaining, calendar, duration, stopped_us,
-                                     breaches))
+            states.append(new(ClockState, (name, stopped_state, True, deadline, remaining, calendar, duration,
+                                           stopped_us, breaches)))
             continue
         if worked is None:
             # the working time since that instant (readings have a per-process origin: only differences are stored)
@@ -929,7 +930,7 @@ def clock_states(clocks: tuple | None, sla_config: SlaConfig, now: datetime) -> 
         if now_us > deadline and (deadline, priority) not in breaches:
             breaches = (*breaches, (deadline, priority))
         state = "breached" if breaches else "at_risk" if remaining < below else "on_track"
-        states.append(ClockState(name, state, False, deadline, remaining, calendar, duration, None, breaches))
+        states.append(new(ClockState, (name, state, False, deadline, remaining, calendar, duration, None, breaches)))
     return tuple(states)
 
 
