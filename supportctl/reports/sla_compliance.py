@@ -302,7 +302,8 @@ def build(source: Source, scope: Scope) -> Report:
         if org not in org_first or row[Q_ID] < org_first[org]:
             org_first[org] = row[Q_ID]
         first = first or any(timer.name == "first_response" for timer in states)
-        breach_rows += breaches(row, states, lang)
+        if any(timer.state in LATE for timer in states):
+            breach_rows += breaches(row, states, lang)
     breach_rows.sort(key=_by_deadline)
     total = Tally()
     by_week: dict[date, Tally] = defaultdict(Tally)
