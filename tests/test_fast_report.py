@@ -113,3 +113,21 @@ def test_the_site_counts_the_tickets_it_read_as_the_report_does_from_the_index(t
         assert render(from_index, "json") == render(from_site, "json")
         breaches += len(from_index.sections[-1].rows)
     assert breaches  # there are breaches to compare
+
+
+def test_a_report_table_measures_text_cells_as_the_terminal_shows_them_issue10_item17(cli, desk):
+    """Only text cells are escaped before the table is measured (numbers and dates are written here, of
+    digits): an organisation with control characters prints exactly as one spelt with their visible signs."""
+    tid = cli("new", "--subject", "Счёт", "--text", "x", "--org", "Org").stdout.strip()
+    cli("register", tid, "--priority", "1", now="2025-12-01T10:30:00+03:00")
+    outputs = []
+    for org in ("␛[1mOrg\\x9b<U+202E>", "\x1b[1mOrg\x9b\u202e"):
+        ticket = desk.load_ticket(tid)
+        ticket.org = org
+        desk.save_ticket(ticket)
+        result = cli("report", "sla", "--all", now="2025-12-03T10:00:00+03:00")
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    assert "\x1b" not in outputs[1] and "\x9b" not in outputs[1] and "\u202e" not in outputs[1]
+    assert outputs[0].count("␛[1mOrg\\x9b<U+202E>") == 2  # by customer, and the breach
+    assert outputs[1] == outputs[0]
