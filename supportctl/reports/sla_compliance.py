@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import math
 from array import array
-from operator import itemgetter
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import NamedTuple
 
 from supportctl.domain.codec import Q_ASSIGNEE, Q_ID, Q_ORG, Q_PRIORITY, Q_RECEIVED
@@ -247,8 +247,6 @@ class BreachRow(tuple):
 
 
 _PICKERS: dict[tuple[str, ...], itemgetter] = {}
-
-
 _DEADLINE, _ID = BREACH_KEYS.index("deadline"), BREACH_KEYS.index("id")
 
 
