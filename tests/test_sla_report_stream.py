@@ -82,3 +82,22 @@ def test_the_table_reads_each_ticket_once_and_json_reads_the_list_again(cli, mon
     assert len(reads) == 3 and calls == [] and built == []
     assert [t["id"] for t in data["tickets"]] == ["T-0001", "T-0002", "T-0003"]
     assert data["tickets"][1]["resolution_state"] == "breached"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(["Europe/Moscow", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu", "Europe/Berlin"]),
+       st.lists(st.integers(1_735_000_000_000_000, 1_800_000_000_000_000), min_size=1, max_size=300))
+def test_the_week_of_a_receipt_is_that_of_its_day_in_the_desks_zone(zone, instants):
+    """The report's week of each ticket (remembered per hour) is the ISO week of its day in the desk's zone,
+    also around midnight in zones half an hour or 45 minutes off and at daylight-saving changes."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from supportctl.reports.sla_compliance import _weeks
+
+    tz = ZoneInfo(zone)
+    week_of = _weeks(tz)
+    near = [i - i % 3_600_000_000 + d for i in instants for d in (0, 1_799_999_999, 1_800_000_000, 3_599_999_999)]
+    for us in instants + near:
+        day = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)).astimezone(tz).date()
+        assert week_of(us) == day - timedelta(days=day.weekday())

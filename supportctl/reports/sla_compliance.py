@@ -277,6 +277,30 @@ def breaches(row: tuple, states: tuple, lang: str | None = None) -> list[BreachR
     return rows
 
 
+_HOUR_US = 3_600_000_000
+
+
+def _weeks(tz):
+    """A function of an instant in epoch microseconds: the Monday of its week in ``tz``. Remembered per
+    hour (UTC) that lies within one day in ``tz``; an hour a day begins in (a zone half an hour off)
+    is converted instant by instant."""
+    mondays: dict[int, date | None] = {}
+
+    def monday(us: int) -> date:
+        day = (_EPOCH + timedelta(microseconds=us)).astimezone(tz).date()
+        return day - timedelta(days=day.weekday())
+
+    def week_of(us: int) -> date:
+        hour = us // _HOUR_US
+        found = mondays.get(hour, False)
+        if found is False:
+            start, end = monday(hour * _HOUR_US), monday(hour * _HOUR_US + _HOUR_US - 1)
+            found = mondays[hour] = start if start == end else None
+        return monday(us) if found is None else found
+
+    return week_of
+
+
 def build(source: Source, scope: Scope) -> Report:
     lang, tz = scope.lang, source.tz
     # one ticket at a time: its figures are counted in its cell (week, priority, organisation) and its breaches
@@ -286,13 +310,10 @@ def build(source: Source, scope: Scope) -> Report:
     breach_rows: list[BreachRow] = []
     first = False  # does any ticket's policy have a first-response timer? else no such columns (absent, not zero)
     org_first: dict[str, str] = {}  # the first ticket ID of each organisation: ties of the sort keep ID order
+    week_of = _weeks(tz)
     for row, states, paused in source.each_timed(scope, received_in=scope.period):
         received, org = row[Q_RECEIVED], row[Q_ORG] or ""
-        week = None
-        if received is not None:
-            day = (_EPOCH + timedelta(microseconds=received)).astimezone(tz).date()
-            week = day - timedelta(days=day.weekday())
-        key = (week, row[Q_PRIORITY], org)
+        key = (None if received is None else week_of(received), row[Q_PRIORITY], org)
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = Tally()
