@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportctl.domain.sla import (
-    clock_states, current_of, sla_config_from_dict, states_of, ticket_clocks, ticket_sla,
+    clock_paused_us, clock_states, current_of, paused_us, sla_config_from_dict, states_of, ticket_clocks, ticket_sla,
 )
 from supportctl.domain.ticket import Pause, PriorityPeriod, Ticket
 
@@ -93,18 +93,23 @@ def tickets(draw) -> Ticket:
 @settings(max_examples=400, deadline=None)
 @given(tickets(), st.sampled_from(sorted(CONFIGS)), st.lists(minutes, min_size=1, max_size=6))
 def test_clock_states_are_ticket_sla_at_any_now_R_6(ticket, config_name, nows):
-    """The stored clocks give each timer's state, deadline and remaining time exactly as ticket_sla, for
-    every now at or after their instant; before it, or while a clock pause is open, they say they cannot."""
+    """The stored clocks give each timer's state, deadline, remaining and elapsed time, stop and breaches
+    (R-6.1), and the time the resolution clock stood still (R-7.9), exactly as ticket_sla, for every now at
+    or after their instant; before it, or while a clock pause is open, they say they cannot."""
     config = CONFIGS[config_name]
     clocks = ticket_clocks(ticket, config)
     for m in nows:
         for now in (at(m), at(m) + timedelta(microseconds=1), at(m) - timedelta(microseconds=1)):
             states = clock_states(clocks, config, now)
-            full = states_of(ticket_sla(ticket, config, now), config)
+            sla = ticket_sla(ticket, config, now)
+            full = states_of(sla, config)
             if states is None:
                 assert clocks is None or now < config.calendar(clocks[1]).from_us(clocks[0])
                 continue
             assert states == full
+            assert clock_paused_us(clocks) == paused_us(ticket, sla, config, now)
+            for state, (_name, timer) in zip(states, sla.timers):
+                assert (state.elapsed_minutes, state.deadline) == (timer.to_dict()["elapsed_minutes"], timer.deadline)
             assert current_of([(s.name, s.stopped, s.state, s.deadline_us, s) for s in states]) == \
                 current_of([(s.name, s.stopped, s.state, s.deadline_us, s) for s in full])
 
@@ -217,9 +222,9 @@ def test_list_and_overdue_from_stored_clocks_equal_the_full_sla_R_6(busy, monkey
     assert "breached" in fast[("overdue",)].output or now == NOWS[0]
 
 
-def test_the_index_holds_clocks_for_the_open_tickets_and_none_while_waiting_R_7_9(busy, desk):
+def test_the_index_holds_clocks_for_the_tickets_and_none_while_waiting_R_7_9(busy, desk):
     """The queue row of a waiting ticket (open pause) has no clocks (its state moves with now); an open
-    registered one has them; a closed one is left to the full computation (`list --all` only)."""
+    registered one has them; a closed one too, every timer stopped (`report sla` counts them)."""
     import marshal
     import sqlite3
 
@@ -234,7 +239,10 @@ def test_the_index_holds_clocks_for_the_open_tickets_and_none_while_waiting_R_7_
     assert rows["Заявка 5"][Q_STATUS] == "waiting" and rows["Заявка 5"][Q_CLOCKS] is not None  # the clock runs
     assert rows["Заявка 2"][Q_STATUS] == "open" and rows["Заявка 2"][Q_CLOCKS] is not None
     assert rows["Заявка 0"][Q_STATUS] == "new" and rows["Заявка 0"][Q_CLOCKS] is not None
-    assert rows["Заявка 9"][Q_STATUS] == "closed" and rows["Заявка 9"][Q_CLOCKS] is None
+    closed = rows["Заявка 9"]
+    assert closed[Q_STATUS] == "closed" and closed[Q_CLOCKS] is not None
+    assert [(timer[0], timer[1]) for timer in closed[Q_CLOCKS][2]] == [
+        ("registration", "missed"), ("first_response", "missed"), ("resolution", "missed")]
 
 
 def test_without_a_usable_index_list_and_overdue_print_the_same(busy, desk, monkeypatch):

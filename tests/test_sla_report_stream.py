@@ -59,23 +59,45 @@ def test_a_breach_row_reads_like_the_dict_it_replaces():
 
 
 def test_the_table_reads_each_ticket_once_and_json_reads_the_list_again(cli, monkeypatch):
-    """The table and CSV never hold the list of tickets (DeskSource.tickets); JSON's per-ticket list
-    reads it again, in arrival order, with the same figures."""
+    """The table never holds the list of tickets (DeskSource.tickets), nor builds a Ticket whose clocks the
+    index stores; JSON's per-ticket list reads them again, in arrival order, with the same figures."""
+    from supportctl.desk.index import TicketIndex
     from supportctl.services.reporting import DeskSource
 
     for n in range(3):
         cli("new", "--subject", f"Заявка {n}", "--text", "x", "--org", "Org", now=f"2025-12-01T1{n}:00:00+03:00")
     cli("register", "T-0002", "--priority", "1", now="2025-12-01T13:00:00+03:00")
-    calls = []
-    real = DeskSource.tickets
+    calls, reads, built = [], [], []
+    real, real_timed, real_ticket = DeskSource.tickets, DeskSource.each_timed, TicketIndex.ticket
     monkeypatch.setattr(DeskSource, "tickets", lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    monkeypatch.setattr(DeskSource, "each_timed", lambda self, *a, **k: reads.append(a) or real_timed(self, *a, **k))
+    monkeypatch.setattr(TicketIndex, "ticket", lambda self, i: built.append(i) or real_ticket(self, i))
     now = "2025-12-03T10:00:00+03:00"
     table = cli("report", "sla", "--all", now=now)
-    assert table.exit_code == 0 and "T-0002" in table.output and calls == []
+    assert table.exit_code == 0 and "T-0002" in table.output and calls == [] and built == []
+    assert len(reads) == 1
     import json
 
     data = json.loads(cli("report", "sla", "--all", "--json", now=now).output)
-    assert len(calls) == 1
+    assert len(reads) == 3 and calls == [] and built == []
     assert [t["id"] for t in data["tickets"]] == ["T-0001", "T-0002", "T-0003"]
     assert data["tickets"][1]["resolution_state"] == "breached"
-    assert data["sections"]["total"][0]["received"] == 3
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(["Europe/Moscow", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu", "Europe/Berlin"]),
+       st.lists(st.integers(1_735_000_000_000_000, 1_800_000_000_000_000), min_size=1, max_size=300))
+def test_the_week_of_a_receipt_is_that_of_its_day_in_the_desks_zone(zone, instants):
+    """The report's week of each ticket (remembered per hour) is the ISO week of its day in the desk's zone,
+    also around midnight in zones half an hour or 45 minutes off and at daylight-saving changes."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from supportctl.reports.sla_compliance import _weeks
+
+    tz = ZoneInfo(zone)
+    week_of = _weeks(tz)
+    near = [i - i % 3_600_000_000 + d for i in instants for d in (0, 1_799_999_999, 1_800_000_000, 3_599_999_999)]
+    for us in instants + near:
+        day = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)).astimezone(tz).date()
+        assert week_of(us) == day - timedelta(days=day.weekday())

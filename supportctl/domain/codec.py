@@ -309,11 +309,12 @@ def epoch_us(dt: datetime | None) -> int | None:
 
 
 def ticket_to_queue_row(t: Ticket, tz: tzinfo, sla_config) -> tuple:
-    """What `list` and `overdue` print and filter a ticket by, and its SLA clocks (``sla.ticket_clocks``;
-    None when they cannot tell, for closed tickets, or without SLA settings): the index stores it beside the full row, so
-    that those commands build no Ticket (issue 13). Received as epoch microseconds; deadlines as ISO."""
+    """What `list` and `overdue` print and filter a ticket by, and its SLA clocks (``sla.ticket_clocks``,
+    which `report sla` counts too; None when they cannot tell, or without SLA settings): the index stores it
+    beside the full row, so that those commands build no Ticket (issue 13). Received as epoch microseconds;
+    deadlines as ISO."""
     clocks = None
-    if sla_config is not None and t.status != "closed":  # closed ones list only with --all: not worth the build time
+    if sla_config is not None:
         from supportctl.domain.sla import ticket_clocks
 
         try:

@@ -818,13 +818,15 @@ def set_stored_deadlines(ticket: Ticket, sla_config: SlaConfig) -> None:
 
 # ---------------------------------------------------------------- states told by comparisons (issue 13)
 #
-# `list` and `overdue` read every open ticket. Once ``now`` has passed every instant a ticket's timers
-# depend on (the clock start, pause starts and ends, stops, priority changes) and no clock pause is open,
-# nothing in ``_run`` changes with now but the working time counted since that instant: a stopped timer
-# keeps its state; a running one is breached when it already was there (an earlier priority's deadline
-# passed, R-6.1) or once now is past its deadline; else its remaining time falls by the working time since
-# that instant, and it is at risk below the same share. ``ticket_clocks`` samples ``ticket_sla``
-# at that instant (the index stores the result); ``clock_states`` answers for any later now.
+# `list`, `overdue` and `report sla` read every ticket. Once ``now`` has passed every instant a ticket's
+# timers depend on (the clock start, pause starts and ends, stops, priority changes) and no clock pause is
+# open, nothing in ``_run`` changes with now but the working time counted since that instant: a stopped
+# timer keeps its state, elapsed time and breaches; a running one is breached when it already was there (an
+# earlier priority's deadline passed, R-6.1) or once now is past its deadline (that deadline then joins its
+# breaches); else its remaining time falls by the working time since that instant, and it is at risk below
+# the same share. The time the resolution clock stood still no longer grows either. ``ticket_clocks``
+# samples ``ticket_sla`` at that instant (the index stores the result); ``clock_states`` answers for any
+# later now.
 
 ALWAYS_VALID = -(2 ** 62)  # the clocks of a ticket without receipt (no timers) hold at any now
 
@@ -838,6 +840,9 @@ class ClockState(NamedTuple):
     deadline_us: int  # epoch microseconds
     remaining_us: int  # working time left (negative once breached)
     calendar: WorkingCalendar
+    duration_us: int = 0  # the target as working time: elapsed = duration_us - remaining_us
+    stopped_us: int | None = None  # when the clock stopped, epoch microseconds
+    breaches: tuple = ()  # ``Timer.breaches`` in epoch microseconds: ((deadline, priority or None), ...)
 
     @property
     def deadline(self) -> datetime:
@@ -848,36 +853,54 @@ class ClockState(NamedTuple):
         """As ``Timer.to_dict()["remaining_minutes"]``."""
         return _minutes(self.remaining_us)
 
+    @property
+    def elapsed_minutes(self) -> int:
+        """As ``Timer.to_dict()["elapsed_minutes"]``."""
+        return _minutes(self.duration_us - self.remaining_us)
+
+
+def paused_us(ticket: Ticket, sla: TicketSla, sla_config: SlaConfig, now: datetime) -> int:
+    """The working time the resolution clock stood still up to ``now`` (or its stop), in microseconds
+    (R-7.9, R-4.8): what `report sla` counts as paused."""
+    res = sla.resolution
+    if res is None or not ticket.pauses:
+        return 0
+    calendar = sla_config.calendar(sla_config.policies[sla.policy].calendar)
+    horizon = min(now, res.stopped_at) if res._stopped_at is not None else now
+    return (calendar.between(res.started_at, horizon) - res.elapsed) // _MICROSECOND
+
 
 def ticket_clocks(ticket: Ticket, sla_config: SlaConfig) -> tuple | None:
     """(valid from, in epoch microseconds; the policy's calendar; one tuple per timer (name, state if
-    stopped else None, deadline, breached whatever now, working time left at valid from, at-risk
-    threshold)), plain data for the index; None while a clock pause is open (the state moves with now
-    then: ask ``ticket_sla``)."""
+    stopped else None, deadline, working time left at valid from, at-risk threshold, target duration, stop
+    in epoch microseconds or None, breaches at valid from, the priority its own deadline belongs to);
+    ``paused_us`` from valid from on), plain data for the index; None while a clock pause is open (the
+    state moves with now then: ask ``ticket_sla``)."""
     pauses = clock_pauses(ticket.pauses) if ticket.pauses else ticket.pauses
     if any(p.end is None for p in pauses):
         return None
     policy = sla_config.policy_for(ticket.plan)
     if ticket.received_at is None:
-        return ALWAYS_VALID, policy.calendar, ()
+        return ALWAYS_VALID, policy.calendar, (), 0
     _policy, calendar, _target = sla_config.terms(ticket.plan, ticket.priority, ticket.category)
     to_us = calendar.to_us
     instants = [ticket.registered_at, ticket.responded_at, ticket.completed_at, ticket.closed_at,
                 *(p.start for p in pauses), *(p.end for p in pauses), *(h.since for h in ticket.priority_history)]
     valid_from = max([calendar.start_clock(to_us(ticket.received_at))[0],
                       *(to_us(t) for t in instants if t is not None)])
-    sla = ticket_sla(ticket, sla_config, calendar.from_us(valid_from))
+    sampled_at = calendar.from_us(valid_from)
+    sla = ticket_sla(ticket, sla_config, sampled_at)
     clocks = []
     for name, timer in (("registration", sla.registration), ("first_response", sla.first_response),
                         ("resolution", sla.resolution)):
         if timer is None:
             continue
-        if timer._stopped_at is not None:
-            clocks.append((name, timer._state, timer._deadline, False, timer._duration - timer._elapsed, 0))
-        else:
-            clocks.append((name, None, timer._deadline, timer._state == "breached", timer._duration - timer._elapsed,
-                           _at_risk_below(timer._duration, sla_config.at_risk_share)))
-    return valid_from, policy.calendar, tuple(clocks)
+        stopped = timer._stopped_at is not None
+        clocks.append((name, timer._state if stopped else None, timer._deadline, timer._duration - timer._elapsed,
+                       0 if stopped else _at_risk_below(timer._duration, sla_config.at_risk_share),
+                       timer._duration, to_us(timer._stopped_at) if stopped else None, timer._breaches,
+                       None if name == "registration" else ticket.priority))
+    return valid_from, policy.calendar, tuple(clocks), paused_us(ticket, sla, sla_config, sampled_at)
 
 
 def clock_states(clocks: tuple | None, sla_config: SlaConfig, now: datetime) -> tuple[ClockState, ...] | None:
@@ -885,29 +908,41 @@ def clock_states(clocks: tuple | None, sla_config: SlaConfig, now: datetime) -> 
     them; None when the clocks cannot tell (an open pause, or ``now`` before their instant)."""
     if clocks is None:
         return None
-    valid_from, calendar_name, timers = clocks
+    valid_from, calendar_name, timers, _paused = clocks
     if not timers:
         return ()
     calendar = sla_config.calendar(calendar_name)
     now_us = sla_config.epoch_us(now, calendar)
     if now_us < valid_from:
         return None
-    # the working time since that instant (readings have a per-process origin: only differences are stored)
-    worked = sla_config.reading_at(calendar_name, now_us) - calendar.reading(valid_from)
+    worked = None
     states = []
-    for name, stopped_state, deadline, breached, remaining, below in timers:
+    new = tuple.__new__  # a ClockState built without its keyword-taking __new__: 100,000 tickets a report
+    for name, stopped_state, deadline, remaining, below, duration, stopped_us, breaches, priority in timers:
         if stopped_state is not None:
-            states.append(ClockState(name, stopped_state, True, deadline, remaining, calendar))
+            states.append(new(ClockState, (name, stopped_state, True, deadline, remaining, calendar, duration,
+                                           stopped_us, breaches)))
             continue
+        if worked is None:
+            # the working time since that instant (readings have a per-process origin: only differences are stored)
+            worked = sla_config.reading_at(calendar_name, now_us) - calendar.reading(valid_from)
         remaining -= worked
-        state = ("breached" if breached or now_us > deadline else "at_risk" if remaining < below
-                 else "on_track")
-        states.append(ClockState(name, state, False, deadline, remaining, calendar))
+        if now_us > deadline and (deadline, priority) not in breaches:
+            breaches = (*breaches, (deadline, priority))
+        state = "breached" if breaches else "at_risk" if remaining < below else "on_track"
+        states.append(new(ClockState, (name, state, False, deadline, remaining, calendar, duration, None, breaches)))
     return tuple(states)
+
+
+def clock_paused_us(clocks: tuple) -> int:
+    """``paused_us`` of a ticket at any now ``clock_states`` answers for."""
+    return clocks[3]
 
 
 def states_of(sla: TicketSla, sla_config: SlaConfig) -> tuple[ClockState, ...]:
     """The timers of a computed ``TicketSla`` as ``ClockState``s."""
     calendar = sla_config.calendar(sla_config.policies[sla.policy].calendar)
+    to_us = calendar.to_us
     return tuple(ClockState(name, t._state, t._stopped_at is not None, t._deadline, t._duration - t._elapsed,
-                            calendar) for name, t in sla.timers)
+                            calendar, t._duration, None if t._stopped_at is None else to_us(t._stopped_at),
+                            t._breaches) for name, t in sla.timers)

@@ -123,6 +123,11 @@ class Source(Protocol):
                     merged: bool = False) -> Iterator[Ticket]:
         """``tickets`` one at a time, in no set order."""
 
+    def each_timed(self, scope: Scope, received_in: Period | None = None, *,
+                   merged: bool = False) -> Iterator[tuple[tuple, tuple, int]]:
+        """``each_ticket`` as (queue row, timers as of ``now``, working time the resolution clock stood
+        still in microseconds) (domain/codec.py ticket_to_queue_row; domain/sla.py ClockState, paused_us)."""
+
     def journal(self, ticket_id: str) -> list[Entry]:
         """The ticket's journal in time order."""
 

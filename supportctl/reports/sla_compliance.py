@@ -1,7 +1,9 @@
 """`report sla`: SLA compliance of the tickets received in the period (R-6.2-6.6).
 
 Every figure comes from ``domain.sla.ticket_sla`` — the function behind `sla ID` —
-so the report agrees with it ticket by ticket. For each timer:
+so the report agrees with it ticket by ticket; the desk's tickets are told from the clocks the
+index stores (``Source.each_timed``, domain/sla.py clock_states: the same figures without
+computing every timer again, issue 13). For each timer:
 
 - in time: ``met``; late: ``missed`` (stopped after the deadline) or ``breached``
   (still running past it); the percentage is in time / (in time + late), so a
@@ -22,28 +24,28 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import NamedTuple
 
-from supportctl.domain.sla import TicketSla, Timer, ticket_sla
-from supportctl.domain.ticket import Ticket
+from supportctl.domain.codec import Q_ASSIGNEE, Q_ID, Q_ORG, Q_PRIORITY, Q_RECEIVED
 from supportctl.reports.model import (
-    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last,
-    by_arrival, percent, pick,
+    ASSIGNEE, DATETIME, HOURS, INT, ORG, PCT, Chart, Column, Report, Section, Source, blank_last, percent, pick,
 )
 from supportctl.reports.period import Scope, weeks_of
 
 TITLE = ("Соблюдение сроков (SLA)", "SLA compliance")
 LATE = ("missed", "breached")
 STOPPED = ("met", "missed")  # the states of a timer that has stopped
-_MINUTE = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker than a frozen dataclass
     """One ticket's SLA outcome as the report counts it: each timer's state and elapsed minutes."""
 
-    ticket: Ticket
-    sla: TicketSla
+    id: str
+    org: str | None
+    priority: int | None
     registration_state: str | None
     registration_minutes: int | None
     resolution_state: str | None
@@ -52,19 +54,11 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
     first_response_state: str | None = None
     first_response_minutes: int | None = None
 
-    @property
-    def registration(self) -> Timer | None:
-        return self.sla.registration
-
-    @property
-    def resolution(self) -> Timer | None:
-        return self.sla.resolution
-
     def to_dict(self) -> dict:
         return {
-            "id": self.ticket.id,
-            "org": self.ticket.org,
-            "priority": self.ticket.priority,
+            "id": self.id,
+            "org": self.org,
+            "priority": self.priority,
             "registration_state": self.registration_state,
             "registration_minutes": self.registration_minutes,
             "first_response_state": self.first_response_state,
@@ -75,25 +69,23 @@ class Figures(NamedTuple):  # a named tuple: one per ticket, built 5x quicker th
         }
 
 
-def minutes(duration: timedelta) -> int:
-    """Whole minutes, truncated, as `sla ID` shows them."""
-    return int(duration / _MINUTE)
+def figures_of(row: tuple, states: tuple, paused_us: int) -> Figures:
+    """The figures of a ticket from its queue row, its timers as of now and its paused working time
+    (``Source.each_timed``)."""
+    reg = res = first = _NO_TIMER
+    for timer in states:
+        name, figures = timer.name, (timer.state, int((timer.duration_us - timer.remaining_us) / _US_PER_MINUTE))
+        if name == "registration":
+            reg = figures
+        elif name == "resolution":
+            res = figures
+        else:
+            first = figures
+    return Figures(row[Q_ID], row[Q_ORG], row[Q_PRIORITY], *reg, *res, int(paused_us / _US_PER_MINUTE), *first)
 
 
-def figures_of(ticket: Ticket, source: Source) -> Figures:
-    config = source.sla
-    sla = ticket_sla(ticket, config, source.now)
-    reg, res = sla.registration, sla.resolution
-    paused = 0
-    if res is not None and ticket.pauses:
-        calendar = config.calendar(config.policies[sla.policy].calendar)
-        horizon = min(source.now, res.stopped_at) if res.stopped_at else source.now
-        paused = minutes(calendar.between(res.started_at, horizon) - res.elapsed)
-    first = sla.first_response
-    return Figures(ticket, sla,
-                   reg.state if reg else None, minutes(reg.elapsed) if reg else None,
-                   res.state if res else None, minutes(res.elapsed) if res else None, paused,
-                   first.state if first else None, minutes(first.elapsed) if first else None)
+_NO_TIMER = (None, None)
+_US_PER_MINUTE = 60_000_000
 
 
 COLUMNS = [
@@ -172,6 +164,15 @@ class Tally:
             if state in STOPPED:
                 timer[2].append(minutes)
 
+    def merge(self, other: "Tally") -> None:
+        """Count the tickets ``other`` counted too."""
+        self.received += other.received
+        self.paused += other.paused
+        for mine, theirs in zip(self.timers, other.timers):
+            mine[0] += theirs[0]
+            mine[1] += theirs[1]
+            mine[2].extend(theirs[2])
+
     def summary(self, first_response: bool = False) -> dict:
         (reg_in, reg_late, reg_times), (res_in, res_late, res_times), (fr_in, fr_late, fr_times) = (
             (in_time, late, sorted(times)) for in_time, late, times in self.timers)
@@ -235,56 +236,110 @@ class BreachRow(tuple):
     def __getitem__(self, key):
         return tuple.__getitem__(self, self._INDEX[key]) if isinstance(key, str) else tuple.__getitem__(self, key)
 
+    def values_of(self, keys: list[str]) -> tuple:
+        """The values under ``keys``, in their order (how the renderer reads a row)."""
+        picker = _PICKERS.get(tuple(keys))
+        if picker is None:
+            indices = [self._INDEX[k] for k in keys]
+            picker = itemgetter(*indices) if len(indices) > 1 else lambda row: tuple(row[i] for i in indices)
+            _PICKERS[tuple(keys)] = picker
+        return picker(tuple(self))
 
-def breaches(items: list[Figures], sort: bool = True, lang: str | None = None) -> list[BreachRow]:
-    """One row per deadline that passed while in force (R-6.1), with the priority it belonged to;
-    how much it was overrun is known for the deadline in force now (blank for earlier ones).
-    ``sort``: by deadline, then ticket (else in the order of ``items``, the caller sorts). ``lang``:
-    the timer and state named in that language (else as (ru, en) pairs)."""
+
+_PICKERS: dict[tuple[str, ...], itemgetter] = {}
+_DEADLINE, _ID = BREACH_KEYS.index("deadline"), BREACH_KEYS.index("id")
+
+
+def _by_deadline(row: BreachRow) -> tuple:
+    """The breaches' order: by deadline, then ticket."""
+    return tuple.__getitem__(row, _DEADLINE), tuple.__getitem__(row, _ID)
+
+
+def breaches(row: tuple, states: tuple, lang: str | None = None) -> list[BreachRow]:
+    """One row per deadline of the ticket (its queue row and timers) that passed while in force (R-6.1),
+    with the priority it belonged to; how much it was overrun is known for the deadline in force now (blank
+    for earlier ones). ``lang``: the timer and state named in that language (else as (ru, en) pairs)."""
     rows = []
-    for f in items:
-        for name, timer in f.sla.timers:
-            if timer.state not in LATE:
-                continue
-            over = minutes(-timer.remaining) if timer.remaining < timedelta(0) else 0
-            timer_name, state_name = TIMER_NAMES[name], STATE_NAMES[timer.state]
-            if lang is not None:
-                timer_name, state_name = pick(timer_name, lang), pick(state_name, lang)
-            for deadline, priority in timer.breaches:
-                current = deadline == timer.deadline
-                rows.append(BreachRow((f.ticket.id, f.ticket.org,
-                                       f.ticket.priority if priority is None else priority,
-                                       f.ticket.assignee, name, timer_name, deadline, timer.stopped_at,
-                                       timer.state, state_name, over if current else None)))
-    if sort:
-        rows.sort(key=lambda r: (r["deadline"], r["id"]))
+    for timer in states:
+        if timer.state not in LATE:
+            continue
+        remaining = timer.remaining_us
+        over = int(-remaining / _US_PER_MINUTE) if remaining < 0 else 0
+        timer_name, state_name = TIMER_NAMES[timer.name], STATE_NAMES[timer.state]
+        if lang is not None:
+            timer_name, state_name = pick(timer_name, lang), pick(state_name, lang)
+        from_us = timer.calendar.from_us
+        stopped_at = None if timer.stopped_us is None else from_us(timer.stopped_us)
+        for deadline, priority in timer.breaches:
+            rows.append(BreachRow((row[Q_ID], row[Q_ORG], row[Q_PRIORITY] if priority is None else priority,
+                                   row[Q_ASSIGNEE], timer.name, timer_name, from_us(deadline), stopped_at,
+                                   timer.state, state_name, over if deadline == timer.deadline_us else None)))
     return rows
+
+
+_HOUR_US = 3_600_000_000
+
+
+def _weeks(tz):
+    """A function of an instant in epoch microseconds: the Monday of its week in ``tz``. Remembered per
+    hour (UTC) that lies within one day in ``tz``; an hour a day begins in (a zone half an hour off)
+    is converted instant by instant."""
+    mondays: dict[int, date | None] = {}
+
+    def monday(us: int) -> date:
+        day = (_EPOCH + timedelta(microseconds=us)).astimezone(tz).date()
+        return day - timedelta(days=day.weekday())
+
+    def week_of(us: int) -> date:
+        hour = us // _HOUR_US
+        found = mondays.get(hour, False)
+        if found is False:
+            start, end = monday(hour * _HOUR_US), monday(hour * _HOUR_US + _HOUR_US - 1)
+            found = mondays[hour] = start if start == end else None
+        return monday(us) if found is None else found
+
+    return week_of
 
 
 def build(source: Source, scope: Scope) -> Report:
     lang, tz = scope.lang, source.tz
-    # one ticket at a time: its figures are counted in its groups and its breaches kept, the ticket and
-    # its timers are not (issue 13: 100,000 tickets in little memory)
+    # one ticket at a time: its figures are counted in its cell (week, priority, organisation) and its breaches
+    # kept, the ticket and its timers are not (issue 13: 100,000 tickets in little memory); the cells are
+    # added up into the groups at the end, one count per ticket instead of one per group
+    cells: dict[tuple, Tally] = {}
+    breach_rows: list[BreachRow] = []
+    first = False  # does any ticket's policy have a first-response timer? else no such columns (absent, not zero)
+    org_first: dict[str, str] = {}  # the first ticket ID of each organisation: ties of the sort keep ID order
+    week_of = _weeks(tz)
+    for row, states, paused in source.each_timed(scope, received_in=scope.period):
+        received, org = row[Q_RECEIVED], row[Q_ORG] or ""
+        key = (None if received is None else week_of(received), row[Q_PRIORITY], org)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = Tally()
+        cell.add(figures_of(row, states, paused))
+        if org not in org_first or row[Q_ID] < org_first[org]:
+            org_first[org] = row[Q_ID]
+        first = first or any(timer.name == "first_response" for timer in states)
+        if any(timer.state in LATE for timer in states):
+            breach_rows += breaches(row, states, lang)
+    breach_rows.sort(key=_by_deadline)
     total = Tally()
     by_week: dict[date, Tally] = defaultdict(Tally)
     by_priority: dict[int | None, Tally] = defaultdict(Tally)
     by_org: dict[str, Tally] = defaultdict(Tally)
-    breach_rows: list[BreachRow] = []
-    first = False  # does any ticket's policy have a first-response timer? else no such columns (absent, not zero)
-    for t in source.each_ticket(scope, received_in=scope.period):
-        f = figures_of(t, source)
-        total.add(f)
-        if t.received_at is not None:
-            day = t.received_at.astimezone(tz).date()
-            by_week[day - timedelta(days=day.weekday())].add(f)
-        by_priority[t.priority].add(f)
-        by_org[t.org or ""].add(f)
-        first = first or f.sla.first_response is not None
-        breach_rows += breaches([f], sort=False, lang=lang)
-    breach_rows.sort(key=lambda r: (r["deadline"], r["id"]))
+    for (week, priority, org), cell in cells.items():
+        total.merge(cell)
+        if week is not None:
+            by_week[week].merge(cell)
+        by_priority[priority].merge(cell)
+        by_org[org].merge(cell)
 
     def tickets() -> list[dict]:  # for JSON only: read again then, rather than kept for every format
-        return [figures_of(t, source).to_dict() for t in by_arrival(source.tickets(scope, received_in=scope.period))]
+        items = [((row[Q_RECEIVED] or 0, row[Q_ID]), figures_of(row, states, paused))
+                 for row, states, paused in source.each_timed(scope, received_in=scope.period)]
+        items.sort(key=lambda item: item[0])  # by arrival (the register's order), then by ID
+        return [f.to_dict() for _key, f in items]
 
     columns = [*COLUMNS[:7], *FIRST_RESPONSE_COLUMNS[:3], *COLUMNS[7:9], *FIRST_RESPONSE_COLUMNS[3:],
                *COLUMNS[9:]] if first else COLUMNS
@@ -294,7 +349,8 @@ def build(source: Source, scope: Scope) -> Report:
                  for monday, sunday in weeks]
     priority_rows = [{"priority": p, **by_priority[p].summary(first)}
                      for p in sorted(by_priority, key=lambda p: (p is None, p or 0))]
-    org_rows = [{"org": org or None, **by_org[org].summary(first)} for org in sorted(by_org, key=blank_last)]
+    org_rows = [{"org": org or None, **by_org[org].summary(first)}
+                for org in sorted(by_org, key=lambda org: (blank_last(org), org_first[org]))]
 
     sections = [
         Section("total", ("Итого за период", "Period total"), columns, [total.summary(first)]),

@@ -72,17 +72,27 @@ def find_queue(desk: Desk, filters: Filters, now: datetime) -> tuple[list[tuple]
     """``find`` as queue rows, each with its timers as of ``now`` (issue 13): (row, states), in queue order.
 
     The states come from the clocks the index stores (domain/sla.py clock_states); a ticket they cannot
-    tell (an open pause, a closed ticket, ``now`` before its last event) is computed in full."""
+    tell (an open pause, ``now`` before its last event) is computed in full."""
+    damaged: list[DamagedFile] = []
+    items = [(row, states) for row, states, _paused in each_timed(desk, filters, now, damaged)]
+    items.sort(key=lambda item: queue_row_order(item[0]))
+    damaged.sort(key=lambda d: d.path.name)  # in ID order, as `find` gives them
+    return items, damaged
+
+
+def each_timed(desk: Desk, filters: Filters, now: datetime, damaged: list[DamagedFile], *,
+               paused: bool = False) -> Iterator[tuple[tuple, tuple, int | None]]:
+    """The tickets ``find`` gives as (queue row, its timers as of ``now``, None) in no set order, told from
+    the clocks the index stores where they can tell; with ``paused``, the working time the resolution clock
+    stood still (domain/sla.py paused_us) in place of None. The damaged files are added to ``damaged``."""
+    import sqlite3
+
     from supportctl.desk.index import TicketIndex
     from supportctl.domain.codec import Q_CLOCKS, Q_ID
-    from supportctl.domain.sla import clock_states, states_of, ticket_sla
-
-    import sqlite3
+    from supportctl.domain.sla import clock_paused_us, clock_states, paused_us, states_of, ticket_sla
 
     narrow = _narrowing(filters)
     index = TicketIndex(desk)
-    items: list[tuple] = []
-    damaged: list[DamagedFile] = []
     sla = None
     accepts = filters.accepts_row
     try:
@@ -95,17 +105,18 @@ def find_queue(desk: Desk, filters: Filters, now: datetime) -> tuple[list[tuple]
                 continue
             if sla is None:
                 sla = desk.sla  # a broken configuration fails here, as the full computation would
-            states = clock_states(row[Q_CLOCKS], sla, now)
-            if states is None:
-                states = states_of(ticket_sla(ticket or index.ticket(row[Q_ID]), sla, now), sla)
-            items.append((row, states))
+            clocks = row[Q_CLOCKS]
+            states = clock_states(clocks, sla, now)
+            if states is not None:
+                yield row, states, clock_paused_us(clocks) if paused else None
+                continue
+            ticket = ticket or index.ticket(row[Q_ID])
+            timers = ticket_sla(ticket, sla, now)
+            yield row, states_of(timers, sla), paused_us(ticket, timers, sla, now) if paused else None
     except (sqlite3.Error, OSError) as exc:
         if narrow.match is None:
             raise
         raise _no_index(exc) from None
-    items.sort(key=lambda item: queue_row_order(item[0]))
-    damaged.sort(key=lambda d: d.path.name)  # in ID order, as `find` gives them
-    return items, damaged
 
 
 def find(desk: Desk, filters: Filters) -> tuple[list[Ticket], list[DamagedFile]]:

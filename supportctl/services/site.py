@@ -123,6 +123,17 @@ class SiteSource(DeskSource):
                     merged: bool = False) -> Iterator[Ticket]:
         return iter(self.tickets(scope, received_in, merged=merged))
 
+    def each_timed(self, scope: Scope, received_in: Period | None = None, *,
+                   merged: bool = False) -> Iterator[tuple[tuple, tuple, int]]:
+        """``DeskSource.each_timed`` of the tickets read, computed in full."""
+        from supportctl.domain.codec import ticket_to_queue_row
+        from supportctl.domain.sla import paused_us, states_of, ticket_sla
+
+        sla, now, tz = self.sla, self.now, self.tz
+        for t in self.tickets(scope, received_in, merged=merged):
+            timers = ticket_sla(t, sla, now)
+            yield ticket_to_queue_row(t, tz, None), states_of(timers, sla), paused_us(t, timers, sla, now)
+
     def journal(self, ticket_id: str) -> list[Entry]:
         found = self.read_journals.get(ticket_id)
         if found is None:
