@@ -262,10 +262,9 @@ class ImportRecord:
         write_atomic(self.path, json.dumps({"counters": counters}))
         self._log = open(self.log_path, "ab")
 
-    def will_write(self, ticket_id: str, ticket: str, journal: str) -> None:
+    def will_write(self, ticket_id: str, ticket: bytes, journal: bytes) -> None:
         """Before the ticket's two files are written (no fsync: a killed process's writes are kept)."""
-        self._log.write(f"{ticket_id} {_digest(ticket.encode('utf-8'))} {_digest(journal.encode('utf-8'))}\n"
-                        .encode("ascii"))
+        self._log.write(f"{ticket_id} {_digest(ticket)} {_digest(journal)}\n".encode("ascii"))
         self._log.flush()
 
     def finish(self) -> None:
