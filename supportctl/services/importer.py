@@ -8,10 +8,12 @@ held in memory whole.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import struct
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -141,40 +143,129 @@ class Prepared(Checked):
             self.spill = None
 
 
+# Lines a worker process prepares at a time; a register of one batch or less is prepared in-process.
+BATCH = 200
+
+
+@dataclass
+class _Job:
+    """What preparing a line needs, made before the worker processes fork so that each starts with it."""
+    desk: object
+    customers: Customers
+    tz: object
+    lang: str
+    imported: list[Entry]
+
+
+_job: _Job | None = None  # the job of a worker process (set before the fork)
+
+
 def prepare(ctx: Ctx, lines: Lines, source: str) -> Prepared:
     """The one pass over the input, under the desk lock: each line parsed, checked as `new` checks
     (R-7.7 customers, R-6.6 deadlines) and made into its files' bytes; raises on the first bad line,
-    having written nothing in the desk. The bytes go to an unnamed temporary file (gone when the
-    process is), so a 100,000-ticket register is never held in memory whole."""
+    having written nothing in the desk. Batches of lines are prepared on every core the process may
+    use, and kept in input order. The bytes go to an unnamed temporary file (gone when the process
+    is), so a 100,000-ticket register is never held in memory whole."""
+    global _job
     desk = ctx.desk
     prepared = Prepared()
     with desk.lock():
-        customers = Customers(desk.customers())
-        tz, lang = desk.tz, ctx.lang
-        imported = [Entry(ctx.now, ctx.actor, "imported", messages.text("imported", lang))]
+        desk.sla  # noqa: B018 (calendars and holidays loaded once, before any fork)
+        job = _Job(desk, Customers(desk.customers()), desk.tz, ctx.lang,
+                   [Entry(ctx.now, ctx.actor, "imported", messages.text("imported", ctx.lang))])
         desk.state_dir.mkdir(parents=True, exist_ok=True)
-        prepared.spill = spill = tempfile.TemporaryFile(dir=desk.state_dir)
+        prepared.spill = tempfile.TemporaryFile(dir=desk.state_dir)
         try:
-            for line, where in _numbered(lines, source):
-                parsed = parse_line(line, where)
-                t = parsed.ticket
-                match_customer(parsed, customers, tz, lang)
+            batches = _batches(_numbered(lines, source))
+            first = next(batches, [])
+            second = next(batches, None)
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            if second is None or cores < 2:
+                for batch in itertools.chain([first], [second] if second else [], batches):
+                    _keep(prepared, _prepare_batch(batch, job))
+            else:
+                _job = job
                 try:
-                    deadlines.refresh(desk, t)
-                except (ValueError, OverflowError) as exc:
-                    raise InvalidValue(f"{where}: no deadline can be computed: {exc}", _NOT_IMPORTED) from None
-                _count_id(prepared, t.id, where)
-                given = t.id
-                t.id = given or _PLACEHOLDER
-                head, tail = _split_at_id(desk.ticket_text(t), t.id)
-                parts = (given.encode("ascii"), head.encode("utf-8"), tail.encode("utf-8"),
-                         journal_file.whole_text(parsed.history or imported, tz).encode("utf-8"))
-                spill.write(_RECORD.pack(*map(len, parts)))
-                spill.writelines(parts)
+                    _prepare_in_parallel(prepared, itertools.chain([first, second], batches), cores)
+                finally:
+                    _job = None
         except BaseException:
             prepared.close()
             raise
     return prepared
+
+
+def _batches(numbered: Iterable[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    batch = []
+    for item in numbered:
+        batch.append(item)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _prepare_in_parallel(prepared: Prepared, batches: Iterator[list[tuple[str, str]]], cores: int) -> None:
+    """Batches prepared by `cores` forked workers, at most two each in flight; their results kept in
+    order, so the first bad line of the input is the one reported, as in one process."""
+    import multiprocessing
+
+    pending: deque = deque()
+    with multiprocessing.get_context("fork").Pool(cores) as pool:  # left by `with`: the workers end
+        while True:
+            try:
+                batch = next(batches, None)
+            except InvalidValue:  # the input stops being UTF-8: a bad line before that is reported first
+                while pending:
+                    _keep(prepared, pending.popleft().get())
+                raise
+            if batch is None:
+                break
+            pending.append(pool.apply_async(_prepare_batch, (batch,)))
+            if len(pending) >= 2 * cores:
+                _keep(prepared, pending.popleft().get())
+        while pending:
+            _keep(prepared, pending.popleft().get())
+
+
+def _prepare_batch(batch: list[tuple[str, str]], job: _Job | None = None):
+    """([(where, given ID, the files' bytes), …] up to the first bad line, that line's error or None)."""
+    job = job or _job
+    done = []
+    for line, where in batch:
+        try:
+            done.append((where, *_prepare_line(line, where, job)))
+        except InvalidValue as exc:
+            return done, exc
+    return done, None
+
+
+def _prepare_line(line: str, where: str, job: _Job) -> tuple[str, tuple[bytes, bytes, bytes, bytes]]:
+    parsed = parse_line(line, where)
+    t = parsed.ticket
+    match_customer(parsed, job.customers, job.tz, job.lang)
+    try:
+        deadlines.refresh(job.desk, t)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidValue(f"{where}: no deadline can be computed: {exc}", _NOT_IMPORTED) from None
+    given = t.id
+    t.id = given or _PLACEHOLDER
+    head, tail = _split_at_id(job.desk.ticket_text(t), t.id)
+    return given, (given.encode("ascii"), head.encode("utf-8"), tail.encode("utf-8"),
+                   journal_file.whole_text(parsed.history or job.imported, job.tz).encode("utf-8"))
+
+
+def _keep(prepared: Prepared, result) -> None:
+    """A prepared batch into the spill file, each ID checked against those before it; then its error."""
+    done, error = result
+    spill, record = prepared.spill, _RECORD
+    for where, given, parts in done:
+        _count_id(prepared, given, where)
+        spill.write(record.pack(*map(len, parts)))
+        spill.writelines(parts)
+    if error is not None:
+        raise error
 
 
 def _split_at_id(text: str, ticket_id: str) -> tuple[str, str]:
