@@ -291,7 +291,7 @@ def import_tickets(ctx: Ctx, prepared: Prepared, progress: Callable[[int], None]
                           "nothing was imported; drop the id field to have new IDs allocated")
         bulk = undo.ImportRecord(desk)
         bulk.begin()  # before the ID counter moves: a killed import is rolled back by the next command
-        files = BulkWriter(desk.tickets_dir, desk.journal_dir)
+        files = BulkWriter(desk.tickets_dir, desk.journal_dir, fresh=True)  # new IDs only: checked above
         try:
             fresh = iter(desk.allocate_ids(prepared.count - len(prepared.given_ids),
                                            reserved=frozenset(prepared.given_ids)))
