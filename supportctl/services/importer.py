@@ -118,7 +118,7 @@ def _count_id(checked: Checked, ticket_id: str, where: str) -> None:
 
 
 # The ID a ticket without one is written with while it waits for its own (any valid ID: it is cut out).
-_PLACEHOLDER = "A-0"
+_PLACEHOLDER = "ZZZ-0"
 _RECORD = struct.Struct("<IIII")
 
 
