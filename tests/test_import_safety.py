@@ -148,3 +148,55 @@ def test_item7_the_same_match_as_new_for_the_same_sender(cli, desk, tmp_path):
     new, imported = desk.load_ticket("T-0001"), desk.load_ticket("T-0002")
     fields = ("org", "contact", "contract", "plan", "verified", "unverified_reason")
     assert {f: getattr(new, f) for f in fields} == {f: getattr(imported, f) for f in fields}
+
+
+def test_item6_a_ticket_cut_short_by_a_kill_is_removed_with_the_rest(cli, desk):
+    """Issue 13: the import creates its files in place (no temp file and rename), so a kill can leave the
+    last logged ticket's file cut short; the next locking command removes it with the rest of the import.
+    A file of an earlier ticket that no longer holds what the import wrote was changed since: kept."""
+    from supportctl.desk import files, undo
+
+    assert cli("new", "--subject", "до импорта", "--text", "t", "--channel", "portal").exit_code == 0
+    before = _state(desk)
+    record = undo.ImportRecord(desk)
+    record.begin()
+    new_ids = desk.allocate_ids(3)
+    writer = files.BulkWriter(desk.tickets_dir, desk.journal_dir, fresh=True)
+    for n, tid in enumerate(new_ids):
+        ticket, journal = f"id: {tid}\nsubject: {n}\n".encode(), b"- {}\n"
+        record.will_write(tid, ticket, journal)
+        writer.write(desk.ticket_path(tid), ticket[:5] if n == 2 else ticket)  # the kill: mid-write
+        if n < 2:
+            writer.write(desk.journal_path(tid), journal)
+    desk.ticket_path(new_ids[0]).write_text("edited by hand since\n")
+    result = cli("new", "--subject", "после", "--text", "t", "--channel", "portal")  # the next locking command
+    assert result.exit_code == 0, result.output
+    assert "1 changed since were kept (T-0002)" in result.stderr
+    assert new_ids == ["T-0002", "T-0003", "T-0004"]
+    assert desk.ticket_path("T-0002").read_text() == "edited by hand since\n"
+    assert not desk.ticket_path("T-0004").exists() and not desk.journal_path("T-0004").exists()  # cut short: gone
+    assert result.stdout.strip() == "T-0003" and desk.load_ticket("T-0003").subject == "после"  # the counter went back
+    assert sorted(os.listdir(desk.tickets_dir)) == sorted([*before[0], "T-0002.yaml", "T-0003.yaml"])
+
+
+def test_the_fresh_bulk_writer_creates_in_place_and_never_replaces(tmp_path):
+    from supportctl.desk import files
+
+    folder, outside = tmp_path / "tickets", tmp_path / "outside.txt"
+    outside.write_text("keep")
+    writer = files.BulkWriter(folder, fresh=True)
+    old = os.umask(0o027)
+    try:
+        writer.write(folder / "T-0001.yaml", "id: T-0001\n")
+    finally:
+        os.umask(old)
+    assert (folder / "T-0001.yaml").read_text() == "id: T-0001\n"
+    assert oct(os.stat(folder / "T-0001.yaml").st_mode & 0o777) == oct(0o640)
+    (folder / "T-0002.yaml").symlink_to(outside)
+    with pytest.raises(FileExistsError) as caught:
+        writer.write(folder / "T-0002.yaml", "two\n")
+    assert caught.value.filename == str(folder / "T-0002.yaml")
+    with pytest.raises(FileExistsError):
+        writer.write(folder / "T-0001.yaml", "again\n")
+    assert outside.read_text() == "keep" and (folder / "T-0001.yaml").read_text() == "id: T-0001\n"
+    assert sorted(os.listdir(folder)) == ["T-0001.yaml", "T-0002.yaml"]  # no temp file

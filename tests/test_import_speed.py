@@ -107,3 +107,84 @@ def test_an_import_of_many_lines_matches_and_writes_each(cli, desk, tmp_path):
         assert loads(path.read_text(encoding="utf-8"), str(path))["id"] == t.id
     assert not [p for p in desk.tickets_dir.iterdir() if p.name.endswith(".tmp")]
     assert not any((desk.state_dir / "undo").iterdir())
+
+
+def _rows_file(tmp_path, rows, name="in.jsonl"):
+    src = tmp_path / name
+    src.write_text("".join(json.dumps({"subject": "s", "text": "t", "received_at": "2026-03-02T10:00:00+03:00", **r},
+                                      ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return src
+
+
+def _files(desk):
+    return {p.relative_to(desk.root).as_posix(): p.read_bytes()
+            for folder in (desk.tickets_dir, desk.journal_dir) for p in sorted(folder.glob("*.yaml"))}
+
+
+def test_batches_prepared_in_worker_processes_write_what_one_process_writes(cli, desk, tmp_path, monkeypatch):
+    """Issue 13: lines are prepared in parallel batches; the files, their IDs and their order are those
+    of the one-process import (given IDs kept, the others numbered in input order around them)."""
+    from supportctl.desk.desk import Desk
+
+    desk.save_customers(CUSTOMERS[:1])
+    rows = [{"subject": f"Сбой {n}", "org": "ООО «Ромашка»" if n % 2 else None,
+             **({"id": f"T-{n + 1:04d}"} if n % 4 == 1 else {}), **({"priority": 2, "status": "open"} if n % 3 else {})}
+            for n in range(23)]
+    src = _rows_file(tmp_path, rows)
+    result = cli("import", str(src))  # 23 lines: one batch, prepared in this process
+    assert result.exit_code == 0, result.output
+    one_process = _files(desk)
+    assert len(one_process) == 46
+    for path in [*desk.tickets_dir.glob("*.yaml"), *desk.journal_dir.glob("*.yaml")]:
+        path.unlink()
+    (desk.state_dir / f"seq-{desk.station()}").unlink()
+    monkeypatch.setattr(importer, "BATCH", 2)  # 12 batches over the workers
+    parallel, real = [], importer._prepare_in_parallel
+    monkeypatch.setattr(importer, "_prepare_in_parallel", lambda *a: parallel.append(1) or real(*a))
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    assert parallel == ([1] if len(os.sched_getaffinity(0)) > 1 else [])
+    assert _files(Desk(desk.root)) == one_process
+    tickets = sorted(Desk(desk.root).iter_tickets(), key=lambda t: int(t.subject.split()[1]))
+    # the given IDs are T-(line); the others are numbered around them, in input order
+    assert [t.id for t in tickets] == [f"T-{n:04d}" for n in range(1, 24)]
+
+
+@pytest.mark.parametrize("bad,duplicate,reported", [
+    (15, 7, 7),  # the ID seen twice comes first, in another batch than the bad line
+    (5, 12, 5),  # the bad line comes first; a later batch's error is not the one reported
+    (6, 6, 6),
+])
+def test_the_first_bad_line_is_reported_when_batches_run_in_parallel(cli, desk, tmp_path, monkeypatch,
+                                                                      bad, duplicate, reported):
+    monkeypatch.setattr(importer, "BATCH", 2)
+    rows = [{"subject": f"s{n}"} for n in range(1, 21)]
+    rows[2]["id"] = "T-0042"
+    rows[duplicate - 1]["id"] = "T-0042"
+    rows[bad - 1]["status"] = "done"
+    result = cli("import", str(_rows_file(tmp_path, rows)))
+    assert result.exit_code == 2
+    assert f"in.jsonl:{reported}: " in result.stderr and result.stderr.count("in.jsonl:") == 1
+    assert desk.ticket_ids() == [] and list(desk.journal_dir.glob("*.yaml")) == []
+    assert list(desk.state_dir.glob("undo/*")) == [] and not (desk.state_dir / f"seq-{desk.station()}").exists()
+
+
+def test_an_import_from_stdin_reads_it_once(cli, desk):
+    lines = "".join(json.dumps({"subject": f"s{n}", "text": "t", "received_at": "2026-03-02T10:00:00+03:00"}) + "\n"
+                    for n in range(3))
+    result = cli("import", "-", input=lines)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "imported 3 tickets: T-0001 … T-0003\n"
+
+
+@pytest.mark.parametrize("bad", [3, None])
+def test_a_bad_line_before_text_that_is_not_utf8_is_reported_first(cli, desk, tmp_path, monkeypatch, bad):
+    monkeypatch.setattr(importer, "BATCH", 2)
+    # lines long enough that the undecodable one is read well after the bad one (text is read in chunks)
+    rows = [{"subject": f"s{n}", "text": "т" * 2000, **({"status": "done"} if n == bad else {})} for n in range(1, 21)]
+    src = _rows_file(tmp_path, rows)
+    src.write_bytes(src.read_bytes() + b'{"subject": "\xff"}\n')
+    result = cli("import", str(src))
+    assert result.exit_code == 2
+    assert ("in.jsonl:3: unknown status 'done'" if bad else "in.jsonl: not UTF-8 text") in result.stderr
+    assert desk.ticket_ids() == []

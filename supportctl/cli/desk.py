@@ -46,26 +46,30 @@ def import_(file: Path = typer.Argument(..., help="JSON Lines in the shape of `s
     """Import tickets from JSON Lines; all or nothing."""
     import sys
 
-    from supportctl.services.importer import check_lines, import_tickets
+    from supportctl.services.importer import import_tickets, prepare
 
     if str(file) == "-":
-        source, text = "stdin", sys.stdin.read().splitlines()  # stdin can be read once only
+        source, text = "stdin", sys.stdin  # read once, line by line
 
         def lines():
             return text
     else:
         source = str(file)
 
-        def lines():  # a fresh pass over the file each time
+        def lines():
             with open(file, encoding="utf-8") as f:
                 yield from f
     ctx = context()
-    checked = check_lines(lines, source, ctx.desk)
-    if sys.stderr.isatty() and checked.count > 100:
-        with typer.progressbar(length=checked.count, label="importing", file=sys.stderr) as bar:
-            written = import_tickets(ctx, lines, source, checked, bar.update)
-    else:
-        written = import_tickets(ctx, lines, source, checked)
+    with ctx.desk.lock():  # one lock over both passes: what was checked is what is written
+        prepared = prepare(ctx, lines, source)
+        try:
+            if sys.stderr.isatty() and prepared.count > 100:
+                with typer.progressbar(length=prepared.count, label="importing", file=sys.stderr) as bar:
+                    written = import_tickets(ctx, prepared, bar.update)
+            else:
+                written = import_tickets(ctx, prepared)
+        finally:
+            prepared.close()
     if not written:
         typer.echo("imported no tickets")
     elif len(written) == 1:

@@ -104,16 +104,23 @@ class BulkWriter:
     directly in a checked folder cannot lead out of the desk: the temp file is created O_EXCL, which
     never follows a link, and a rename replaces a link instead of following it), the temp name is
     fixed (`.NAME.PID.tmp`, the pattern undo cleans up after a kill) and the mode is the umask's.
-    Nothing is synced: the caller syncs once at the end (os.sync)."""
+    Nothing is synced: the caller syncs once at the end (os.sync).
+
+    ``fresh=True`` (import) creates each file in place instead, O_EXCL: nothing may be at its name yet,
+    and no temp file or rename is needed (issue 13: the rename cost more than the rest of the write).
+    A reader may then see a file being written, and a kill may leave one cut short; that suits only
+    files no other command knows of yet, whose writer's undo log removes them all after a kill
+    (undo.ImportRecord: the import's IDs are new and it holds the desk lock)."""
 
     _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
-    def __init__(self, *folders: Path):
+    def __init__(self, *folders: Path, fresh: bool = False):
         self._folders = set()
         for folder in folders:
             ensure_folder(folder)
             self._folders.add(os.path.abspath(folder))
         self._suffix = f".{os.getpid()}.tmp"
+        self._fresh = fresh
 
     def write(self, path: Path, data: str | bytes) -> None:
         folder, name = os.path.split(os.path.abspath(path))
@@ -121,6 +128,9 @@ class BulkWriter:
             write_atomic(path, data, durable=False)
             return
         payload = data.encode("utf-8") if isinstance(data, str) else data
+        if self._fresh:
+            self._create(f"{folder}/{name}", path, payload)
+            return
         tmp = f"{folder}/.{name}{self._suffix}"
         try:
             fd = os.open(tmp, self._FLAGS, 0o666)  # the kernel applies the umask, as for open()
@@ -137,6 +147,24 @@ class BulkWriter:
             os.replace(tmp, path)
         except BaseException as exc:
             _abandon(tmp, path, exc)
+            raise
+        record_written(path)
+
+    def _create(self, target: str, path: Path, payload: bytes) -> None:
+        try:
+            fd = os.open(target, self._FLAGS, 0o666)  # the kernel applies the umask, as for open()
+        except OSError as exc:  # FileExistsError: something (even a link) is at the name; never replaced
+            _name_the_file(exc, path)
+            raise
+        try:
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+        except BaseException as exc:
+            _abandon(target, path, exc)  # the file is this writer's own: created just now
             raise
         record_written(path)
 

@@ -262,10 +262,9 @@ class ImportRecord:
         write_atomic(self.path, json.dumps({"counters": counters}))
         self._log = open(self.log_path, "ab")
 
-    def will_write(self, ticket_id: str, ticket: str, journal: str) -> None:
+    def will_write(self, ticket_id: str, ticket: bytes, journal: bytes) -> None:
         """Before the ticket's two files are written (no fsync: a killed process's writes are kept)."""
-        self._log.write(f"{ticket_id} {_digest(ticket.encode('utf-8'))} {_digest(journal.encode('utf-8'))}\n"
-                        .encode("ascii"))
+        self._log.write(f"{ticket_id} {_digest(ticket)} {_digest(journal)}\n".encode("ascii"))
         self._log.flush()
 
     def finish(self) -> None:
@@ -296,17 +295,19 @@ def _roll_back_import(desk, path: Path, log_path: Path, quiet: bool = False) -> 
         lines = log_path.read_bytes().split(b"\n")
     except FileNotFoundError:
         lines = []
-    last = None
+    entries = []
     for line in lines:
         parts = line.decode("ascii", "replace").split(" ")
         if len(parts) != 3:
             continue  # the torn last line of a killed process: its files were not written yet
         ticket_id, ticket_digest, journal_digest = parts
         try:
-            files = [(desk.ticket_path(ticket_id), ticket_digest), (desk.journal_path(ticket_id), journal_digest)]
+            entries.append((ticket_id, [(desk.ticket_path(ticket_id), ticket_digest),
+                                        (desk.journal_path(ticket_id), journal_digest)]))
         except SupportError:
             continue
-        last = files
+    last = entries[-1][1] if entries else None
+    for ticket_id, files in entries:
         ours = True
         for file, digest in files:
             try:
@@ -314,7 +315,10 @@ def _roll_back_import(desk, path: Path, log_path: Path, quiet: bool = False) -> 
             except (OSError, ValueError):
                 ours = False
                 continue
-            if data is not None and _digest(data) != digest:
+            # The import creates its files in place (files.BulkWriter(fresh=True)) one ticket after
+            # another, each logged first: only the last logged ticket's files can be cut short by a kill,
+            # and they are the import's whatever they hold.
+            if data is not None and _digest(data) != digest and files is not last:
                 ours = False
         if not ours:
             kept.append(ticket_id)
