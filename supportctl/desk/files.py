@@ -137,13 +137,8 @@ class BulkWriter:
         except FileExistsError:  # left by a killed process of the same pid
             write_atomic(path, data, durable=False)
             return
+        _fill(fd, tmp, path, payload)
         try:
-            try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
             os.replace(tmp, path)
         except BaseException as exc:
             _abandon(tmp, path, exc)
@@ -156,17 +151,22 @@ class BulkWriter:
         except OSError as exc:  # FileExistsError: something (even a link) is at the name; never replaced
             _name_the_file(exc, path)
             raise
-        try:
-            try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-        except BaseException as exc:
-            _abandon(target, path, exc)  # the file is this writer's own: created just now
-            raise
+        _fill(fd, target, path, payload)  # on failure the file is removed: this writer's own, created just now
         record_written(path)
+
+
+def _fill(fd: int, name: str, path: Path, payload: bytes) -> None:
+    """Write ``payload`` to the new file ``name`` open as ``fd`` and close it; remove it if that fails."""
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except BaseException as exc:
+        _abandon(name, path, exc)
+        raise
 
 
 def _mode_for(path: Path) -> int:
