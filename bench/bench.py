@@ -78,6 +78,9 @@ class Side:
     def run(self, env: dict[str, str]) -> None:
         if self.prepare:
             self.prepare()
+            # what the preparation wrote or deleted (a whole desk, before an import) reaches the disk
+            # now, not in the kernel's writeback during the timed run that follows
+            os.sync()
         self.samples.append(run_once(self.argv, self.cwd, env))
 
     @property
