@@ -489,3 +489,9 @@ def test_a_damaged_ticket_file_is_a_warning_not_a_failure(tmp_path):
     assert result.exit_code == 0
     assert json.loads(result.stdout)["sections"]["total"][0]["received"] == 1
     assert "warning: skipped" in result.stderr and "T-0099" in result.stderr
+
+
+def test_the_sla_report_explains_its_percentile_column_in_both_languages(sample):
+    desk, _ = sample
+    assert "90\u00a0% — 90-й процентиль" in run(desk, "sla").stdout
+    assert "p90 — the 90th percentile" in run(desk, "sla", "--lang", "en").stdout

@@ -373,7 +373,8 @@ def build(source: Source, scope: Scope) -> Report:
     about = [("Рег. — регистрация (3 раб. ч, R-6.6), Реш. — решение (R-6.2–6.5); % = в срок / (в срок + поздно); "
               "поздно — выполнено после срока или просрочено; ч — рабочие часы (R-5.1); 90\u00a0% — 90-й процентиль.",
               "Reg. — registration (3 working h, R-6.6), Res. — resolution (R-6.2–6.5); % = in time / "
-              "(in time + late); late — done after the deadline or overdue; h — working hours (R-5.1).")]
+              "(in time + late); late — done after the deadline or overdue; h — working hours (R-5.1); "
+              "p90 — the 90th percentile.")]
     if first:
         about.append(("Отв. — первый ответ заказчику (IS-6): от поступления до первого ответа или выполнения.",
                       "Resp. — first response to the customer (IS-6): from receipt to the first reply or completion."))
