@@ -34,16 +34,12 @@ def render(report: Report, fmt: str, width: int | None = None, escape: Callable[
 
 # ---------------------------------------------------------------- values
 
-def cell(value: Any, column: Column, report: Report, *, machine: bool = False) -> str:
-    """A value as a person reads it, in the report's language: Russian decimal comma and "50,0 %",
-    durations "1 ч 30 мин". ``machine`` (CSV): numbers bare with a dot (50.0, 1.5; minutes as an
-    integer), nothing for a missing number, so a spreadsheet computes with them."""
-    return cell_format(column, report, machine=machine)(value)
-
-
 def cell_format(column: Column, report: Report, *, machine: bool = False) -> Callable[[Any], str]:
-    """``cell`` of one column as a function of the value: its kind looked at once for a whole column
-    (issue 13: a report of 100,000 tickets formats half a million cells)."""
+    """How the column's values read, as a function of the value, in the report's language: Russian
+    decimal comma and "50,0 %", durations "1 ч 30 мин". ``machine`` (CSV): numbers bare with a dot
+    (50.0, 1.5; minutes as an integer), nothing for a missing number, so a spreadsheet computes with
+    them. Its kind is looked at once for a whole column (issue 13: a report of 100,000 tickets formats
+    half a million cells)."""
     lang, kind = report.lang, column.kind
     if column.blank:
         blank = pick(column.blank, lang)
