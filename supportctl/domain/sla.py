@@ -870,6 +870,13 @@ def paused_us(ticket: Ticket, sla: TicketSla, sla_config: SlaConfig, now: dateti
     return (calendar.between(res.started_at, horizon) - res.elapsed) // _MICROSECOND
 
 
+def timed_in_full(ticket: Ticket, sla_config: SlaConfig, now: datetime) -> tuple[tuple[ClockState, ...], int]:
+    """The ticket's timers as of ``now`` and ``paused_us``, computed in full: what ``clock_states`` and
+    ``clock_paused_us`` tell from stored clocks, for a ticket whose clocks cannot tell."""
+    sla = ticket_sla(ticket, sla_config, now)
+    return states_of(sla, sla_config), paused_us(ticket, sla, sla_config, now)
+
+
 def ticket_clocks(ticket: Ticket, sla_config: SlaConfig) -> tuple | None:
     """(valid from, in epoch microseconds; the policy's calendar; one tuple per timer (name, state if
     stopped else None, deadline, working time left at valid from, at-risk threshold, target duration, stop

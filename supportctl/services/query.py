@@ -89,7 +89,7 @@ def each_timed(desk: Desk, filters: Filters, now: datetime, damaged: list[Damage
 
     from supportctl.desk.index import TicketIndex
     from supportctl.domain.codec import Q_CLOCKS, Q_ID
-    from supportctl.domain.sla import clock_paused_us, clock_states, paused_us, states_of, ticket_sla
+    from supportctl.domain.sla import clock_paused_us, clock_states, timed_in_full
 
     narrow = _narrowing(filters)
     index = TicketIndex(desk)
@@ -110,9 +110,8 @@ def each_timed(desk: Desk, filters: Filters, now: datetime, damaged: list[Damage
             if states is not None:
                 yield row, states, clock_paused_us(clocks) if paused else None
                 continue
-            ticket = ticket or index.ticket(row[Q_ID])
-            timers = ticket_sla(ticket, sla, now)
-            yield row, states_of(timers, sla), paused_us(ticket, timers, sla, now) if paused else None
+            states, paused_us = timed_in_full(ticket or index.ticket(row[Q_ID]), sla, now)
+            yield row, states, paused_us if paused else None
     except (sqlite3.Error, OSError) as exc:
         if narrow.match is None:
             raise

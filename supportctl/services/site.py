@@ -127,12 +127,11 @@ class SiteSource(DeskSource):
                    merged: bool = False) -> Iterator[tuple[tuple, tuple, int]]:
         """``DeskSource.each_timed`` of the tickets read, computed in full."""
         from supportctl.domain.codec import ticket_to_queue_row
-        from supportctl.domain.sla import paused_us, states_of, ticket_sla
+        from supportctl.domain.sla import timed_in_full
 
         sla, now, tz = self.sla, self.now, self.tz
         for t in self.tickets(scope, received_in, merged=merged):
-            timers = ticket_sla(t, sla, now)
-            yield ticket_to_queue_row(t, tz, None), states_of(timers, sla), paused_us(t, timers, sla, now)
+            yield (ticket_to_queue_row(t, tz, None), *timed_in_full(t, sla, now))
 
     def journal(self, ticket_id: str) -> list[Entry]:
         found = self.read_journals.get(ticket_id)
