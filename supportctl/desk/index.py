@@ -32,6 +32,14 @@ files that changed since the last one and answers the rest from the index.
   `rebuild`), not by `list` or `overdue`: a ticket (re)parsed by those gets the journal key UNSEARCHED,
   which no journal on disk has, so the next search sync finds it stale and fills its search row then
   (issue 13: the first `list` after a clone or an import does not read 100,000 journals).
+- Rows are deferred the same way: a sync for some statuses only (`list`, `overdue`) stores a file
+  whose status, read from its first lines (_scanned_status), is not among them as a "pending" row:
+  its id and status alone (data, error and queue NULL), without building the ticket. Every sync
+  first completes the pending rows of the statuses it is asked for (all of them when it is asked
+  for every status or reads journals), so no reader ever sees one (issue 13: the first `list`
+  after an import of 100,000 tickets builds only the open ones). What changes: a damaged file
+  whose first lines read a status the command does not ask for is reported only by the first
+  command that asks for that status (`check`, the reports, `list --all`...).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from __future__ import annotations
 import gc
 import marshal
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Collection, Iterator
@@ -53,6 +62,7 @@ from supportctl.desk.desk import DamagedFile, Desk
 from supportctl.domain import ids
 from supportctl.domain.codec import ticket_from_row, ticket_to_queue_row, ticket_to_row
 from supportctl.domain.customers import org_key
+from supportctl.domain.lifecycle import STATUSES
 from supportctl.domain.search import Query
 from supportctl.domain.ticket import SCHEMA_VERSION, Ticket
 from supportctl.errors import DeskDamaged, NotFound
@@ -62,8 +72,8 @@ INDEX_FILE = "index.sqlite"
 # 7: ticket problems, bounded instants; 8: pause until, config hash; 9: first-response deadline, priority
 # history, running holds; 10: notified_at; 11: full-text search table, journal in the key; 12: ctimes in
 # the key; 13: merged_into; 14: cc; 15: the queue row with SLA clocks; 16: clocks of closed tickets too, with what `report sla`
-# counts); a different supportctl version rebuilds too.
-FORMAT = f"16/schema{SCHEMA_VERSION}/{__version__}"
+# counts); 17: pending rows); a different supportctl version rebuilds too.
+FORMAT = f"17/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
@@ -75,12 +85,13 @@ CREATE TABLE tickets (
     received REAL,        -- epoch seconds
     org_key TEXT,         -- customers.org_key of the organisation
     assignee_key TEXT,    -- casefolded
-    data BLOB,            -- marshal of codec.ticket_to_row
+    data BLOB,            -- marshal of codec.ticket_to_row (NULL with error NULL: a pending row, not built yet)
     error TEXT,           -- why the file is damaged (no semicolons in this schema: run statement by statement)
     merged_into TEXT,     -- the ticket a merged duplicate went into (`list` hides those without --all)
     queue BLOB            -- marshal of codec.ticket_to_queue_row: what `list` and `overdue` read (issue 13)
 );
 CREATE INDEX tickets_status ON tickets(status);
+CREATE INDEX tickets_pending ON tickets(status) WHERE data IS NULL AND error IS NULL;
 CREATE VIRTUAL TABLE search USING fts5(subject, body, text UNINDEXED, tokenize='unicode61');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value);
 """
@@ -147,7 +158,7 @@ class TicketIndex:
         where = where or Where()
         try:
             # rows come from ticket files alone; a search reads journals too
-            db = self._sync(journals=where.match is not None)
+            db = self._sync(journals=where.match is not None, statuses=where.statuses)
         except (sqlite3.Error, OSError):
             if where.match is not None:
                 raise  # no search without the index: the caller says so
@@ -159,6 +170,8 @@ class TicketIndex:
             for ticket_id, data, error in rows:
                 if error is not None:
                     yield DamagedFile(self.desk.tickets_dir / f"{ticket_id}.yaml", error)
+                elif data is None:  # made pending by another run since our sync: its file
+                    yield from self._from_file(ticket_id)
                 else:
                     yield ticket_from_row(marshal.loads(data))
         finally:
@@ -170,7 +183,7 @@ class TicketIndex:
         date first like ``tickets``. While it runs, ``ticket(id)`` reads a full row from the same index."""
         where = where or Where()
         try:
-            db = self._sync(journals=where.match is not None)
+            db = self._sync(journals=where.match is not None, statuses=where.statuses)
         except (sqlite3.Error, OSError):
             if where.match is not None:
                 raise
@@ -186,6 +199,10 @@ class TicketIndex:
             for ticket_id, row, error in db.execute(f"SELECT id, queue, error FROM tickets {clause}", args):
                 if error is not None:
                     yield DamagedFile(folder / f"{ticket_id}.yaml", error)
+                elif row is None:  # made pending by another run since our sync: its file
+                    for item in self._from_file(ticket_id):
+                        yield item if isinstance(item, DamagedFile) else (
+                            ticket_to_queue_row(item, self.desk.tz, self.desk._sla_or_none), item)
                 else:
                     yield loads(row), None
         finally:
@@ -195,7 +212,7 @@ class TicketIndex:
     def ticket(self, ticket_id: str) -> Ticket:
         """One ticket from the index ``queue`` is reading (its file when the index has gone meanwhile)."""
         if self._reading is not None:
-            row = self._reading.execute("SELECT data FROM tickets WHERE id = ? AND error IS NULL",
+            row = self._reading.execute("SELECT data FROM tickets WHERE id = ? AND data IS NOT NULL",
                                         (ticket_id,)).fetchone()
             if row is not None:
                 return ticket_from_row(marshal.loads(row[0]))
@@ -213,23 +230,36 @@ class TicketIndex:
 
     # -- keeping it up to date ------------------------------------------
 
-    def _sync(self, journals: bool = True) -> sqlite3.Connection:
+    def _sync(self, journals: bool = True, statuses: Collection[str] | None = None) -> sqlite3.Connection:
         """The index, brought up to date with the ticket files, and with the journals too unless
         ``journals`` is false (then a journal changed since its ticket was indexed keeps its old
-        key and is seen by the next full sync, `search`'s)."""
+        key and is seen by the next full sync, `search`'s). With ``statuses`` (and no journals), the
+        rows of those statuses are complete and the files read now of any other status may be left
+        pending; otherwise every row is complete."""
+        wanted = frozenset(statuses) if statuses and not journals else None
         db = self._open()
         try:
             with _no_gc():
                 known = self._keys(db)
                 on_disk = self._stat_files(known, journals)
-                if on_disk != known:  # one comparison in C for the usual run where nothing changed
+                pending = self._pending(db, wanted)
+                if on_disk != known or pending:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
-                    stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
-                    self._update(db, gone, stale, on_disk, journals)
+                    stale = sorted({i for i, key in on_disk.items() if known.get(i) != key}
+                                   | (pending & on_disk.keys()))
+                    self._update(db, gone, stale, on_disk, journals, wanted, pending)
         except BaseException:
             db.close()
             raise
         return db
+
+    @staticmethod
+    def _pending(db: sqlite3.Connection, wanted: frozenset[str] | None) -> set[str]:
+        """The pending rows to complete before reading the rows of these statuses (None: all)."""
+        sql = "SELECT id FROM tickets WHERE data IS NULL AND error IS NULL"
+        if wanted is None:
+            return {i for i, in db.execute(sql)}
+        return {i for i, in db.execute(f"{sql} AND status IN ({','.join('?' * len(wanted))})", sorted(wanted))}
 
     @staticmethod
     def _keys(db: sqlite3.Connection) -> dict[str, Key]:
@@ -321,7 +351,7 @@ class TicketIndex:
         return keys
 
     def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str], on_disk: dict[str, Key],
-                journals: bool) -> None:
+                journals: bool, wanted: frozenset[str] | None = None, pending: Collection[str] = ()) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
             keys = self._keys(db)  # as committed by now, another run may have added to it
@@ -331,7 +361,7 @@ class TicketIndex:
             db.executemany("DELETE FROM tickets WHERE id = ?", [(i,) for i in gone])
             work: list[tuple] = []
             # a ticket whose file is as indexed and whose journal is not: its search row alone, from its row
-            only_journal = {i for i in stale if journals and i in keys
+            only_journal = {i for i in stale if journals and i in keys and i not in pending
                             and keys[i][:TICKET_PART] == on_disk[i][:TICKET_PART]}
             rows_of = self._stored_texts(db, sorted(only_journal))
             for ticket_id in stale:
@@ -339,7 +369,7 @@ class TicketIndex:
                     work.append((ticket_id, keys[ticket_id][:TICKET_PART], rows_of.get(ticket_id)))
                 else:
                     work.append((ticket_id, journals))
-            for rows in _parse_all(self.desk, work):
+            for rows in _parse_all(self.desk, work, wanted):
                 for ticket_id, key, row, _ in rows:
                     if row is None:  # deleted while we read
                         keys.pop(ticket_id, None)
@@ -409,12 +439,15 @@ class TicketIndex:
 
     def _from_files(self) -> Iterator[Ticket | DamagedFile]:
         for ticket_id in self.desk.ticket_ids():
-            try:
-                yield self.desk.load_ticket(ticket_id)
-            except DeskDamaged as exc:
-                yield DamagedFile(self.desk.ticket_path(ticket_id), str(exc))
-            except NotFound:  # deleted since the listing
-                continue
+            yield from self._from_file(ticket_id)
+
+    def _from_file(self, ticket_id: str) -> Iterator[Ticket | DamagedFile]:
+        try:
+            yield self.desk.load_ticket(ticket_id)
+        except DeskDamaged as exc:
+            yield DamagedFile(self.desk.ticket_path(ticket_id), str(exc))
+        except NotFound:  # deleted since the listing
+            pass
 
 
 def _journal_key(path: str) -> tuple[int, int, int]:
@@ -439,10 +472,11 @@ def _unsearch(db: sqlite3.Connection, ticket_ids: Collection[str]) -> None:
 _DESK: Desk | None = None  # the desk a forked worker parses for
 
 
-def _parse_all(desk: Desk, stale: list[tuple]) -> Iterator[list[tuple]]:
+def _parse_all(desk: Desk, stale: list[tuple], wanted: frozenset[str] | None = None) -> Iterator[list[tuple]]:
     """Index rows for the work of ``stale``, a chunk at a time: (id, with its search row or not) to
-    parse a ticket file, (id, its key's ticket part, its stored (subject, text)) for a search row alone."""
-    chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
+    parse a ticket file, (id, its key's ticket part, its stored (subject, text)) for a search row alone;
+    a file read now whose status is not ``wanted`` (None: all are) may get a pending row."""
+    chunks = [(wanted, stale[i:i + CHUNK]) for i in range(0, len(stale), CHUNK)]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if len(stale) >= PARALLEL_FROM and cores > 1:
         desk._sla_or_none  # noqa: B018  (computed once, before the workers fork)
@@ -451,8 +485,8 @@ def _parse_all(desk: Desk, stale: list[tuple]) -> Iterator[list[tuple]]:
             with pool:
                 yield from pool.imap_unordered(_parse_chunk, chunks)
             return
-    for chunk in chunks:
-        yield [_parse_one(desk, *work) if len(work) == 2 else _search_one(desk, *work) for work in chunk]
+    for _, chunk in chunks:
+        yield [_parse_one(desk, *work, wanted) if len(work) == 2 else _search_one(desk, *work) for work in chunk]
 
 
 def _pool(desk: Desk, cores: int):
@@ -466,15 +500,18 @@ def _pool(desk: Desk, cores: int):
         return None
 
 
-def _parse_chunk(chunk: list[str]) -> list[tuple]:
+def _parse_chunk(job: tuple[frozenset[str] | None, list[tuple]]) -> list[tuple]:
     assert _DESK is not None
+    wanted, chunk = job
     with _no_gc():
-        return [_parse_one(_DESK, *work) if len(work) == 2 else _search_one(_DESK, *work) for work in chunk]
+        return [_parse_one(_DESK, *work, wanted) if len(work) == 2 else _search_one(_DESK, *work) for work in chunk]
 
 
-def _parse_one(desk: Desk, ticket_id: str, search: bool = True) -> tuple[str, Key | None, tuple | None, tuple | None]:
+def _parse_one(desk: Desk, ticket_id: str, search: bool = True, wanted: frozenset[str] | None = None
+               ) -> tuple[str, Key | None, tuple | None, tuple | None]:
     """(id, key, row, search row), or (id, None, None, None) for a file gone meanwhile; without
     ``search``, no search row and the journal key UNSEARCHED (the journal is not even stated).
+    A file whose status _scanned_status reads and is not in ``wanted`` gets a pending row.
 
     The key comes from the open file (and the journal's from before it is read), so it never claims
     newer content than was read.
@@ -499,6 +536,10 @@ def _parse_one(desk: Desk, ticket_id: str, search: bool = True) -> tuple[str, Ke
     racy = now - st.st_mtime_ns < RACY_NS
     key = (st.st_size, -1 if racy else st.st_mtime_ns, st.st_ino, st.st_ctime_ns) + (
         _stated_journal(journal_path, now) if search else UNSEARCHED)
+    if wanted is not None and refused is None and not search:
+        status = _scanned_status(raw)
+        if status is not None and status not in wanted:
+            return ticket_id, key, (ticket_id, status, None, None, None, None, None, None, None), None
     try:
         if refused is not None:
             raise refused
@@ -517,6 +558,28 @@ def _parse_one(desk: Desk, ticket_id: str, search: bool = True) -> tuple[str, Ke
                             marshal.dumps(data), None, ticket.merged_into,
                             marshal.dumps(ticket_to_queue_row(ticket, desk.tz, desk._sla_or_none))), \
         _search_row(ticket.subject, ticket.text, Path(journal_path)) if search else None
+
+
+# The first lines supportctl writes (codec.ticket_to_file); the next line must begin a key, so the
+# status is a plain word alone
+_HEAD = re.compile(rb"schema: [0-9]+\nid: [^\n]*\nstatus: ([a-z]+)\n(?=[A-Za-z_])")
+# a line that could start another top-level key `status`, or one this check cannot vouch for
+_ODD_LINE = re.compile(rb"\n(?:status\b|(?![A-Za-z_ \n]|- |\Z))")
+_OTHER_BREAKS = (b"\r", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")  # YAML reads these as line breaks too
+
+
+def _scanned_status(raw: bytes) -> str | None:
+    """The status of a ticket file read from its first lines alone, or None when that reading might
+    differ from the full parse's. It is the status the ticket has *if* the file is valid: the
+    top-level mapping starts at column 0, so its keys are the lines that start there; when every
+    other such line starts a plain key other than `status` (or a `- ` item of an indentless
+    sequence), no later key replaces this one."""
+    head = _HEAD.match(raw)
+    if head is None or head.group(1).decode() not in STATUSES:
+        return None
+    if _ODD_LINE.search(raw, head.end() - 1) or any(b in raw for b in _OTHER_BREAKS):
+        return None
+    return head.group(1).decode()
 
 
 def _stated_journal(path: str, now: int) -> tuple[int, int, int]:
