@@ -560,9 +560,9 @@ def _parse_one(desk: Desk, ticket_id: str, search: bool = True, wanted: frozense
         _search_row(ticket.subject, ticket.text, Path(journal_path)) if search else None
 
 
-# The first lines supportctl writes (codec.ticket_to_file); the next line must begin a key, so the
-# status is a plain word alone
-_HEAD = re.compile(rb"schema: [0-9]+\nid: [^\n]*\nstatus: ([a-z]+)\n(?=[A-Za-z_])")
+# The first lines supportctl writes (codec.ticket_to_file, blank lines between them or not); the next
+# line that is not blank must begin a key at column 0, so the status is a plain word alone
+_HEAD = re.compile(rb"schema: [0-9]+\n+id: [-A-Za-z0-9]+\n+status: ([a-z]+)\n(?=\n*[A-Za-z_])")
 # a line that could start another top-level key `status`, or one this check cannot vouch for
 _ODD_LINE = re.compile(rb"\n(?:status\b|(?![A-Za-z_ \n]|- |\Z))")
 _OTHER_BREAKS = (b"\r", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")  # YAML reads these as line breaks too
