@@ -199,3 +199,22 @@ def test_a_damaged_pending_file_is_reported_by_the_first_command_that_reads_its_
     assert "T-0002" not in cli("overdue").output
     assert "T-0002" in cli("list", "--status", "closed").output
     assert "T-0002" in cli("check").output
+
+
+def test_a_first_build_keys_files_as_it_reads_them_and_skips_what_a_stat_would(desk, cli):
+    """The first build stats no file beforehand (issue 13); a dangling link is still no ticket, and a
+    link to a ticket is still reported, on the first run as on the next."""
+    for n in range(3):
+        assert cli("new", "--subject", f"Сбой {n}", "--text", "Текст").exit_code == 0
+    os.symlink(desk.tickets_dir / "T-0009.yaml", desk.tickets_dir / "T-0008.yaml")  # dangling
+    os.symlink(desk.tickets_dir / "T-0001.yaml", desk.tickets_dir / "T-0007.yaml")
+    answers = []
+    for _ in range(2):
+        _drop_index(desk.root)
+        answers.append([(type(t).__name__, getattr(t, "id", None) or t.path.name)
+                        for t in TicketIndex(desk).tickets()])
+        answers.append([(type(t).__name__, getattr(t, "id", None) or t.path.name)
+                        for t in TicketIndex(desk).tickets()])
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0] == [("Ticket", "T-0001"), ("Ticket", "T-0002"), ("Ticket", "T-0003"),
+                          ("DamagedFile", "T-0007.yaml")]

@@ -241,11 +241,12 @@ class TicketIndex:
         try:
             with _no_gc():
                 known = self._keys(db)
-                on_disk = self._stat_files(known, journals)
+                # a first build reads every file and keys it from the open file: no stat beforehand
+                on_disk = self._stat_files(known, journals) if known else self._listed()
                 pending = self._pending(db, wanted)
                 if on_disk != known or pending:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
-                    stale = sorted({i for i, key in on_disk.items() if known.get(i) != key}
+                    stale = sorted({i for i, key in on_disk.items() if key is None or known.get(i) != key}
                                    | (pending & on_disk.keys()))
                     self._update(db, gone, stale, on_disk, journals, wanted, pending)
         except BaseException:
@@ -314,6 +315,15 @@ class TicketIndex:
             db.execute("ROLLBACK")
             raise
 
+    def _listed(self) -> dict[str, None]:
+        """The IDs of the ticket files, none of them keyed."""
+        try:
+            names = os.listdir(self.desk.tickets_dir)
+        except FileNotFoundError:
+            return {}
+        match = ids.ID_RE.match
+        return {name[:-5]: None for name in names if name[-5:] == ".yaml" and match(name[:-5])}
+
     def _stat_files(self, known: dict[str, Key], journals: bool = True) -> dict[str, Key]:
         """The key of every ticket file (the hot loop of every run: 100,000 stats), with its journal's
         stated too, or (``journals`` false) as known."""
@@ -350,7 +360,7 @@ class TicketIndex:
                 os.close(folder_fd)
         return keys
 
-    def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str], on_disk: dict[str, Key],
+    def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str], on_disk: dict[str, Key | None],
                 journals: bool, wanted: frozenset[str] | None = None, pending: Collection[str] = ()) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -361,7 +371,7 @@ class TicketIndex:
             db.executemany("DELETE FROM tickets WHERE id = ?", [(i,) for i in gone])
             work: list[tuple] = []
             # a ticket whose file is as indexed and whose journal is not: its search row alone, from its row
-            only_journal = {i for i in stale if journals and i in keys and i not in pending
+            only_journal = {i for i in stale if journals and i in keys and i not in pending and on_disk[i]
                             and keys[i][:TICKET_PART] == on_disk[i][:TICKET_PART]}
             rows_of = self._stored_texts(db, sorted(only_journal))
             for ticket_id in stale:
@@ -526,6 +536,8 @@ def _parse_one(desk: Desk, ticket_id: str, search: bool = True, wanted: frozense
         refused = exc
         try:
             st = os.stat(path)
+        except FileNotFoundError:  # a dangling link: not a ticket file, as _stat_files has it
+            return ticket_id, None, None, None
         except OSError:
             try:
                 st = os.lstat(path)
