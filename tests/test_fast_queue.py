@@ -231,7 +231,7 @@ def test_the_index_holds_clocks_for_the_tickets_and_none_while_waiting_R_7_9(bus
     from supportctl.desk.index import INDEX_FILE
     from supportctl.domain.codec import Q_CLOCKS, Q_STATUS, Q_SUBJECT
 
-    busy("list")
+    busy("list", "--all")  # `list` alone would leave the closed ticket's row pending (issue 13)
     db = sqlite3.connect(desk.state_dir / INDEX_FILE)
     rows = {row[Q_SUBJECT]: row for row in (marshal.loads(q) for (q,) in db.execute("SELECT queue FROM tickets"))}
     db.close()
@@ -254,7 +254,7 @@ def test_without_a_usable_index_list_and_overdue_print_the_same(busy, desk, monk
     now = NOWS[3]
     before = {args: busy(*args, now=now).output for args in COMMANDS}
 
-    def no_index(self, journals=True):
+    def no_index(self, journals=True, statuses=None):
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
     monkeypatch.setattr(TicketIndex, "_sync", no_index)
