@@ -69,6 +69,17 @@ def _pending(root: Path) -> dict[str, int]:
         db.close()
 
 
+@pytest.fixture(scope="module")
+def full(lifecycle) -> dict:
+    """Every reader's answer from a fully built index."""
+    _drop_index(lifecycle)
+    assert TicketIndex(Desk(lifecycle)).rebuild() == 160
+    assert _pending(lifecycle) == {}
+    statuses = {t.status for t in TicketIndex(Desk(lifecycle)).tickets()}
+    assert {"new", "open", "waiting", "completed", "closed"} <= statuses  # every status is there to defer
+    return {args: _run(lifecycle, *args) for args in READERS}
+
+
 @pytest.fixture(params=[False, True], ids=["serial", "pool"])
 def parallel(request, monkeypatch):
     if request.param:
@@ -77,16 +88,9 @@ def parallel(request, monkeypatch):
 
 
 @pytest.mark.parametrize("first", [("list", "--status", "open"), ("list",), ("overdue",)])
-def test_every_reader_answers_on_pending_rows_as_on_a_full_index_issue13(lifecycle, monkeypatch, parallel, first):
+def test_every_reader_answers_on_pending_rows_as_on_a_full_index_issue13(lifecycle, full, monkeypatch, parallel,
+                                                                          first):
     monkeypatch.delenv("SUPPORTCTL_NOW", raising=False)
-    full = {}
-    _drop_index(lifecycle)
-    assert TicketIndex(Desk(lifecycle)).rebuild() == 160
-    assert _pending(lifecycle) == {}
-    for args in READERS:
-        full[args] = _run(lifecycle, *args)
-    statuses = {t.status for t in TicketIndex(Desk(lifecycle)).tickets()}
-    assert {"new", "open", "waiting", "completed", "closed"} <= statuses  # every status is there to defer
     for args in READERS:
         _drop_index(lifecycle)
         first_answer = _run(lifecycle, *first)

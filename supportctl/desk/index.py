@@ -72,7 +72,7 @@ INDEX_FILE = "index.sqlite"
 # 7: ticket problems, bounded instants; 8: pause until, config hash; 9: first-response deadline, priority
 # history, running holds; 10: notified_at; 11: full-text search table, journal in the key; 12: ctimes in
 # the key; 13: merged_into; 14: cc; 15: the queue row with SLA clocks; 16: clocks of closed tickets too, with what `report sla`
-# counts); 17: pending rows); a different supportctl version rebuilds too.
+# counts; 17: pending rows, a status read from the first lines); a different supportctl version rebuilds too.
 FORMAT = f"17/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
