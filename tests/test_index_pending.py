@@ -153,7 +153,7 @@ HEAD = "schema: 1\nid: T-0001\nstatus: closed\npriority: 2\nsubject: x\n"
     (HEAD + '"status": open\n', None),
     (HEAD + '"st\\x61tus": open\n', None),
     (HEAD + "? status\n: open\n", None),
-    (HEAD + "\ufeffstatus: open\n".replace("\ufeff", "\ufeff"), None),
+    (HEAD + "\ufeffstatus: open\n", None),  # a byte order mark at the start of a line is skipped
     (HEAD + "x: 1\rstatus: open\n", None),  # a carriage return breaks lines too
     (HEAD + "x: 1\x85status: open\n", None),
     (HEAD + "x: 1\u2028status: open\n", None),
