@@ -289,17 +289,27 @@ def _shares_objects(data: Any, seen: set[int]) -> bool:
 
 
 def _entry(key: Any, value: Any) -> str | None:
-    """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure."""
+    """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure.
+    Its first line starts with the key, at column 0; every other line is indented or a list item."""
+    if type(value) is str:
+        text = _STRING_ENTRIES.get((key, value))
+        if text is not None:
+            return text
     head = _HEADS.get(key) if type(key) is str else None
     if head is None:
         head = _scalar(key, 0, None) if type(key) is str else None
-        if head is None or head[:1] in ("'", "") or len(key) > 128:
-            return None  # only plain keys
+        if head is None or head[:1] in ("'", "") or head[0].isspace() or len(key) > 128:
+            return None  # only plain keys (a space of another kind first: libyaml's to say, as dumps_spaced's)
         if len(_HEADS) < 256:
             _HEADS[key] = head
     text = _scalar(value, len(head) + 2, 2)
     if text is not None:
-        return f"{head}: {text}\n"
+        text = f"{head}: {text}\n"
+        if type(value) is str and len(value) <= 128:
+            if len(_STRING_ENTRIES) >= 16384:
+                _STRING_ENTRIES.clear()
+            _STRING_ENTRIES[key, value] = text
+        return text
     kind = type(value)
     if kind is dict:
         lines = _pairs(value, 2)
@@ -322,6 +332,7 @@ def _entry(key: Any, value: Any) -> str | None:
 
 
 _HEADS: dict[str, str] = {}  # the plain keys seen (a ticket file's 36)
+_STRING_ENTRIES: dict[tuple[str, str], str] = {}  # entries with a string value written (the same recur)
 
 
 def _pairs(mapping: dict, indent: int) -> str | None:
@@ -479,9 +490,7 @@ def dumps_spaced(mapping: dict[str, Any]) -> str:
     """
     if type(mapping) is dict and not _shares_objects(mapping, set()):
         parts = [_entry(key, value) for key, value in mapping.items()]
-        if all(part is not None and not part[0].isspace() for part in parts):
-            # each part written here is its key's line at column 0 (a plain key: not "-", "?" or a quote)
-            # and lines indented or list items: the blank lines go between the parts
+        if None not in parts:  # each part a key's line at column 0, then lines indented or list items
             return "\n".join(parts)
     lines = dumps(mapping).split("\n")
     out = lines[:1]
