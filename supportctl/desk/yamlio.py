@@ -291,7 +291,7 @@ def _shares_objects(data: Any, seen: set[int]) -> bool:
 def _entry(key: Any, value: Any) -> str | None:
     """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure.
     Its first line starts with the key, at column 0; every other line is indented or a list item."""
-    if type(value) is str:
+    if type(value) is str or value is None:  # (not an int: 1 and True are one key)
         text = _STRING_ENTRIES.get((key, value))
         if text is not None:
             return text
@@ -305,7 +305,7 @@ def _entry(key: Any, value: Any) -> str | None:
     text = _scalar(value, len(head) + 2, 2)
     if text is not None:
         text = f"{head}: {text}\n"
-        if type(value) is str and len(value) <= 128:
+        if (type(value) is str and len(value) <= 128) or value is None:
             if len(_STRING_ENTRIES) >= 16384:
                 _STRING_ENTRIES.clear()
             _STRING_ENTRIES[key, value] = text
@@ -332,7 +332,7 @@ def _entry(key: Any, value: Any) -> str | None:
 
 
 _HEADS: dict[str, str] = {}  # the plain keys seen (a ticket file's 36)
-_STRING_ENTRIES: dict[tuple[str, str], str] = {}  # entries with a string value written (the same recur)
+_STRING_ENTRIES: dict[tuple, str] = {}  # entries with a string or null value written (the same recur)
 
 
 def _pairs(mapping: dict, indent: int) -> str | None:
