@@ -301,8 +301,9 @@ def import_tickets(ctx: Ctx, prepared: Prepared, progress: Callable[[int], None]
                 text = b"".join((head, ticket_id.encode("ascii"), tail))
                 bulk.will_write(ticket_id, text, journal)
                 written.append(ticket_id)
-                files.write(desk.ticket_path(ticket_id), text)
-                files.write(desk.journal_path(ticket_id), journal)
+                name = f"{ticket_id}.yaml"  # a valid ID: checked where the line was read, or allocated
+                files.create(desk.tickets_dir, name, text)
+                files.create(desk.journal_dir, name, journal)
                 if progress:
                     progress(1)
             os.sync()
