@@ -291,7 +291,7 @@ def _shares_objects(data: Any, seen: set[int]) -> bool:
 def _entry(key: Any, value: Any) -> str | None:
     """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure.
     Its first line starts with the key, at column 0; every other line is indented or a list item."""
-    if type(value) is str or value is None:  # (not an int: 1 and True are one key)
+    if type(key) is str and (type(value) is str or value is None):  # (not an int: 1 and True are one key)
         text = _STRING_ENTRIES.get((key, value))
         if text is not None:
             return text
