@@ -340,3 +340,36 @@ def test_folding_at_the_width_is_libyamls(length, shape):
         data = {"contact": {"name": value}}
     assert all(yamlio._entry(k, v) is not None for k, v in data.items())  # the fast path is taken
     assert yamlio.dumps(data) == _generic_dumps(data)
+
+
+def _spaced_by_lines(mapping) -> str:
+    """dumps_spaced as it was first written: a blank line before each line at column 0 that starts a key."""
+    lines = yamlio.dumps(mapping).split("\n")
+    out = lines[:1]
+    for line in lines[1:]:
+        if line and not line[0].isspace() and not line.startswith("-"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tickets())
+def test_a_ticket_file_is_spaced_as_its_lines_say(ticket):
+    """Issue 13: the spaced file joins its entries' texts; the same bytes as spacing the lines of the whole."""
+    data = ticket_to_file(ticket, MSK)
+    assert yamlio.dumps_spaced(data) == _spaced_by_lines(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(keys, nested, min_size=1, max_size=6))
+def test_any_mapping_is_spaced_as_its_lines_say(mapping):
+    assert yamlio.dumps_spaced(mapping) == _spaced_by_lines(mapping)
+
+
+@pytest.mark.parametrize("value", ["2026-02-10T22:19:54+03:00", "1999-12-31T23:59:59-11:30", "2026-02-10T22:19:54+03:00x",
+                                   "2026-02-10 22:19:54+03:00", "2026-02-10", "٢٠٢٦-02-10T22:19:54+03:00"])
+def test_an_instant_is_quoted_as_the_resolver_says(value):
+    """The writer knows an instant's text reads back as a date without asking the resolver: the same answer."""
+    yamlio._STYLES.clear()
+    assert yamlio._scalar(value, 0, 2) == _generic_dumps({"k": value})[3:-1]

@@ -94,7 +94,7 @@ def test_item6_a_failed_import_keeps_the_id_counter(cli, desk, tmp_path, monkeyp
     assert cli("new", "--subject", "s", "--text", "t", "--channel", "portal").exit_code == 0
     before = _state(desk)
     calls = []
-    real = files.BulkWriter.write
+    real = files.BulkWriter.create
 
     def fail_late(*args, **kwargs):  # the 5th file written by the import (issue 13: its bulk writer)
         calls.append(1)
@@ -102,7 +102,7 @@ def test_item6_a_failed_import_keeps_the_id_counter(cli, desk, tmp_path, monkeyp
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(files.BulkWriter, "write", fail_late)
+    monkeypatch.setattr(files.BulkWriter, "create", fail_late)
     assert cli("import", str(_rows(tmp_path, 10))).exit_code == 2
     assert _state(desk) == before
     assert not any((desk.state_dir / "undo").iterdir())
@@ -200,3 +200,12 @@ def test_the_fresh_bulk_writer_creates_in_place_and_never_replaces(tmp_path):
         writer.write(folder / "T-0001.yaml", "again\n")
     assert outside.read_text() == "keep" and (folder / "T-0001.yaml").read_text() == "id: T-0001\n"
     assert sorted(os.listdir(folder)) == ["T-0001.yaml", "T-0002.yaml"]  # no temp file
+    # create(), the import's way to the same writes (issue 13): a new name, never through a link
+    writer.create(folder, "T-0003.yaml", b"id: T-0003\n")
+    assert (folder / "T-0003.yaml").read_bytes() == b"id: T-0003\n"
+    with pytest.raises(FileExistsError) as caught:
+        writer.create(folder, "T-0002.yaml", b"two\n")
+    assert caught.value.filename == str(folder / "T-0002.yaml")
+    with pytest.raises(ValueError):
+        writer.create(tmp_path, "T-0004.yaml", b"elsewhere\n")  # not a folder the writer checked
+    assert outside.read_text() == "keep" and not (tmp_path / "T-0004.yaml").exists()

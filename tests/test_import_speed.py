@@ -188,3 +188,21 @@ def test_a_bad_line_before_text_that_is_not_utf8_is_reported_first(cli, desk, tm
     assert result.exit_code == 2
     assert ("in.jsonl:3: unknown status 'done'" if bad else "in.jsonl: not UTF-8 text") in result.stderr
     assert desk.ticket_ids() == []
+
+
+def test_new_ids_skip_every_id_whose_file_the_listing_found(cli, desk, tmp_path, monkeypatch):
+    """Issue 13: an import allocates its IDs from the listing of tickets/ and journal/ made under its lock
+    (no lookup of each candidate's files): a ticket's ID, an orphan journal's and a dangling link's are skipped."""
+    from pathlib import Path
+
+    assert cli("new", "--subject", "s", "--text", "t", "--channel", "portal").exit_code == 0  # T-0001
+    (desk.state_dir / f"seq-{desk.station()}").write_text("0\n", encoding="utf-8")  # numbering starts over
+    desk.journal_path("T-0002").write_text("", encoding="utf-8")
+    desk.ticket_path("T-0003").symlink_to(tmp_path / "nowhere.yaml")
+    looked_up = []
+    real = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda p, *a: looked_up.append(p.name) or real(p, *a))
+    result = cli("import", str(_rows_file(tmp_path, [{}, {}])))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "imported 2 tickets: T-0004 … T-0005"
+    assert not {"T-0004.yaml", "T-0005.yaml"} & set(looked_up)

@@ -247,16 +247,16 @@ def test_r61_import_refuses_a_registered_status_without_a_priority(run, desk, tm
 def test_r45_import_failing_in_its_second_pass_removes_what_it_wrote(run, desk, tmp_path, monkeypatch):
     from supportctl.desk import files
 
-    real, calls = files.BulkWriter.write, []
+    real, calls = files.BulkWriter.create, []
 
-    def fail_on_third(writer, path, data):  # the third journal (issue 13: the import's bulk writer)
-        calls.append(path)
+    def fail_on_third(writer, folder, name, data):  # the third journal (issue 13: the import's bulk writer)
+        calls.append(name)
         if len(calls) == 6:
-            assert path.parent.name == "journal"
+            assert folder.name == "journal"
             raise OSError(28, "No space left on device")
-        return real(writer, path, data)
+        return real(writer, folder, name, data)
 
-    monkeypatch.setattr(files.BulkWriter, "write", fail_on_third)
+    monkeypatch.setattr(files.BulkWriter, "create", fail_on_third)
     result = _import(run, tmp_path, GOOD, GOOD, GOOD)
     assert result.exit_code == 2 and "No space left" in result.stderr
     assert desk.ticket_ids() == [] and [p.name for p in desk.journal_dir.glob("*.yaml")] == []

@@ -345,8 +345,11 @@ class Desk:
         """The next free ID of this clone's station; call under the desk lock."""
         return self.allocate_ids(1)[0]
 
-    def allocate_ids(self, count: int, reserved: frozenset[str] = frozenset()) -> list[str]:
-        """``count`` free IDs, skipping ``reserved`` ones (say, IDs an import brings); under the lock."""
+    def allocate_ids(self, count: int, reserved: frozenset[str] = frozenset(),
+                     taken: set[str] | None = None) -> list[str]:
+        """``count`` free IDs, skipping ``reserved`` ones (say, IDs an import brings); under the lock.
+        ``taken``: the IDs with a ticket or journal file, listed under this lock (an import's), so that
+        no candidate needs its files looked up."""
         station, _ = self.ensure_station()
         counter = self.state_dir / f"seq-{station}"
         try:
@@ -358,8 +361,12 @@ class Desk:
         while len(allocated) < count:
             number += 1
             candidate = ids.format_id(station, number)
-            if candidate not in reserved and not self.ticket_path(candidate).exists() \
-                    and not self.journal_path(candidate).exists():
+            if candidate in reserved:
+                continue
+            if taken is not None:
+                if candidate not in taken:
+                    allocated.append(candidate)
+            elif not self.ticket_path(candidate).exists() and not self.journal_path(candidate).exists():
                 allocated.append(candidate)
         write_atomic(counter, f"{number}\n")
         return allocated

@@ -116,9 +116,11 @@ class BulkWriter:
 
     def __init__(self, *folders: Path, fresh: bool = False):
         self._folders = set()
+        self._absolute: dict[Path, str] = {}
         for folder in folders:
             ensure_folder(folder)
             self._folders.add(os.path.abspath(folder))
+            self._absolute[folder] = os.path.abspath(folder)
         self._suffix = f".{os.getpid()}.tmp"
         self._fresh = fresh
 
@@ -145,7 +147,16 @@ class BulkWriter:
             raise
         record_written(path)
 
-    def _create(self, target: str, path: Path, payload: bytes) -> None:
+    def create(self, folder: Path, name: str, payload: bytes) -> None:
+        """A new file ``name`` (a plain file name) in one of a fresh writer's folders: what ``write`` does
+        for it, without making and taking apart a path per file (import: 200,000 files)."""
+        where = self._absolute.get(folder)
+        if where is None or not self._fresh:
+            raise ValueError(f"{folder}: not a folder this writer creates files in")
+        target = f"{where}/{name}"
+        self._create(target, target, payload)
+
+    def _create(self, target: str, path: Path | str, payload: bytes) -> None:
         try:
             fd = os.open(target, self._FLAGS, 0o666)  # the kernel applies the umask, as for open()
         except OSError as exc:  # FileExistsError: something (even a link) is at the name; never replaced

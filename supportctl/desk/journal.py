@@ -33,8 +33,11 @@ class JournalProblem:
         return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))  # json.dumps makes one a call
+
+
 def format_line(entry: Entry, tz: tzinfo) -> str:
-    return "- " + json.dumps(entry_to_dict(entry, tz), ensure_ascii=False, separators=(", ", ": "))
+    return "- " + _ENCODER.encode(entry_to_dict(entry, tz))
 
 
 def encode(entries: list[Entry], tz: tzinfo) -> bytes:

@@ -289,17 +289,27 @@ def _shares_objects(data: Any, seen: set[int]) -> bool:
 
 
 def _entry(key: Any, value: Any) -> str | None:
-    """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure."""
+    """``key: value`` as libyaml writes it in a block mapping at column 0, or None when unsure.
+    Its first line starts with the key, at column 0; every other line is indented or a list item."""
+    if type(key) is str and (type(value) is str or value is None):  # (not an int: 1 and True are one key)
+        text = _STRING_ENTRIES.get((key, value))
+        if text is not None:
+            return text
     head = _HEADS.get(key) if type(key) is str else None
     if head is None:
         head = _scalar(key, 0, None) if type(key) is str else None
-        if head is None or head[:1] in ("'", "") or len(key) > 128:
-            return None  # only plain keys
+        if head is None or head[:1] in ("'", "") or head[0].isspace() or len(key) > 128:
+            return None  # only plain keys (a space of another kind first: libyaml's to say, as dumps_spaced's)
         if len(_HEADS) < 256:
             _HEADS[key] = head
     text = _scalar(value, len(head) + 2, 2)
     if text is not None:
-        return f"{head}: {text}\n"
+        text = f"{head}: {text}\n"
+        if (type(value) is str and len(value) <= 128) or value is None:
+            if len(_STRING_ENTRIES) >= 16384:
+                _STRING_ENTRIES.clear()
+            _STRING_ENTRIES[key, value] = text
+        return text
     kind = type(value)
     if kind is dict:
         lines = _pairs(value, 2)
@@ -322,6 +332,7 @@ def _entry(key: Any, value: Any) -> str | None:
 
 
 _HEADS: dict[str, str] = {}  # the plain keys seen (a ticket file's 36)
+_STRING_ENTRIES: dict[tuple, str] = {}  # entries with a string or null value written (the same recur)
 
 
 def _pairs(mapping: dict, indent: int) -> str | None:
@@ -357,24 +368,23 @@ def _scalar(value: Any, column: int, indent: int | None) -> str | None:
     if kind is str:
         if not value:
             return "''"
-        if not _WRITTEN_AS_IS.fullmatch(value):
-            if "\n" not in value or indent is None or " \n" in value or "\n " in value \
-                    or not _WRITTEN_AS_IS.fullmatch(value.replace("\n", "")):
+        style = _STYLES.get(value)
+        if style is None:
+            style = _style(value)
+            if len(value) <= 128:
+                if len(_STYLES) >= 16384:
+                    _STYLES.clear()
+                _STYLES[value] = style
+        if style is _PLAIN or style is _QUOTED:
+            quoted = style is _QUOTED
+            if column + len(value) + (2 + value.count("'") if quoted else 0) <= WIDTH:  # never folded
+                return "'" + value.replace("'", "''") + "'" if quoted else value
+            if indent is None:
                 return None
+            return _written(value, column, indent, quoted)
+        if style is _LINES and indent is not None:
             return _written(value, column, indent, True)
-        first, last = value[0], value[-1]
-        if (first in _FIRST_BLOCK_INDICATORS or first == " " or last == " " or last == ":" or ": " in value
-                or " #" in value or value.startswith(("---", "...", "- ", "? ", ": ")) or value in ("-", "?")):
-            quoted = True  # the plain style is surely not allowed; single quotes are (no break, no tab)
-        elif first in "-?:":
-            return None  # plain or not depends on the next character's class: libyaml's to say
-        else:
-            quoted = _plain_tag(value) != _STR
-        if column + len(value) + (2 + value.count("'") if quoted else 0) <= WIDTH:  # never folded
-            return "'" + value.replace("'", "''") + "'" if quoted else value
-        if indent is None:
-            return None
-        return _written(value, column, indent, quoted)
+        return None
     if value is None:
         return "null"
     if kind is bool:
@@ -386,6 +396,32 @@ def _scalar(value: Any, column: int, indent: int | None) -> str | None:
     if kind is dict and not value:
         return "{}"
     return None
+
+
+# How _scalar writes a string, whatever its column: remembered per string (a desk's words recur in every ticket).
+_PLAIN, _QUOTED, _LINES, _LIBYAMLS = "plain", "quoted", "lines", "libyaml's"
+_STYLES: dict[str, str] = {}
+# An instant as the desk writes one: YAML 1.1 reads it as a timestamp (ASCII digits only, as its resolver).
+_INSTANT = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}")
+
+
+def _style(value: str) -> str:
+    """_PLAIN or _QUOTED (on one line unless folded), _LINES (single-quoted over lines) or _LIBYAMLS
+    (left to libyaml) for a non-empty string."""
+    if not _WRITTEN_AS_IS.fullmatch(value):
+        if "\n" not in value or " \n" in value or "\n " in value \
+                or not _WRITTEN_AS_IS.fullmatch(value.replace("\n", "")):
+            return _LIBYAMLS
+        return _LINES
+    first, last = value[0], value[-1]
+    if (first in _FIRST_BLOCK_INDICATORS or first == " " or last == " " or last == ":" or ": " in value
+            or " #" in value or value.startswith(("---", "...", "- ", "? ", ": ")) or value in ("-", "?")):
+        return _QUOTED  # the plain style is surely not allowed; single quotes are (no break, no tab)
+    if first in "-?:":
+        return _LIBYAMLS  # plain or not depends on the next character's class: libyaml's to say
+    if _INSTANT.fullmatch(value):
+        return _QUOTED  # plain, it would read back as a date (the resolver's answer, without asking it)
+    return _QUOTED if _plain_tag(value) != _STR else _PLAIN
 
 
 _TOKENS = re.compile("[^ \n']+| +|\n+|'")
@@ -452,6 +488,10 @@ def dumps_spaced(mapping: dict[str, Any]) -> str:
     The dumper indents every continuation line and never writes block scalars,
     so a line at column 0 that is not a list item starts a top-level key.
     """
+    if type(mapping) is dict and not _shares_objects(mapping, set()):
+        parts = [_entry(key, value) for key, value in mapping.items()]
+        if None not in parts:  # each part a key's line at column 0, then lines indented or list items
+            return "\n".join(parts)
     lines = dumps(mapping).split("\n")
     out = lines[:1]
     for line in lines[1:]:

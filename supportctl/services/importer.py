@@ -285,7 +285,8 @@ def import_tickets(ctx: Ctx, prepared: Prepared, progress: Callable[[int], None]
     desk.journal_dir.mkdir(exist_ok=True)
     written: list[str] = []
     with desk.lock():
-        clash = sorted(prepared.given_ids & (set(desk.ticket_ids()) | _journal_ids(desk)))
+        taken = set(desk.ticket_ids()) | _journal_ids(desk)
+        clash = sorted(prepared.given_ids & taken)
         if clash:
             raise Refused(f"the desk already has ticket {clash[0]}" + (f" and {len(clash) - 1} more" if clash[1:] else ""),
                           "nothing was imported; drop the id field to have new IDs allocated")
@@ -294,14 +295,15 @@ def import_tickets(ctx: Ctx, prepared: Prepared, progress: Callable[[int], None]
         files = BulkWriter(desk.tickets_dir, desk.journal_dir, fresh=True)  # new IDs only: checked above
         try:
             fresh = iter(desk.allocate_ids(prepared.count - len(prepared.given_ids),
-                                           reserved=frozenset(prepared.given_ids)))
+                                           reserved=frozenset(prepared.given_ids), taken=taken))
             for given, head, tail, journal in prepared.records():
                 ticket_id = given or next(fresh)
                 text = b"".join((head, ticket_id.encode("ascii"), tail))
                 bulk.will_write(ticket_id, text, journal)
                 written.append(ticket_id)
-                files.write(desk.ticket_path(ticket_id), text)
-                files.write(desk.journal_path(ticket_id), journal)
+                name = f"{ticket_id}.yaml"  # a valid ID: checked where the line was read, or allocated
+                files.create(desk.tickets_dir, name, text)
+                files.create(desk.journal_dir, name, journal)
                 if progress:
                     progress(1)
             os.sync()
