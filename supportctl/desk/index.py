@@ -44,6 +44,8 @@ import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from operator import attrgetter
 from datetime import datetime
 from pathlib import Path
 
@@ -93,6 +95,11 @@ Key = tuple[int, int, int, int, int, int, int]
 TICKET_PART = 4  # key[:TICKET_PART] is the ticket file's, the rest its journal's
 NO_JOURNAL = (-1, -1, -1)
 UNSEARCHED = (-3, -3, -3)  # parsed without its search row: the next search sync fills it
+# meta rows: (names as listed, each one's stat fields) of a folder when a sync last found every key true
+LISTING_TICKETS, LISTING_JOURNALS = "listing tickets", "listing journals"
+TICKET_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # a key's ticket part
+JOURNAL_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns")  # its journal part
+SPLIT_FROM = 20_000  # stats from which a forked process doing half of them pays for itself
 
 
 @dataclass
@@ -220,21 +227,62 @@ class TicketIndex:
         db = self._open()
         try:
             with _no_gc():
-                known = self._keys(db)
-                on_disk = self._stat_files(known, journals)
+                if self._as_listed(db, journals):
+                    return db
+                known_blob, known = self._keys_blob(db)
+                listings: dict[str, tuple[list, list]] = {}
+                on_disk = self._stat_files(known, journals, listings)
                 if on_disk != known:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
                     stale = sorted(i for i, key in on_disk.items() if known.get(i) != key)
                     self._update(db, gone, stale, on_disk, journals)
+                elif listings:
+                    self._remember(db, known_blob, listings)
         except BaseException:
             db.close()
             raise
         return db
 
+    def _as_listed(self, db: sqlite3.Connection, journals: bool) -> bool:
+        """Whether the folders list exactly the names, and their files stat exactly as, when a sync last
+        proved every key true (``_remember``): then every key is still true, and nothing needs comparing
+        key by key (issue 13: the same stats, without a Python step per file)."""
+        wanted = (LISTING_TICKETS, LISTING_JOURNALS) if journals else (LISTING_TICKETS,)
+        stored = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(wanted))})",
+                                 wanted).fetchall())
+        if len(stored) != len(wanted):
+            return False
+        folders = ((LISTING_TICKETS, self.desk.tickets_dir, TICKET_FIELDS),
+                   (LISTING_JOURNALS, self.desk.journal_dir, JOURNAL_FIELDS))[:len(wanted)]
+        return _still_listed([(folder, fields, *marshal.loads(stored[key])) for key, folder, fields in folders])
+
+    @staticmethod
+    def _remember(db: sqlite3.Connection, known_blob: bytes | None, listings: dict[str, tuple[list, list]]) -> None:
+        """Store the listings a sync that found every key true made, for ``_as_listed``; only while the
+        keys are still the ones it compared with (another run may have changed them since)."""
+        if known_blob is None:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # busy or read-only: the next run tries again
+            return
+        try:
+            if db.execute("SELECT value = ? FROM meta WHERE key = 'keys'", (known_blob,)).fetchone() == (1,):
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                               [(key, marshal.dumps(listing)) for key, listing in listings.items()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     @staticmethod
     def _keys(db: sqlite3.Connection) -> dict[str, Key]:
+        return TicketIndex._keys_blob(db)[1]
+
+    @staticmethod
+    def _keys_blob(db: sqlite3.Connection) -> tuple[bytes | None, dict[str, Key]]:
         row = db.execute("SELECT value FROM meta WHERE key = 'keys'").fetchone()
-        return marshal.loads(row[0]) if row else {}
+        return (row[0], marshal.loads(row[0])) if row else (None, {})
 
     def _open(self) -> sqlite3.Connection:
         self.desk.state_dir.mkdir(exist_ok=True)
@@ -284,9 +332,36 @@ class TicketIndex:
             db.execute("ROLLBACK")
             raise
 
-    def _stat_files(self, known: dict[str, Key], journals: bool = True) -> dict[str, Key]:
+    def _stat_files(self, known: dict[str, Key], journals: bool = True,
+                    listings: dict[str, tuple[list, list]] | None = None) -> dict[str, Key]:
         """The key of every ticket file (the hot loop of every run: 100,000 stats), with its journal's
-        stated too, or (``journals`` false) as known."""
+        stated too, or (``journals`` false) as known. The folders' listings with their stats are added
+        to ``listings`` (for ``_remember``) when every entry could be stated."""
+        tickets = _listing(self.desk.tickets_dir, TICKET_FIELDS)
+        if tickets is None:  # a folder missing, an entry that cannot be stated: file by file
+            return self._stat_each(known, journals)
+        journal_listing = _listing(self.desk.journal_dir, JOURNAL_FIELDS) if journals else None
+        if journals and journal_listing is None:
+            return self._stat_each(known, journals)
+        journal_of = dict(zip(*journal_listing)) if journal_listing is not None else {}
+        match = ids.ID_RE.match
+        keys: dict[str, Key] = {}
+        for name, key in zip(*tickets):
+            ticket_id = name[:-5]
+            if name[-5:] != ".yaml" or (ticket_id not in known and not match(ticket_id)):
+                continue
+            if journals:
+                keys[ticket_id] = key + journal_of.get(name, NO_JOURNAL)
+            else:
+                keys[ticket_id] = key + (known[ticket_id][TICKET_PART:] if ticket_id in known else NO_JOURNAL)
+        if listings is not None:
+            listings[LISTING_TICKETS] = tickets
+            if journal_listing is not None:
+                listings[LISTING_JOURNALS] = journal_listing
+        return keys
+
+    def _stat_each(self, known: dict[str, Key], journals: bool) -> dict[str, Key]:
+        """``_stat_files`` a file at a time, skipping what cannot be stated (deleted since the listing)."""
         folder = f"{self.desk.tickets_dir}/"
         try:
             names = os.listdir(folder)
@@ -357,6 +432,8 @@ class TicketIndex:
                     db.executemany("INSERT INTO search (rowid, subject, body, text) VALUES (?,?,?,?)",
                                    [(rowids[r[0]], *r[3]) for r in searched])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keys', ?)", (marshal.dumps(keys),))
+            # the keys change: what the folders listed when the old ones were all true proves nothing now
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", (LISTING_TICKETS, LISTING_JOURNALS))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -417,6 +494,81 @@ class TicketIndex:
                 continue
 
 
+def _listing(folder: Path, fields: attrgetter) -> tuple[list[str], list[tuple]] | None:
+    """The names in ``folder`` in the order the file system lists them, and ``fields`` of each one's
+    stat (symbolic links followed); None when the folder or one of its entries cannot be stated."""
+    try:
+        names = os.listdir(folder)
+        return names, _stats(folder, names, fields)
+    except OSError:
+        return None
+
+
+def _stats(folder: Path, names: list[str], fields: attrgetter) -> list[tuple]:
+    if os.stat not in os.supports_dir_fd:
+        return list(map(fields, map(os.stat, [f"{folder}/{name}" for name in names])))
+    # relative to the open folder the kernel resolves one path component, not the whole path
+    folder_fd = os.open(folder, os.O_RDONLY)
+    try:
+        return list(map(fields, map(partial(os.stat, dir_fd=folder_fd), names)))
+    finally:
+        os.close(folder_fd)
+
+
+def _still_listed(folders: list[tuple[Path, attrgetter, list[str], list[tuple]]]) -> bool:
+    """Whether each (folder, fields, names, stats) holds: the folder lists exactly ``names``, in that
+    order, and they stat as ``stats``. With many names a forked process stats the second half of each
+    folder while this one stats the first: os.stat is mostly kernel time, and it runs on both cores."""
+    try:
+        if any(os.listdir(folder) != names for folder, _, names, _ in folders):
+            return False
+    except OSError:
+        return False
+    total = sum(len(names) for _, _, names, _ in folders)
+    if total < SPLIT_FROM or not hasattr(os, "fork") or _cores() < 2:
+        return _stats_hold(folders, 0, None)
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return _stats_hold(folders, 0, None)
+    if pid == 0:  # the child: its answer is one byte; it never runs the parent's cleanup (os._exit)
+        try:
+            os.close(reader)
+            os.write(writer, b"1" if _stats_hold(folders, 1, 2) else b"0")
+        finally:
+            os._exit(0)
+    os.close(writer)
+    try:
+        mine = _stats_hold(folders, 0, 1)
+        with os.fdopen(reader, "rb") as answer:
+            theirs = answer.read() == b"1"  # nothing: the child failed, so not proven
+    finally:
+        os.waitpid(pid, 0)
+    return mine and theirs
+
+
+def _stats_hold(folders: list[tuple[Path, attrgetter, list[str], list[tuple]]], part: int,
+                parts: int | None) -> bool:
+    """``_still_listed``'s stats of each folder's ``part`` of ``parts`` halves (all with ``parts`` None)."""
+    for folder, fields, names, stats in folders:
+        if parts is not None:
+            cut = len(names) // 2
+            names, stats = (names[:cut], stats[:cut]) if part == 0 else (names[cut:], stats[cut:])
+        try:
+            if _stats(folder, names, fields) != stats:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _journal_key(path: str) -> tuple[int, int, int]:
     try:
         st = os.stat(path)
@@ -443,7 +595,7 @@ def _parse_all(desk: Desk, stale: list[tuple]) -> Iterator[list[tuple]]:
     """Index rows for the work of ``stale``, a chunk at a time: (id, with its search row or not) to
     parse a ticket file, (id, its key's ticket part, its stored (subject, text)) for a search row alone."""
     chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = _cores()
     if len(stale) >= PARALLEL_FROM and cores > 1:
         desk._sla_or_none  # noqa: B018  (computed once, before the workers fork)
         pool = _pool(desk, cores)
