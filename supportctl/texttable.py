@@ -253,5 +253,14 @@ def grid_table(rows: Sequence[Sequence[str]], headers: Sequence[str], colalign: 
 
 
 def _numeric(rows: Sequence[Sequence[object]], column: int) -> bool:
-    values = [row[column] for row in rows if row[column] not in (None, "")]
-    return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    """Every cell of the column that is not empty is a number, and one is; a column of text is told by
+    its first cell (issue 13: not by a list of 100,000 of them)."""
+    found = False
+    for row in rows:
+        v = row[column]
+        if v is None or v == "":
+            continue
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return False
+        found = True
+    return found
