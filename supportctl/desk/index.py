@@ -12,7 +12,10 @@ files that changed since the last one and answers the rest from the index.
   would keep it) and is re-read on the next run as well. Files gone from
   `tickets/` leave the index. Rows come from ticket files alone, so `list`,
   `overdue` and the reports stat only those; journals feed only the search
-  table, and `search` stats them too (issue 13: half the stats).
+  table, and `search` stats them too (issue 13: half the stats). A run whose
+  folder listings and stats equal those stored by the last run that found every
+  key true compares nothing else (``_as_listed``); a busy desk's stats are
+  split with a forked process.
 - Deletable at any time, rebuilt automatically; a damaged or foreign index
   file is dropped and rebuilt; an index that cannot be written (read-only
   clone, full disk) falls back to reading the files.
