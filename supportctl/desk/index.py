@@ -48,6 +48,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from hashlib import blake2b
 from operator import attrgetter
 from datetime import datetime
 from pathlib import Path
@@ -98,7 +99,8 @@ Key = tuple[int, int, int, int, int, int, int]
 TICKET_PART = 4  # key[:TICKET_PART] is the ticket file's, the rest its journal's
 NO_JOURNAL = (-1, -1, -1)
 UNSEARCHED = (-3, -3, -3)  # parsed without its search row: the next search sync fills it
-# meta rows: (names as listed, each one's stat fields) of a folder when a sync last found every key true
+# meta rows: the fingerprint (_fingerprint) of a folder's names as listed and each one's stat fields,
+# when a sync last found every key true
 LISTING_TICKETS, LISTING_JOURNALS = "listing tickets", "listing journals"
 TICKET_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # a key's ticket part
 JOURNAL_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns")  # its journal part
@@ -257,7 +259,15 @@ class TicketIndex:
             return False
         folders = ((LISTING_TICKETS, self.desk.tickets_dir, TICKET_FIELDS),
                    (LISTING_JOURNALS, self.desk.journal_dir, JOURNAL_FIELDS))[:len(wanted)]
-        return _still_listed([(folder, fields, *marshal.loads(stored[key])) for key, folder, fields in folders])
+        try:
+            fingerprints = [marshal.loads(stored[key]) for key, _, _ in folders]
+        except (ValueError, EOFError, TypeError):  # not one this version wrote: prove it key by key
+            return False
+        if not all(isinstance(f, tuple) and len(f) == 3 and all(isinstance(d, bytes) for d in f)
+                   for f in fingerprints):
+            return False
+        return _still_listed([(folder, fields, *fingerprint)
+                              for (_, folder, fields), fingerprint in zip(folders, fingerprints)])
 
     @staticmethod
     def _remember(db: sqlite3.Connection, known_blob: bytes | None, listings: dict[str, tuple[list, list]]) -> None:
@@ -272,7 +282,7 @@ class TicketIndex:
         try:
             if db.execute("SELECT value = ? FROM meta WHERE key = 'keys'", (known_blob,)).fetchone() == (1,):
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                               [(key, marshal.dumps(listing)) for key, listing in listings.items()])
+                               [(key, marshal.dumps(_fingerprint(*listing))) for key, listing in listings.items()])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -518,34 +528,53 @@ def _stats(folder: Path, names: list[str], fields: attrgetter) -> list[tuple]:
         os.close(folder_fd)
 
 
-def _still_listed(folders: list[tuple[Path, attrgetter, list[str], list[tuple]]]) -> bool:
-    """Whether each (folder, fields, names, stats) holds: the folder lists exactly ``names``, in that
-    order, and they stat as ``stats``. With many names a forked process stats the second half of each
-    folder while this one stats the first: os.stat is mostly kernel time, and it runs on both cores."""
+def _digest(values: list) -> bytes:
+    """A digest of a list of names or of stat fields: marshal's version 2 writes values alone (no
+    references, which depend on which objects happen to be shared), so equal lists give equal digests."""
+    return blake2b(marshal.dumps(values, 2), digest_size=32).digest()
+
+
+def _fingerprint(names: list[str], stats: list[tuple]) -> tuple[bytes, bytes, bytes]:
+    """What ``_still_listed`` compares a folder with: the digests of its names, and of the stats of the
+    first and of the second half of them (the halves the two processes stat)."""
+    cut = len(names) // 2
+    return _digest(names), _digest(stats[:cut]), _digest(stats[cut:])
+
+
+def _still_listed(folders: list[tuple[Path, attrgetter, bytes, bytes, bytes]]) -> bool:
+    """Whether each (folder, fields, fingerprint) holds: the folder lists exactly the names, in the same
+    order, and they stat exactly as, when the fingerprint was taken (``_fingerprint``). With many names a
+    forked process stats the second half of each folder while this one stats the first: os.stat is
+    mostly kernel time, and it runs on both cores."""
+    halves = []
     try:
-        if any(os.listdir(folder) != names for folder, _, names, _ in folders):
-            return False
+        for folder, fields, names_digest, first, second in folders:
+            names = os.listdir(folder)
+            if _digest(names) != names_digest:
+                return False
+            cut = len(names) // 2
+            halves.append(((folder, fields, names[:cut], first), (folder, fields, names[cut:], second)))
     except OSError:
         return False
-    total = sum(len(names) for _, _, names, _ in folders)
-    if total < SPLIT_FROM or not hasattr(os, "fork") or _cores() < 2:
-        return _stats_hold(folders, 0, None)
+    if sum(len(names) for _, _, names, _ in (h for pair in halves for h in pair)) < SPLIT_FROM \
+            or not hasattr(os, "fork") or _cores() < 2:
+        return _stats_hold([h for pair in halves for h in pair])
     reader, writer = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(reader)
         os.close(writer)
-        return _stats_hold(folders, 0, None)
+        return _stats_hold([h for pair in halves for h in pair])
     if pid == 0:  # the child: its answer is one byte; it never runs the parent's cleanup (os._exit)
         try:
             os.close(reader)
-            os.write(writer, b"1" if _stats_hold(folders, 1, 2) else b"0")
+            os.write(writer, b"1" if _stats_hold([second for _, second in halves]) else b"0")
         finally:
             os._exit(0)
     os.close(writer)
     try:
-        mine = _stats_hold(folders, 0, 1)
+        mine = _stats_hold([first for first, _ in halves])
         with os.fdopen(reader, "rb") as answer:
             theirs = answer.read() == b"1"  # nothing: the child failed, so not proven
     finally:
@@ -553,15 +582,11 @@ def _still_listed(folders: list[tuple[Path, attrgetter, list[str], list[tuple]]]
     return mine and theirs
 
 
-def _stats_hold(folders: list[tuple[Path, attrgetter, list[str], list[tuple]]], part: int,
-                parts: int | None) -> bool:
-    """``_still_listed``'s stats of each folder's ``part`` of ``parts`` halves (all with ``parts`` None)."""
-    for folder, fields, names, stats in folders:
-        if parts is not None:
-            cut = len(names) // 2
-            names, stats = (names[:cut], stats[:cut]) if part == 0 else (names[cut:], stats[cut:])
+def _stats_hold(parts: list[tuple[Path, attrgetter, list[str], bytes]]) -> bool:
+    """Whether the names of each (folder, fields, names, digest) stat as the digest says."""
+    for folder, fields, names, digest in parts:
         try:
-            if _stats(folder, names, fields) != stats:
+            if _digest(_stats(folder, names, fields)) != digest:
                 return False
         except OSError:
             return False
