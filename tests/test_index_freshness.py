@@ -255,3 +255,28 @@ def test_bench_generates_the_busy_desk_of_issue_13(tmp_path):
     breached = [t for t in opened if (t.due and t.due < now)
                 or (t.first_response_due and not t.responded_at and t.first_response_due < now)]
     assert len(breached) > 0.9 * len(opened)  # nearly every open ticket is late (resolution or first answer)
+
+
+def test_a_read_never_waits_on_another_runs_write_to_remember_the_listing_issue_13(desk):
+    """Remembering the listing is the only write of a run that changed nothing: while another run
+    writes the index it is left for the next run, and the answer does not wait."""
+    _settled(desk)
+    tickets.note(_ctx(desk), "T-0001", "Заменили блок питания")
+    _search(desk, "сбой")  # the keys change: the listings are forgotten
+    _age(desk)
+    _search(desk, "сбой")
+    _search(desk, "сбой")
+    assert _remembered(desk) == {index_mod.LISTING_TICKETS, index_mod.LISTING_JOURNALS}
+    _age(desk, 120)
+    _search(desk, "сбой")  # every journal and ticket re-keyed: forgotten again
+    assert _remembered(desk) == set()
+    other = sqlite3.connect(desk.state_dir / index_mod.INDEX_FILE, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another run writing
+    try:
+        assert _subjects(desk) == {"T-0001": "Сбой 0", "T-0002": "Сбой 1", "T-0003": "Сбой 2"}
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _remembered(desk) == set()
+    _subjects(desk)
+    assert _remembered(desk) == {index_mod.LISTING_TICKETS}

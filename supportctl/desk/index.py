@@ -73,6 +73,7 @@ FORMAT = f"16/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
+BUSY_TIMEOUT_MS = 30_000  # how long a run waits for another one's write to the index
 
 _SCHEMA = """
 CREATE TABLE tickets (
@@ -275,10 +276,14 @@ class TicketIndex:
         keys are still the ones it compared with (another run may have changed them since)."""
         if known_blob is None:
             return
+        # a command that only reads never waits for another one's write for this: the next run tries again
+        db.execute("PRAGMA busy_timeout = 0")
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # busy or read-only: the next run tries again
+        except sqlite3.OperationalError:  # busy or read-only
             return
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             if db.execute("SELECT value = ? FROM meta WHERE key = 'keys'", (known_blob,)).fetchone() == (1,):
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -300,7 +305,7 @@ class TicketIndex:
     def _open(self) -> sqlite3.Connection:
         self.desk.state_dir.mkdir(exist_ok=True)
         for attempt in (1, 2):
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
