@@ -272,7 +272,8 @@ def test_rows_the_index_narrowed_exactly_are_not_filtered_again(busy, monkeypatc
     assert Filters(status=["open"], merged=False).narrowed_exactly() and Filters().narrowed_exactly()
     assert not Filters(status=["open"], org="ООО Ромашка").narrowed_exactly()
     commands = [*COMMANDS, ("list", "--status", "open"), ("list", "--status", "closed", "--all"),
-                ("list", "--status", "active", "--all"), ("report", "sla", "--all"), ("report", "sla", "--all", "--format", "csv")]
+                ("list", "--status", "active", "--all"), ("report", "sla", "--all"),
+                ("report", "sla", "--all", "--format", "csv")]
     fast = {args: busy(*args, now=now) for args in commands}
     monkeypatch.setattr(Filters, "narrowed_exactly", lambda self: False)
     for args, result in fast.items():
