@@ -44,7 +44,7 @@ import marshal
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -264,8 +264,8 @@ class TicketIndex:
             fingerprints = [marshal.loads(stored[key]) for key, _, _ in folders]
         except (ValueError, EOFError, TypeError):  # not one this version wrote: prove it key by key
             return False
-        if not all(isinstance(f, tuple) and len(f) == 3 and all(isinstance(d, bytes) for d in f)
-                   for f in fingerprints):
+        if not all(isinstance(f, tuple) and len(f) == 4 and isinstance(f[0], int)
+                   and all(isinstance(d, bytes) for d in f[1:]) for f in fingerprints):
             return False
         return _still_listed([(folder, fields, *fingerprint)
                               for (_, folder, fields), fingerprint in zip(folders, fingerprints)])
@@ -539,63 +539,78 @@ def _digest(values: list) -> bytes:
     return blake2b(marshal.dumps(values, 2), digest_size=32).digest()
 
 
-def _fingerprint(names: list[str], stats: list[tuple]) -> tuple[bytes, bytes, bytes]:
-    """What ``_still_listed`` compares a folder with: the digests of its names, and of the stats of the
-    first and of the second half of them (the halves the two processes stat)."""
+def _fingerprint(names: list[str], stats: list[tuple]) -> tuple[int, bytes, bytes, bytes]:
+    """What ``_still_listed`` compares a folder with: how many names, the digest of the names, and those
+    of the stats of the first and of the second half of them (the halves two processes may stat)."""
     cut = len(names) // 2
-    return _digest(names), _digest(stats[:cut]), _digest(stats[cut:])
+    return len(names), _digest(names), _digest(stats[:cut]), _digest(stats[cut:])
 
 
-def _still_listed(folders: list[tuple[Path, attrgetter, bytes, bytes, bytes]]) -> bool:
-    """Whether each (folder, fields, fingerprint) holds: the folder lists exactly the names, in the same
-    order, and they stat exactly as, when the fingerprint was taken (``_fingerprint``). With many names a
-    forked process stats the second half of each folder while this one stats the first: os.stat is
-    mostly kernel time, and it runs on both cores."""
-    halves = []
+Fingerprinted = tuple[Path, attrgetter, int, bytes, bytes, bytes]  # a folder, its fields, its _fingerprint
+
+
+def _still_listed(folders: list[Fingerprinted]) -> bool:
+    """Whether each folder's fingerprint holds: it lists exactly the names, in the same order, and they
+    stat exactly as, when the fingerprint was taken (``_fingerprint``). With many names the work is split
+    with a forked process, which stats the other folders (`search`: the journals) or the second half of the
+    only one: os.stat and the listing are mostly kernel time, and they run on both cores."""
+    if sum(folder[2] for folder in folders) < SPLIT_FROM or not hasattr(os, "fork") or _cores() < 2:
+        return all(_folder_holds(folder) for folder in folders)
+    if len(folders) > 1:
+        return _forked(lambda: _folder_holds(folders[0]), lambda: all(map(_folder_holds, folders[1:])))
+    folder, fields, _count, names_digest, first, second = folders[0]
     try:
-        for folder, fields, names_digest, first, second in folders:
-            names = os.listdir(folder)
-            if _digest(names) != names_digest:
-                return False
-            cut = len(names) // 2
-            halves.append(((folder, fields, names[:cut], first), (folder, fields, names[cut:], second)))
+        names = os.listdir(folder)
     except OSError:
         return False
-    if sum(len(names) for _, _, names, _ in (h for pair in halves for h in pair)) < SPLIT_FROM \
-            or not hasattr(os, "fork") or _cores() < 2:
-        return _stats_hold([h for pair in halves for h in pair])
+    if _digest(names) != names_digest:
+        return False
+    cut = len(names) // 2
+    return _forked(lambda: _stats_hold(folder, fields, names[:cut], first),
+                   lambda: _stats_hold(folder, fields, names[cut:], second))
+
+
+def _forked(mine: Callable[[], bool], theirs: Callable[[], bool]) -> bool:
+    """``mine() and theirs()``, ``theirs`` run in a forked process meanwhile (here when it cannot fork)."""
     reader, writer = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(reader)
         os.close(writer)
-        return _stats_hold([h for pair in halves for h in pair])
+        return mine() and theirs()
     if pid == 0:  # the child: its answer is one byte; it never runs the parent's cleanup (os._exit)
         try:
             os.close(reader)
-            os.write(writer, b"1" if _stats_hold([second for _, second in halves]) else b"0")
+            os.write(writer, b"1" if theirs() else b"0")
         finally:
             os._exit(0)
     os.close(writer)
     try:
-        mine = _stats_hold([first for first, _ in halves])
+        held = mine()
         with os.fdopen(reader, "rb") as answer:
-            theirs = answer.read() == b"1"  # nothing: the child failed, so not proven
+            return answer.read() == b"1" and held  # nothing: the child failed, so not proven
     finally:
         os.waitpid(pid, 0)
-    return mine and theirs
 
 
-def _stats_hold(parts: list[tuple[Path, attrgetter, list[str], bytes]]) -> bool:
-    """Whether the names of each (folder, fields, names, digest) stat as the digest says."""
-    for folder, fields, names, digest in parts:
-        try:
-            if _digest(_stats(folder, names, fields)) != digest:
-                return False
-        except OSError:
-            return False
-    return True
+def _folder_holds(folder: Fingerprinted) -> bool:
+    path, fields, _count, names_digest, first, second = folder
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    cut = len(names) // 2
+    return (_digest(names) == names_digest and _stats_hold(path, fields, names[:cut], first)
+            and _stats_hold(path, fields, names[cut:], second))
+
+
+def _stats_hold(folder: Path, fields: attrgetter, names: list[str], digest: bytes) -> bool:
+    """Whether ``names`` in ``folder`` stat as ``digest`` says."""
+    try:
+        return _digest(_stats(folder, names, fields)) == digest
+    except OSError:
+        return False
 
 
 def _cores() -> int:
