@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 GAP = "  "
@@ -150,9 +150,13 @@ def simple_table(rows: Sequence[Sequence[object]], headers: Sequence[str],
 def simple_table_lines(rows: Sequence[Sequence[object]], headers: Sequence[str],
                        colalign: Sequence[str] | None = None, *, max_width: int | None = None,
                        shrink: Sequence[int] = (), optional: Sequence[int] = (), min_shrunk: int = MIN_SHRUNK,
-                       styles: Sequence[str | None] | None = None) -> Iterator[str]:
+                       styles: Sequence[str | None] | None = None,
+                       escape: Callable[[str], str] | None = None) -> Iterator[str]:
     """``simple_table``, a line at a time: the widths come from one pass over the cells, then each row
-    is formatted as it is printed (issue 13: no second copy of a table of 100,000 rows)."""
+    is formatted as it is printed (issue 13: no second copy of a table of 100,000 rows). ``escape``: applied
+    to each cell (as text) before it is measured, in the columns that need it; it must leave text made only
+    of the characters ``_NARROW`` knows unchanged, and lines joined by line breaks unchanged when it leaves
+    each of them unchanged (``cli.common.visible`` does both)."""
     cells = [list(map(str, row)) if None not in row else ["" if v is None else str(v) for v in row]
              for row in rows]
     headers = list(headers)
@@ -161,6 +165,16 @@ def simple_table_lines(rows: Sequence[Sequence[object]], headers: Sequence[str],
     header_widths = [display_width(h) for h in headers]
     columns = list(zip(*cells)) if cells else [() for _ in headers]
     narrow = [_is_narrow(column) for column in columns]
+    if escape is not None:
+        for i, column in enumerate(columns):
+            if narrow[i]:  # no control character among them: nothing to escape
+                continue
+            joined = "\n".join(column)
+            if escape(joined) != joined:
+                for row in cells:
+                    row[i] = escape(row[i])
+                columns[i] = tuple(row[i] for row in cells)
+                narrow[i] = _is_narrow(columns[i])
     data_widths = [(max(map(len, column)) if is_narrow else max(map(display_width, column))) if column else 0
                    for column, is_narrow in zip(columns, narrow)]
     del columns
@@ -253,5 +267,14 @@ def grid_table(rows: Sequence[Sequence[str]], headers: Sequence[str], colalign: 
 
 
 def _numeric(rows: Sequence[Sequence[object]], column: int) -> bool:
-    values = [row[column] for row in rows if row[column] not in (None, "")]
-    return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    """Every cell of the column that is not empty is a number, and one is; a column of text is told by
+    its first cell (issue 13: not by a list of 100,000 of them)."""
+    found = False
+    for row in rows:
+        v = row[column]
+        if v is None or v == "":
+            continue
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return False
+        found = True
+    return found

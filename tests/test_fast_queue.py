@@ -260,3 +260,23 @@ def test_without_a_usable_index_list_and_overdue_print_the_same(busy, desk, monk
     monkeypatch.setattr(TicketIndex, "_sync", no_index)
     for args, output in before.items():
         assert busy(*args, now=now).output == output, args
+
+
+@pytest.mark.parametrize("now", NOWS[2:4])
+def test_rows_the_index_narrowed_exactly_are_not_filtered_again(busy, monkeypatch, now):
+    """Issue 13: with filters the index's narrowing applies exactly (statuses, merged duplicates left
+    out), its rows are not passed through ``accepts_row`` again; every command prints the same as with
+    each row filtered again."""
+    from supportctl.services.query import Filters
+
+    assert Filters(status=["open"], merged=False).narrowed_exactly() and Filters().narrowed_exactly()
+    assert not Filters(status=["open"], org="ООО Ромашка").narrowed_exactly()
+    commands = [*COMMANDS, ("list", "--status", "open"), ("list", "--status", "closed", "--all"),
+                ("list", "--status", "active", "--all"), ("report", "sla", "--all"),
+                ("report", "sla", "--all", "--format", "csv")]
+    fast = {args: busy(*args, now=now) for args in commands}
+    monkeypatch.setattr(Filters, "narrowed_exactly", lambda self: False)
+    for args, result in fast.items():
+        full = busy(*args, now=now)
+        assert (result.exit_code, result.output) == (full.exit_code, full.output), args
+    assert "T-" in fast[("list", "--status", "closed", "--all")].output

@@ -4,6 +4,7 @@ without ever serving a hand edit stale."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from datetime import datetime
 
@@ -71,6 +72,13 @@ def test_refusals_still_name_the_problem_issue_13():
 NOW = datetime.fromisoformat("2025-12-01T10:00:00+03:00")
 
 
+@pytest.fixture(params=["stats in one process", "half the stats in a forked process"])
+def split(request, monkeypatch):
+    """A busy desk's run stats half the files in a forked process (index._still_listed): both ways."""
+    if request.param != "stats in one process":
+        monkeypatch.setattr(index_mod, "SPLIT_FROM", 0)
+
+
 def _ctx(desk: Desk) -> Ctx:
     return Ctx(desk=desk, now=NOW, actor="Рудаков А.")
 
@@ -82,6 +90,19 @@ def _settled(desk: Desk, count: int = 3) -> None:
     _age(desk)
     _subjects(desk)
     _search(desk, "сбой")
+    # nothing changed since: these runs find every key true and remember the folders' listings, so the
+    # cases below are caught by the runs that compare the listings alone (index._as_listed)
+    _subjects(desk)
+    _search(desk, "сбой")
+    assert _remembered(desk) == {index_mod.LISTING_TICKETS, index_mod.LISTING_JOURNALS}
+
+
+def _remembered(desk: Desk) -> set[str]:
+    db = sqlite3.connect(desk.state_dir / index_mod.INDEX_FILE)
+    try:
+        return {key for (key,) in db.execute("SELECT key FROM meta WHERE key LIKE 'listing %'")}
+    finally:
+        db.close()
 
 
 def _age(desk: Desk, seconds: int = 60) -> None:
@@ -118,28 +139,41 @@ def _counting_parses(monkeypatch) -> list[str]:
     return parsed
 
 
+def _counting_stats(monkeypatch, folder) -> list[str]:
+    """The paths in ``folder`` stated from now on (os.stat patched: it is then stated by full path)."""
+    stated: list[str] = []
+    real = os.stat
+
+    def counting(path, *args, **kwargs):
+        if str(path).startswith(f"{folder}/"):
+            stated.append(str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    return stated
+
+
 def test_nothing_changed_nothing_parsed_and_list_stats_no_journal_issue_13(desk, monkeypatch):
     """Issue 13 item 3: a settled desk is answered from the index; `list`/`overdue` stat ticket files
     only (rows come from them alone), half the stats of a run."""
     _settled(desk)
     parsed = _counting_parses(monkeypatch)
-    journal_stats = []
-    real = index_mod._journal_key
-    monkeypatch.setattr(index_mod, "_journal_key", lambda p: journal_stats.append(p) or real(p))
+    journal_stats = _counting_stats(monkeypatch, desk.journal_dir)
     assert _subjects(desk) == {"T-0001": "Сбой 0", "T-0002": "Сбой 1", "T-0003": "Сбой 2"}
     assert parsed == [] and journal_stats == []
     assert _search(desk, "сбой") == ["T-0001", "T-0002", "T-0003"]
-    assert parsed == [] and len(journal_stats) == 3  # search stats the journals
+    assert parsed == [] and sorted(p for p in journal_stats if p.endswith(".yaml")) == [
+        f"{desk.journal_dir}/T-000{n}.yaml" for n in (1, 2, 3)]  # search stats the journals
 
 
-def test_own_atomic_write_is_seen_issue_13(desk):
+def test_own_atomic_write_is_seen_issue_13(split, desk):
     """supportctl writes a ticket to a temporary name and renames it: a new inode, a new mtime."""
     _settled(desk)
     tickets.register(_ctx(desk), "T-0002", 2, "Иванова Е.")
     assert next(t for t in index_mod.TicketIndex(desk).tickets() if t.id == "T-0002").assignee == "Иванова Е."
 
 
-def test_git_checkout_rewrite_with_same_size_and_mtime_is_seen_issue_13(desk):
+def test_git_checkout_rewrite_with_same_size_and_mtime_is_seen_issue_13(split, desk):
     """git checkout/pull/reset unlink and re-create a file. Even with size and mtime the same the ctime
     differs; the inode alone does not prove it: a freed inode number is often reused at once (this test
     failed before the ctime was in the key)."""
@@ -154,13 +188,13 @@ def test_git_checkout_rewrite_with_same_size_and_mtime_is_seen_issue_13(desk):
     assert _subjects(desk)["T-0001"] == "Сбой Z"
 
 
-def test_edit_in_place_changing_the_size_is_seen_issue_13(desk):
+def test_edit_in_place_changing_the_size_is_seen_issue_13(split, desk):
     _settled(desk)
     _edit_in_place(desk.ticket_path("T-0002"), "Сбой 1", "Сбой сто один")
     assert _subjects(desk)["T-0002"] == "Сбой сто один"
 
 
-def test_edit_in_place_keeping_size_and_mtime_is_seen_by_ctime_issue_13(desk):
+def test_edit_in_place_keeping_size_and_mtime_is_seen_by_ctime_issue_13(split, desk):
     """An edit in place of the same size whose mtime is then set back (touch -r, cp -p over the file):
     only the ctime moves, and the ctime is in the key."""
     _settled(desk)
@@ -169,7 +203,7 @@ def test_edit_in_place_keeping_size_and_mtime_is_seen_by_ctime_issue_13(desk):
     assert _subjects(desk)["T-0003"] == "Сбой 7"
 
 
-def test_edit_in_place_in_the_same_tick_as_indexing_is_seen_issue_13(desk):
+def test_edit_in_place_in_the_same_tick_as_indexing_is_seen_issue_13(split, desk):
     """A file modified within RACY_NS of being indexed is never trusted to its key: re-read next run."""
     tickets.create(_ctx(desk), tickets.NewTicket(subject="Сбой 0", text="Не запускается", org="Org"))
     assert _subjects(desk)["T-0001"] == "Сбой 0"  # indexed at once: racy
@@ -177,7 +211,7 @@ def test_edit_in_place_in_the_same_tick_as_indexing_is_seen_issue_13(desk):
     assert _subjects(desk)["T-0001"] == "Сбой 9"
 
 
-def test_created_and_deleted_files_are_seen_issue_13(desk):
+def test_created_and_deleted_files_are_seen_issue_13(split, desk):
     _settled(desk)
     desk.ticket_path("T-0002").unlink()
     tickets.create(_ctx(desk), tickets.NewTicket(subject="Новая", text="Текст", org="Org"))
@@ -185,7 +219,7 @@ def test_created_and_deleted_files_are_seen_issue_13(desk):
     assert _search(desk, "сбой") == ["T-0001", "T-0003"]
 
 
-def test_journal_changes_behind_a_list_are_found_by_search_issue_13(desk, monkeypatch):
+def test_journal_changes_behind_a_list_are_found_by_search_issue_13(split, desk, monkeypatch):
     """`list` does not stat journals; a journal appended (a note) or edited in place by hand while only
     `list` ran is still seen by the next `search`, because its ticket's stored journal key is old."""
     _settled(desk)
@@ -221,3 +255,28 @@ def test_bench_generates_the_busy_desk_of_issue_13(tmp_path):
     breached = [t for t in opened if (t.due and t.due < now)
                 or (t.first_response_due and not t.responded_at and t.first_response_due < now)]
     assert len(breached) > 0.9 * len(opened)  # nearly every open ticket is late (resolution or first answer)
+
+
+def test_a_read_never_waits_on_another_runs_write_to_remember_the_listing_issue_13(desk):
+    """Remembering the listing is the only write of a run that changed nothing: while another run
+    writes the index it is left for the next run, and the answer does not wait."""
+    _settled(desk)
+    tickets.note(_ctx(desk), "T-0001", "Заменили блок питания")
+    _search(desk, "сбой")  # the keys change: the listings are forgotten
+    _age(desk)
+    _search(desk, "сбой")
+    _search(desk, "сбой")
+    assert _remembered(desk) == {index_mod.LISTING_TICKETS, index_mod.LISTING_JOURNALS}
+    _age(desk, 120)
+    _search(desk, "сбой")  # every journal and ticket re-keyed: forgotten again
+    assert _remembered(desk) == set()
+    other = sqlite3.connect(desk.state_dir / index_mod.INDEX_FILE, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another run writing
+    try:
+        assert _subjects(desk) == {"T-0001": "Сбой 0", "T-0002": "Сбой 1", "T-0003": "Сбой 2"}
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _remembered(desk) == set()
+    _subjects(desk)
+    assert _remembered(desk) == {index_mod.LISTING_TICKETS}

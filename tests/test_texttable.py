@@ -40,3 +40,23 @@ def test_same_as_tabulate_simple_for_given_alignment():
 def test_numbers_align_right_by_default():
     assert simple_table([["T-0001", 1], ["T-0002", ""]], ["id", "p"]).splitlines() == [
         "id        p", "------  ---", "T-0001    1", "T-0002"]
+
+
+def test_escape_in_the_table_is_escaping_every_cell_first_issue_13():
+    """Issue 13: ``simple_table_lines`` escapes (``visible``) only the columns that hold anything to
+    escape; the table is the one of every cell escaped before, at any width, with numbers still aligned."""
+    from supportctl.cli.common import visible
+    from supportctl.texttable import simple_table_lines
+
+    rng = random.Random(13)
+    hostile = ALPHABET + "\x1b[31m\r\n\t\x7f\x9b\u202e\u2066\u0301漢"
+    for _ in range(200):
+        headers, rows, _ = random_table(rng)
+        for row in rows:
+            for i, v in enumerate(row):
+                if isinstance(v, str) and rng.random() < 0.3:
+                    row[i] = v + "".join(rng.choice(hostile) for _ in range(rng.randint(1, 4)))
+        width = rng.choice([None, 20, 40])
+        escaped = [[visible(v) if isinstance(v, str) else v for v in row] for row in rows]
+        assert list(simple_table_lines([list(r) for r in rows], headers, max_width=width, escape=visible)) == \
+            list(simple_table_lines(escaped, headers, max_width=width))

@@ -304,20 +304,17 @@ def print_rows(keys: list[str], cells: list[list[Any]], headers: list[str] | Non
                shrink: tuple[str, ...] = (), optional: tuple[str, ...] = (),
                styles: list[str | None] | None = None) -> None:
     """``print_table`` of rows given as lists of cells under ``keys``, written as they are formatted."""
-    from itertools import chain
-
     from supportctl.cli import terminal
     from supportctl.texttable import simple_table_lines
 
     if not cells:
         return
-    if _needs_escaping("".join(map(str, chain.from_iterable(cells)))):  # one pass, usually nothing to escape
-        cells = [[visible(v) if isinstance(v, str) else v for v in row] for row in cells]
     colour = terminal.colour()
+    # stored text is escaped by the table, in the columns that hold anything to escape (usually none)
     lines = simple_table_lines(cells, [visible(h) for h in headers or keys], max_width=terminal.width(),
                                shrink=[keys.index(k) for k in shrink if k in keys],
                                optional=[keys.index(k) for k in optional if k in keys],
-                               styles=styles if styles is not None and colour else None)
+                               styles=styles if styles is not None and colour else None, escape=visible)
     chunk: list[str] = []
     for line in lines:
         chunk.append(line)

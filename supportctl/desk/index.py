@@ -12,7 +12,10 @@ files that changed since the last one and answers the rest from the index.
   would keep it) and is re-read on the next run as well. Files gone from
   `tickets/` leave the index. Rows come from ticket files alone, so `list`,
   `overdue` and the reports stat only those; journals feed only the search
-  table, and `search` stats them too (issue 13: half the stats).
+  table, and `search` stats them too (issue 13: half the stats). A run whose
+  folder listings and stats equal those stored by the last run that found every
+  key true compares nothing else (``_as_listed``); a busy desk's stats are
+  split with a forked process.
 - Deletable at any time, rebuilt automatically; a damaged or foreign index
   file is dropped and rebuilt; an index that cannot be written (read-only
   clone, full disk) falls back to reading the files.
@@ -50,9 +53,12 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from hashlib import blake2b
+from operator import attrgetter
 from datetime import datetime
 from pathlib import Path
 
@@ -77,6 +83,7 @@ FORMAT = f"17/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
 CHUNK = 500
+BUSY_TIMEOUT_MS = 30_000  # how long a run waits for another one's write to the index
 
 _SCHEMA = """
 CREATE TABLE tickets (
@@ -104,6 +111,12 @@ Key = tuple[int, int, int, int, int, int, int]
 TICKET_PART = 4  # key[:TICKET_PART] is the ticket file's, the rest its journal's
 NO_JOURNAL = (-1, -1, -1)
 UNSEARCHED = (-3, -3, -3)  # parsed without its search row: the next search sync fills it
+# meta rows: the fingerprint (_fingerprint) of a folder's names as listed and each one's stat fields,
+# when a sync last found every key true
+LISTING_TICKETS, LISTING_JOURNALS = "listing tickets", "listing journals"
+TICKET_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # a key's ticket part
+JOURNAL_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns")  # its journal part
+SPLIT_FROM = 40_000  # stats from which a forked process doing half of them pays for itself (fork: ~5-15 ms)
 
 
 @dataclass
@@ -240,19 +253,68 @@ class TicketIndex:
         db = self._open()
         try:
             with _no_gc():
-                known = self._keys(db)
-                # a first build reads every file and keys it from the open file: no stat beforehand
-                on_disk = self._stat_files(known, journals) if known else self._listed()
                 pending = self._pending(db, wanted)
+                if not pending and self._as_listed(db, journals):
+                    return db
+                known_blob, known = self._keys_blob(db)
+                listings: dict[str, tuple[list, list]] = {}
+                # a first build reads every file and keys it from the open file: no stat beforehand
+                on_disk = self._stat_files(known, journals, listings) if known else self._listed()
                 if on_disk != known or pending:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
                     stale = sorted({i for i, key in on_disk.items() if key is None or known.get(i) != key}
                                    | (pending & on_disk.keys()))
                     self._update(db, gone, stale, on_disk, journals, wanted, pending)
+                elif listings:
+                    self._remember(db, known_blob, listings)
         except BaseException:
             db.close()
             raise
         return db
+
+    def _as_listed(self, db: sqlite3.Connection, journals: bool) -> bool:
+        """Whether the folders list exactly the names, and their files stat exactly as, when a sync last
+        proved every key true (``_remember``): then every key is still true, and nothing needs comparing
+        key by key (issue 13: the same stats, without a Python step per file)."""
+        wanted = (LISTING_TICKETS, LISTING_JOURNALS) if journals else (LISTING_TICKETS,)
+        stored = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(wanted))})",
+                                 wanted).fetchall())
+        if len(stored) != len(wanted):
+            return False
+        folders = ((LISTING_TICKETS, self.desk.tickets_dir, TICKET_FIELDS),
+                   (LISTING_JOURNALS, self.desk.journal_dir, JOURNAL_FIELDS))[:len(wanted)]
+        try:
+            fingerprints = [marshal.loads(stored[key]) for key, _, _ in folders]
+        except (ValueError, EOFError, TypeError):  # not one this version wrote: prove it key by key
+            return False
+        if not all(isinstance(f, tuple) and len(f) == 4 and isinstance(f[0], int)
+                   and all(isinstance(d, bytes) for d in f[1:]) for f in fingerprints):
+            return False
+        return _still_listed([(folder, fields, *fingerprint)
+                              for (_, folder, fields), fingerprint in zip(folders, fingerprints)])
+
+    @staticmethod
+    def _remember(db: sqlite3.Connection, known_blob: bytes | None, listings: dict[str, tuple[list, list]]) -> None:
+        """Store the listings a sync that found every key true made, for ``_as_listed``; only while the
+        keys are still the ones it compared with (another run may have changed them since)."""
+        if known_blob is None:
+            return
+        # a command that only reads never waits for another one's write for this: the next run tries again
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # busy or read-only
+            return
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            if db.execute("SELECT value = ? FROM meta WHERE key = 'keys'", (known_blob,)).fetchone() == (1,):
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                               [(key, marshal.dumps(_fingerprint(*listing))) for key, listing in listings.items()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _pending(db: sqlite3.Connection, wanted: frozenset[str] | None) -> set[str]:
@@ -264,13 +326,17 @@ class TicketIndex:
 
     @staticmethod
     def _keys(db: sqlite3.Connection) -> dict[str, Key]:
+        return TicketIndex._keys_blob(db)[1]
+
+    @staticmethod
+    def _keys_blob(db: sqlite3.Connection) -> tuple[bytes | None, dict[str, Key]]:
         row = db.execute("SELECT value FROM meta WHERE key = 'keys'").fetchone()
-        return marshal.loads(row[0]) if row else {}
+        return (row[0], marshal.loads(row[0])) if row else (None, {})
 
     def _open(self) -> sqlite3.Connection:
         self.desk.state_dir.mkdir(exist_ok=True)
         for attempt in (1, 2):
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -324,9 +390,36 @@ class TicketIndex:
         match = ids.ID_RE.match
         return {name[:-5]: None for name in names if name[-5:] == ".yaml" and match(name[:-5])}
 
-    def _stat_files(self, known: dict[str, Key], journals: bool = True) -> dict[str, Key]:
+    def _stat_files(self, known: dict[str, Key], journals: bool = True,
+                    listings: dict[str, tuple[list, list]] | None = None) -> dict[str, Key]:
         """The key of every ticket file (the hot loop of every run: 100,000 stats), with its journal's
-        stated too, or (``journals`` false) as known."""
+        stated too, or (``journals`` false) as known. The folders' listings with their stats are added
+        to ``listings`` (for ``_remember``) when every entry could be stated."""
+        tickets = _listing(self.desk.tickets_dir, TICKET_FIELDS)
+        if tickets is None:  # a folder missing, an entry that cannot be stated: file by file
+            return self._stat_each(known, journals)
+        journal_listing = _listing(self.desk.journal_dir, JOURNAL_FIELDS) if journals else None
+        if journals and journal_listing is None:
+            return self._stat_each(known, journals)
+        journal_of = dict(zip(*journal_listing)) if journal_listing is not None else {}
+        match = ids.ID_RE.match
+        keys: dict[str, Key] = {}
+        for name, key in zip(*tickets):
+            ticket_id = name[:-5]
+            if name[-5:] != ".yaml" or (ticket_id not in known and not match(ticket_id)):
+                continue
+            if journals:
+                keys[ticket_id] = key + journal_of.get(name, NO_JOURNAL)
+            else:
+                keys[ticket_id] = key + (known[ticket_id][TICKET_PART:] if ticket_id in known else NO_JOURNAL)
+        if listings is not None:
+            listings[LISTING_TICKETS] = tickets
+            if journal_listing is not None:
+                listings[LISTING_JOURNALS] = journal_listing
+        return keys
+
+    def _stat_each(self, known: dict[str, Key], journals: bool) -> dict[str, Key]:
+        """``_stat_files`` a file at a time, skipping what cannot be stated (deleted since the listing)."""
         folder = f"{self.desk.tickets_dir}/"
         try:
             names = os.listdir(folder)
@@ -397,6 +490,8 @@ class TicketIndex:
                     db.executemany("INSERT INTO search (rowid, subject, body, text) VALUES (?,?,?,?)",
                                    [(rowids[r[0]], *r[3]) for r in searched])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keys', ?)", (marshal.dumps(keys),))
+            # the keys change: what the folders listed when the old ones were all true proves nothing now
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", (LISTING_TICKETS, LISTING_JOURNALS))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -460,6 +555,111 @@ class TicketIndex:
             pass
 
 
+def _listing(folder: Path, fields: attrgetter) -> tuple[list[str], list[tuple]] | None:
+    """The names in ``folder`` in the order the file system lists them, and ``fields`` of each one's
+    stat (symbolic links followed); None when the folder or one of its entries cannot be stated."""
+    try:
+        names = os.listdir(folder)
+        return names, _stats(folder, names, fields)
+    except OSError:
+        return None
+
+
+def _stats(folder: Path, names: list[str], fields: attrgetter) -> list[tuple]:
+    if os.stat not in os.supports_dir_fd:
+        return list(map(fields, map(os.stat, [f"{folder}/{name}" for name in names])))
+    # relative to the open folder the kernel resolves one path component, not the whole path
+    folder_fd = os.open(folder, os.O_RDONLY)
+    try:
+        return list(map(fields, map(partial(os.stat, dir_fd=folder_fd), names)))
+    finally:
+        os.close(folder_fd)
+
+
+def _digest(values: list) -> bytes:
+    """A digest of a list of names or of stat fields: marshal's version 2 writes values alone (no
+    references, which depend on which objects happen to be shared), so equal lists give equal digests."""
+    return blake2b(marshal.dumps(values, 2), digest_size=32).digest()
+
+
+def _fingerprint(names: list[str], stats: list[tuple]) -> tuple[int, bytes, bytes, bytes]:
+    """What ``_still_listed`` compares a folder with: how many names, the digest of the names, and those
+    of the stats of the first and of the second half of them (the halves two processes may stat)."""
+    cut = len(names) // 2
+    return len(names), _digest(names), _digest(stats[:cut]), _digest(stats[cut:])
+
+
+Fingerprinted = tuple[Path, attrgetter, int, bytes, bytes, bytes]  # a folder, its fields, its _fingerprint
+
+
+def _still_listed(folders: list[Fingerprinted]) -> bool:
+    """Whether each folder's fingerprint holds: it lists exactly the names, in the same order, and they
+    stat exactly as, when the fingerprint was taken (``_fingerprint``). With many names the work is split
+    with a forked process, which stats the other folders (`search`: the journals) or the second half of the
+    only one: os.stat and the listing are mostly kernel time, and they run on both cores."""
+    if sum(folder[2] for folder in folders) < SPLIT_FROM or not hasattr(os, "fork") or _cores() < 2:
+        return all(_folder_holds(folder) for folder in folders)
+    if len(folders) > 1:
+        return _forked(lambda: _folder_holds(folders[0]), lambda: all(map(_folder_holds, folders[1:])))
+    folder, fields, _count, names_digest, first, second = folders[0]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    if _digest(names) != names_digest:
+        return False
+    cut = len(names) // 2
+    return _forked(lambda: _stats_hold(folder, fields, names[:cut], first),
+                   lambda: _stats_hold(folder, fields, names[cut:], second))
+
+
+def _forked(mine: Callable[[], bool], theirs: Callable[[], bool]) -> bool:
+    """``mine() and theirs()``, ``theirs`` run in a forked process meanwhile (here when it cannot fork)."""
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return mine() and theirs()
+    if pid == 0:  # the child: its answer is one byte; it never runs the parent's cleanup (os._exit)
+        try:
+            os.close(reader)
+            os.write(writer, b"1" if theirs() else b"0")
+        finally:
+            os._exit(0)
+    os.close(writer)
+    try:
+        held = mine()
+        with os.fdopen(reader, "rb") as answer:
+            return answer.read() == b"1" and held  # nothing: the child failed, so not proven
+    finally:
+        os.waitpid(pid, 0)
+
+
+def _folder_holds(folder: Fingerprinted) -> bool:
+    path, fields, _count, names_digest, first, second = folder
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    cut = len(names) // 2
+    return (_digest(names) == names_digest and _stats_hold(path, fields, names[:cut], first)
+            and _stats_hold(path, fields, names[cut:], second))
+
+
+def _stats_hold(folder: Path, fields: attrgetter, names: list[str], digest: bytes) -> bool:
+    """Whether ``names`` in ``folder`` stat as ``digest`` says."""
+    try:
+        return _digest(_stats(folder, names, fields)) == digest
+    except OSError:
+        return False
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _journal_key(path: str) -> tuple[int, int, int]:
     try:
         st = os.stat(path)
@@ -487,7 +687,7 @@ def _parse_all(desk: Desk, stale: list[tuple], wanted: frozenset[str] | None = N
     parse a ticket file, (id, its key's ticket part, its stored (subject, text)) for a search row alone;
     a file read now whose status is not ``wanted`` (None: all are) may get a pending row."""
     chunks = [(wanted, stale[i:i + CHUNK]) for i in range(0, len(stale), CHUNK)]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = _cores()
     if len(stale) >= PARALLEL_FROM and cores > 1:
         desk._sla_or_none  # noqa: B018  (computed once, before the workers fork)
         pool = _pool(desk, cores)

@@ -131,7 +131,8 @@ def _formatted(section: Section, report: Report, *, machine: bool = False) -> li
 def to_table(report: Report, width: int | None = None, escape: Callable[[str], str] | None = None) -> str:
     """With ``width``, each table fits it: text columns of one line are cut with "…", cells of
     several lines (the register, A-1) wrapped. ``escape`` is applied to every cell before it is
-    measured (the terminal's escaping of control characters)."""
+    measured (the terminal's escaping of control characters); it must leave lines joined by line
+    breaks unchanged when it leaves each of them unchanged, as ``cli.common.visible`` does."""
     from supportctl.texttable import grid_table, simple_table, wrap
 
     out = [report.text(report.title), *header_lines(report)]
@@ -151,10 +152,12 @@ def to_table(report: Report, width: int | None = None, escape: Callable[[str], s
         headers = [c.title(report.lang) for c in section.columns]
         if escape is not None:
             # only text can hold what ``escape`` changes: the other kinds are formatted here, of digits
-            texts = [i for i, c in enumerate(section.columns) if c.kind == TEXT]
-            for row in rows:
-                for i in texts:
-                    row[i] = escape(row[i])
+            for i, c in enumerate(section.columns):
+                # a column whose lines all pass unchanged (the usual case) is not escaped cell by cell
+                joined = "\n".join(row[i] for row in rows) if c.kind == TEXT else None
+                if joined is not None and escape(joined) != joined:
+                    for row in rows:
+                        row[i] = escape(row[i])
             headers = [escape(h) for h in headers]
         colalign = ["right" if c.kind in NUMERIC_KINDS else "left" for c in section.columns]
         if any("\n" in v for row in rows for v in row):

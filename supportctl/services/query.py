@@ -29,6 +29,12 @@ class Filters:
     def accepts(self, t: Ticket) -> bool:
         return self.matches(t.merged_into, t.status, t.priority, t.org, t.assignee, t.channel, t.received_at)
 
+    def narrowed_exactly(self) -> bool:
+        """Whether the index's narrowing (``_narrowing``) keeps only what ``accepts`` keeps: it narrows by
+        status and by merged_into IS NULL alone, which ``matches`` asks no more of."""
+        return not (self.priority or self.org or self.assignee or self.channel or self.since or self.until
+                    or self.grep is not None)
+
     def accepts_row(self, row: tuple) -> bool:
         """``accepts`` for a queue row (codec.ticket_to_queue_row)."""
         received = row[Q_RECEIVED]
@@ -95,13 +101,15 @@ def each_timed(desk: Desk, filters: Filters, now: datetime, damaged: list[Damage
     index = TicketIndex(desk)
     sla = None
     accepts = filters.accepts_row
+    # rows from the index passed its narrowing; one read from its file (no index) did not
+    exact = filters.narrowed_exactly()
     try:
         for item in index.queue(narrow):
             if isinstance(item, DamagedFile):
                 damaged.append(item)
                 continue
             row, ticket = item
-            if not accepts(row):
+            if not (exact and ticket is None) and not accepts(row):
                 continue
             if sla is None:
                 sla = desk.sla  # a broken configuration fails here, as the full computation would
