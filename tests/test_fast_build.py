@@ -221,13 +221,24 @@ def _index_desk(desk, count: int = 3):
     return ctx
 
 
-def _watch(monkeypatch):
+def _watch(monkeypatch, desk):
+    """The tickets parsed and the journals stated or read from now on (os.stat patched: the index then
+    states each file by its full path)."""
+    import os
+
     from supportctl.desk import index as index_mod
 
     parsed, journals = [], []
-    real_parse, real_journal = index_mod._parse_one, index_mod._journal_key
+    real_parse, real_stat = index_mod._parse_one, os.stat
+    folder = f"{desk.journal_dir}/"
+
+    def stat(path, *args, **kwargs):
+        if str(path).startswith(folder) and str(path).endswith(".yaml"):
+            journals.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
     monkeypatch.setattr(index_mod, "_parse_one", lambda d, i, *a: parsed.append(i) or real_parse(d, i, *a))
-    monkeypatch.setattr(index_mod, "_journal_key", lambda p: journals.append(p) or real_journal(p))
+    monkeypatch.setattr(os, "stat", stat)
     return parsed, journals
 
 
@@ -254,7 +265,7 @@ def test_the_first_list_reads_no_journal_and_the_first_search_parses_no_ticket(d
     """Issue 13: a `list` on a desk without an index parses the ticket files and never opens a journal;
     the following `search` fills the search rows from the stored rows and the journals alone."""
     _index_desk(desk)
-    parsed, journals = _watch(monkeypatch)
+    parsed, journals = _watch(monkeypatch, desk)
     assert [t.id for t in desk.iter_tickets()] == ["T-0001", "T-0002", "T-0003"]
     assert sorted(parsed) == ["T-0001", "T-0002", "T-0003"] and journals == []
     assert _search_rows(desk) == 0
@@ -274,7 +285,7 @@ def test_an_appended_journal_line_reindexes_the_search_row_alone(desk, monkeypat
 
     ctx = _index_desk(desk)
     assert _search_ids(desk, "сбой") == ["T-0001", "T-0002", "T-0003"]
-    parsed, _ = _watch(monkeypatch)
+    parsed, _ = _watch(monkeypatch, desk)
     desk.append_journal("T-0003", [Entry(ctx.now, "Иванова Е.", "note", "Переустановили драйвер принтера")])
     assert _search_ids(desk, "драйвер") == ["T-0003"]
     assert _search_ids(desk, "сбой 2") == ["T-0003"]

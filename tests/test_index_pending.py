@@ -31,6 +31,12 @@ READERS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def defer_always(monkeypatch):
+    """Rows are left pending from DEFER_FROM files read at once (a clone, an import); these desks are small."""
+    monkeypatch.setattr(index_mod, "DEFER_FROM", 1)
+
+
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory) -> Path:
     """gen_desk.py's desk of the whole lifecycle (holds, reopens), some tickets then closed, one merged."""

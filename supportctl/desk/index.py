@@ -82,6 +82,7 @@ INDEX_FILE = "index.sqlite"
 FORMAT = f"17/schema{SCHEMA_VERSION}/{__version__}"
 RACY_NS = 2_000_000_000  # coarser than any file system's timestamp granularity
 PARALLEL_FROM = 1500  # files to parse before a pool of processes pays for itself
+DEFER_FROM = 1500  # files to read from which a sync for some statuses leaves the others pending
 CHUNK = 500
 BUSY_TIMEOUT_MS = 30_000  # how long a run waits for another one's write to the index
 
@@ -264,7 +265,9 @@ class TicketIndex:
                     gone = known.keys() - on_disk.keys()
                     stale = sorted({i for i, key in on_disk.items() if key is None or known.get(i) != key}
                                    | (pending & on_disk.keys()))
-                    self._update(db, gone, stale, on_disk, journals, wanted, pending)
+                    # few files (a pull, a hand edit): built whole, so a damaged one is named at once
+                    defer = wanted if len(stale) >= DEFER_FROM else None
+                    self._update(db, gone, stale, on_disk, journals, defer, pending)
                 elif listings:
                     self._remember(db, known_blob, listings)
         except BaseException:
