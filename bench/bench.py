@@ -15,10 +15,10 @@ Rows, and what each is compared with:
 - start-up (`--version`, `show ID`): an empty two-command Typer app;
 - `overdue`, `list --status open`, `report sla --all`, `search`: `task overdue`;
 - the first `list` after a fresh clone (no index, every file parsed): the
-  same `list` run warm; the first `report sla --all` after that first `list`
-  (it builds the closed tickets the `list` left pending): the same report
-  run warm; after a `git pull` that rewrote 100 ticket files:
-  the same `list` run warm;
+  same `list` run warm (after an untimed run that proved every file true);
+  the first `report sla --all` after that first `list` (it builds the closed
+  tickets the `list` left pending): the same report run warm; after a `git
+  pull` that rewrote 100 ticket files: the same `list` run warm;
 - `import` of SIZE tickets (JSON Lines) into an empty desk: `task import`
   of SIZE tasks into empty data.
 
@@ -47,6 +47,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NOW = "2026-11-24T10:00:00+03:00"  # issue 13: nearly every open ticket is breached
 PULLED = 100  # ticket files a `git pull` rewrites
+RACY_S = 2.1  # supportctl re-reads a file changed less than 2 s before it was read (index.RACY_NS)
 
 EMPTY_APP = '''
 import typer
@@ -310,8 +311,14 @@ def main(argv: list[str] | None = None) -> int:
                     path.unlink()
                     path.write_bytes(data)
 
+            def settle() -> None:  # warm: a run has proved every file true since the last change
+                time.sleep(RACY_S)  # files changed within the last 2 s are re-read until they are older
+                # the first run re-reads what changed, the second finds every key true and remembers it
+                for _ in range(2):
+                    subprocess.run(listing, cwd=desk, env=env, check=False, stdout=subprocess.DEVNULL)
+
             done(size, alternate(Row("first list after a fresh clone (no index)", Side(listing, desk, index_files),
-                                     Side(listing, desk), "the same list warm", absolute=5.0),
+                                     Side(listing, desk, settle), "the same list warm", absolute=5.0),
                                  env, a.runs, warm=False))
             report = sc + ["report", "sla", "--all"]
 
@@ -320,10 +327,10 @@ def main(argv: list[str] | None = None) -> int:
                 subprocess.run(listing, cwd=desk, env=env, check=False, stdout=subprocess.DEVNULL)
 
             done(size, alternate(Row("then the first report sla --all (builds the closed)",
-                                     Side(report, desk, first_list_only), Side(report, desk),
+                                     Side(report, desk, first_list_only), Side(report, desk, settle),
                                      "the same report warm"), env, a.runs, warm=False))
             done(size, alternate(Row(f"list after a pull that changed {PULLED} tickets", Side(listing, desk, pull),
-                                     Side(listing, desk), "the same list warm", target=1.2), env, a.runs))
+                                     Side(listing, desk, settle), "the same list warm", target=1.2), env, a.runs))
         if "import" not in skip:
             jsonl = ensure_jsonl(a.work, size, a.supportctl, env)
             target_desk = a.work / f"import-desk-{size}"
