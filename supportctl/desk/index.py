@@ -61,6 +61,7 @@ from hashlib import blake2b
 from operator import attrgetter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from supportctl import __version__
 from supportctl.desk import yamlio
@@ -117,6 +118,7 @@ UNSEARCHED = (-3, -3, -3)  # parsed without its search row: the next search sync
 LISTING_TICKETS, LISTING_JOURNALS = "listing tickets", "listing journals"
 TICKET_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # a key's ticket part
 JOURNAL_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns")  # its journal part
+BLOCK = 4096  # names per block of a folder's fingerprint: a change re-checks only the blocks it touched
 SPLIT_FROM = 40_000  # stats from which a forked process doing half of them pays for itself (fork: ~5-15 ms)
 
 
@@ -255,51 +257,84 @@ class TicketIndex:
         try:
             with _no_gc():
                 pending = self._pending(db, wanted)
-                if not pending and self._as_listed(db, journals):
-                    return db
+                changed = None if pending else self._as_listed(db, journals)
+                if changed is not None and not any(blocks for _, _, blocks in changed):
+                    return db  # every folder lists and stats as when every key was last proved true
                 known_blob, known = self._keys_blob(db)
-                listings: dict[str, tuple[list, list]] = {}
-                # a first build reads every file and keys it from the open file: no stat beforehand
-                on_disk = self._stat_files(known, journals, listings) if known else self._listed()
+                on_disk = self._restated(known, changed) if changed is not None and known else None
+                if on_disk is None:
+                    listings: dict[str, tuple[list, list]] = {}
+                    # a first build reads every file and keys it from the open file: no stat beforehand
+                    on_disk = self._stat_files(known, journals, listings) if known else self._listed()
+                    changed = [(key, _fingerprint(*listing), _blocks(*listing)) for key, listing in listings.items()]
                 if on_disk != known or pending:  # one comparison in C for the usual run where nothing changed
                     gone = known.keys() - on_disk.keys()
                     stale = sorted({i for i, key in on_disk.items() if key is None or known.get(i) != key}
                                    | (pending & on_disk.keys()))
                     # few files (a pull, a hand edit): built whole, so a damaged one is named at once
                     defer = wanted if len(stale) >= DEFER_FROM else None
-                    self._update(db, gone, stale, on_disk, journals, defer, pending)
-                elif listings:
-                    self._remember(db, known_blob, listings)
+                    self._update(db, gone, stale, on_disk, journals, defer, pending, (known_blob, changed))
+                elif changed:
+                    self._remember(db, known_blob, [(key, _proved(key, fingerprint, blocks, known))
+                                                    for key, fingerprint, blocks in changed])
         except BaseException:
             db.close()
             raise
         return db
 
-    def _as_listed(self, db: sqlite3.Connection, journals: bool) -> bool:
-        """Whether the folders list exactly the names, and their files stat exactly as, when a sync last
-        proved every key true (``_remember``): then every key is still true, and nothing needs comparing
-        key by key (issue 13: the same stats, without a Python step per file)."""
+    def _as_listed(self, db: sqlite3.Connection, journals: bool) -> list[Proof] | None:
+        """For each folder, the blocks of its names whose files stat otherwise than when a sync last proved
+        their keys true (``_remember``): none, and every key is still true, with nothing compared key by
+        key (issue 13: the same stats, without a Python step per file); only the files of those blocks
+        need their keys compared. None when a folder has no fingerprint or lists other names."""
         wanted = (LISTING_TICKETS, LISTING_JOURNALS) if journals else (LISTING_TICKETS,)
         stored = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(wanted))})",
                                  wanted).fetchall())
         if len(stored) != len(wanted):
-            return False
+            return None
         folders = ((LISTING_TICKETS, self.desk.tickets_dir, TICKET_FIELDS),
                    (LISTING_JOURNALS, self.desk.journal_dir, JOURNAL_FIELDS))[:len(wanted)]
         try:
             fingerprints = [marshal.loads(stored[key]) for key, _, _ in folders]
         except (ValueError, EOFError, TypeError):  # not one this version wrote: prove it key by key
-            return False
-        if not all(isinstance(f, tuple) and len(f) == 4 and isinstance(f[0], int)
-                   and all(isinstance(d, bytes) for d in f[1:]) for f in fingerprints):
-            return False
-        return _still_listed([(folder, fields, *fingerprint)
-                              for (_, folder, fields), fingerprint in zip(folders, fingerprints)])
+            return None
+        if not all(isinstance(f, tuple) and len(f) == 3 and isinstance(f[0], int)
+                   and all(isinstance(d, tuple) and len(d) == -(-f[0] // BLOCK)
+                           and all(isinstance(b, bytes) for b in d) for d in f[1:]) for f in fingerprints):
+            return None
+        changes = _still_listed([(folder, fields, *fingerprint)
+                                 for (_, folder, fields), fingerprint in zip(folders, fingerprints)])
+        if changes is None:
+            return None
+        return [(key, fingerprint, blocks) for (key, _, _), fingerprint, blocks in zip(folders, fingerprints, changes)]
 
     @staticmethod
-    def _remember(db: sqlite3.Connection, known_blob: bytes | None, listings: dict[str, tuple[list, list]]) -> None:
-        """Store the listings a sync that found every key true made, for ``_as_listed``; only while the
-        keys are still the ones it compared with (another run may have changed them since)."""
+    def _restated(known: dict[str, Key], changed: list[Proof]) -> dict[str, Key] | None:
+        """The keys on disk: ``known``, with the files of the changed blocks keyed from their new stats;
+        None when a block names a ticket file the keys do not hold (then every file is compared)."""
+        on_disk = dict(known)
+        for key, _, blocks in changed:
+            for names, stats in blocks.values():
+                for name, stat in zip(names, stats):
+                    ticket_id = name[:-5]
+                    if name[-5:] != ".yaml":
+                        continue
+                    old = on_disk.get(ticket_id)
+                    if key == LISTING_TICKETS:
+                        if old is None:
+                            if ids.ID_RE.match(ticket_id):
+                                return None
+                            continue
+                        on_disk[ticket_id] = stat + old[TICKET_PART:]
+                    elif old is not None:
+                        on_disk[ticket_id] = old[:TICKET_PART] + stat
+        return on_disk
+
+    @staticmethod
+    def _remember(db: sqlite3.Connection, known_blob: bytes | None, fingerprints: list[tuple[str, tuple]]) -> None:
+        """Store the folders' fingerprints a sync that found every key true made (``_proved``), for
+        ``_as_listed``; only while the keys are still the ones it compared with (another run may have
+        changed them since)."""
         if known_blob is None:
             return
         # a command that only reads never waits for another one's write for this: the next run tries again
@@ -313,7 +348,7 @@ class TicketIndex:
         try:
             if db.execute("SELECT value = ? FROM meta WHERE key = 'keys'", (known_blob,)).fetchone() == (1,):
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                               [(key, marshal.dumps(_fingerprint(*listing))) for key, listing in listings.items()])
+                               [(key, marshal.dumps(fingerprint)) for key, fingerprint in fingerprints])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -457,10 +492,14 @@ class TicketIndex:
         return keys
 
     def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str], on_disk: dict[str, Key | None],
-                journals: bool, wanted: frozenset[str] | None = None, pending: Collection[str] = ()) -> None:
+                journals: bool, wanted: frozenset[str] | None = None, pending: Collection[str] = (),
+                proofs: tuple[bytes | None, list[Proof] | None] = (None, None)) -> None:
+        """Re-read the stale files and drop the gone ones; ``proofs``: the keys the caller compared with
+        and what its folders listed and stated (``_as_listed``, ``_blocks``), to fingerprint them anew."""
         db.execute("BEGIN IMMEDIATE")
         try:
-            keys = self._keys(db)  # as committed by now, another run may have added to it
+            known_blob, changed = proofs
+            blob, keys = self._keys_blob(db)  # as committed by now, another run may have added to it
             for ticket_id in gone:
                 keys.pop(ticket_id, None)
             _unsearch(db, gone)
@@ -493,8 +532,13 @@ class TicketIndex:
                     db.executemany("INSERT INTO search (rowid, subject, body, text) VALUES (?,?,?,?)",
                                    [(rowids[r[0]], *r[3]) for r in searched])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keys', ?)", (marshal.dumps(keys),))
-            # the keys change: what the folders listed when the old ones were all true proves nothing now
+            # the keys change: the fingerprints taken when the old ones were all true prove nothing now; the
+            # folders as this run stated them do, block by block, where the new keys hold what it stated
             db.execute("DELETE FROM meta WHERE key IN (?, ?)", (LISTING_TICKETS, LISTING_JOURNALS))
+            if changed and blob is not None and blob == known_blob:
+                db.executemany("INSERT INTO meta VALUES (?, ?)",
+                               [(key, marshal.dumps(_proved(key, fingerprint, blocks, keys)))
+                                for key, fingerprint, blocks in changed if journals or key == LISTING_TICKETS])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -585,78 +629,128 @@ def _digest(values: list) -> bytes:
     return blake2b(marshal.dumps(values, 2), digest_size=32).digest()
 
 
-def _fingerprint(names: list[str], stats: list[tuple]) -> tuple[int, bytes, bytes, bytes]:
-    """What ``_still_listed`` compares a folder with: how many names, the digest of the names, and those
-    of the stats of the first and of the second half of them (the halves two processes may stat)."""
-    cut = len(names) // 2
-    return len(names), _digest(names), _digest(stats[:cut]), _digest(stats[cut:])
+def _block_digests(values: list) -> tuple[bytes, ...]:
+    return tuple(_digest(values[i:i + BLOCK]) for i in range(0, len(values), BLOCK))
 
 
-Fingerprinted = tuple[Path, attrgetter, int, bytes, bytes, bytes]  # a folder, its fields, its _fingerprint
+def _fingerprint(names: list[str], stats: list[tuple]) -> tuple[int, tuple[bytes, ...], tuple[bytes, ...]]:
+    """What ``_still_listed`` compares a folder with: how many names, and the digests of each block of
+    BLOCK names and of their stats (a change re-checks the blocks it touched, not the whole folder)."""
+    return len(names), _block_digests(names), _block_digests(stats)
 
 
-def _still_listed(folders: list[Fingerprinted]) -> bool:
-    """Whether each folder's fingerprint holds: it lists exactly the names, in the same order, and they
-    stat exactly as, when the fingerprint was taken (``_fingerprint``). With many names the work is split
-    with a forked process, which stats the other folders (`search`: the journals) or the second half of the
-    only one: os.stat and the listing are mostly kernel time, and they run on both cores."""
-    if sum(folder[2] for folder in folders) < SPLIT_FROM or not hasattr(os, "fork") or _cores() < 2:
-        return all(_folder_holds(folder) for folder in folders)
-    if len(folders) > 1:
-        return _forked(lambda: _folder_holds(folders[0]), lambda: all(map(_folder_holds, folders[1:])))
-    folder, fields, _count, names_digest, first, second = folders[0]
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return False
-    if _digest(names) != names_digest:
-        return False
-    cut = len(names) // 2
-    return _forked(lambda: _stats_hold(folder, fields, names[:cut], first),
-                   lambda: _stats_hold(folder, fields, names[cut:], second))
+def _blocks(names: list[str], stats: list[tuple]) -> dict[int, tuple[list[str], list[tuple]]]:
+    """Every block of a folder as listed and stated: {block: (names, stats)}."""
+    return {b: (names[i:i + BLOCK], stats[i:i + BLOCK]) for b, i in enumerate(range(0, len(names), BLOCK))}
 
 
-def _forked(mine: Callable[[], bool], theirs: Callable[[], bool]) -> bool:
-    """``mine() and theirs()``, ``theirs`` run in a forked process meanwhile (here when it cannot fork)."""
+def _proved(folder_key: str, fingerprint: tuple, blocks: dict[int, tuple[list[str], list[tuple]]],
+            keys: dict[str, Key]) -> tuple:
+    """``fingerprint`` with the stats digest of each of ``blocks`` (stated now) made anew: the digest of
+    its stats where ``keys`` hold every one of them, else one that nothing has (a file re-read as racy, or
+    changed while it was read: the next run compares that block's keys again)."""
+    count, names_digests, stats_digests = fingerprint
+    stats_digests = list(stats_digests)
+    ticket_part = folder_key == LISTING_TICKETS
+    for b, (names, stats) in blocks.items():
+        held = True
+        for name, stat in zip(names, stats):
+            if name[-5:] != ".yaml":
+                continue
+            key = keys.get(name[:-5])
+            if key is None:
+                if ticket_part and ids.ID_RE.match(name[:-5]):
+                    held = False  # a ticket file the keys do not hold (gone while it was read)
+                    break
+                continue
+            if (key[:TICKET_PART] if ticket_part else key[TICKET_PART:]) != stat:
+                held = False
+                break
+        stats_digests[b] = _digest(stats) if held else b""
+    return count, names_digests, tuple(stats_digests)
+
+
+Fingerprinted = tuple[Path, attrgetter, int, tuple[bytes, ...], tuple[bytes, ...]]  # a folder, its fields, its _fingerprint
+Changes = dict[int, tuple[list[str], list[tuple]]]  # the blocks that stat otherwise: {block: (names, stats)}
+Proof = tuple[str, tuple, Changes]  # a folder's meta key, its fingerprint, and its changed blocks
+
+
+def _still_listed(folders: list[Fingerprinted]) -> list[Changes] | None:
+    """For each folder, the blocks of names whose files stat otherwise than when its fingerprint was
+    taken (``_fingerprint``); None when a folder lists other names (or cannot be listed or stated). With
+    many names the work is split with a forked process, which stats the other folders (`search`: the
+    journals) or the second half of the blocks of the only one: os.stat and the listing are mostly kernel
+    time, and they run on both cores."""
+    listed = []
+    for path, _fields, count, names_digests, _ in folders:
+        try:
+            names = os.listdir(path)
+        except OSError:
+            return None
+        if len(names) != count or _block_digests(names) != names_digests:
+            return None
+        listed.append(names)
+    jobs = [(path, fields, names, digests, range(len(digests)))
+            for (path, fields, _, _, digests), names in zip(folders, listed)]
+    if sum(map(len, listed)) < SPLIT_FROM or not hasattr(os, "fork") or _cores() < 2:
+        found = [_changed_blocks(*job) for job in jobs]
+        return None if None in found else found
+    if len(jobs) > 1:
+        mine, theirs = _forked(lambda: [_changed_blocks(*jobs[0])], lambda: [_changed_blocks(*j) for j in jobs[1:]])
+        found = None if theirs is None else mine + theirs
+        return None if found is None or None in found else found
+    path, fields, names, digests, blocks = jobs[0]
+    cut = len(blocks) // 2
+    mine, theirs = _forked(lambda: _changed_blocks(path, fields, names, digests, blocks[:cut]),
+                           lambda: _changed_blocks(path, fields, names, digests, blocks[cut:]))
+    return None if mine is None or theirs is None else [{**mine, **theirs}]
+
+
+def _changed_blocks(folder: Path, fields: attrgetter, names: list[str], digests: tuple[bytes, ...],
+                    blocks: range) -> Changes | None:
+    """The ``blocks`` of ``names`` whose stats differ from ``digests``, with their stats; None when a
+    file cannot be stated (deleted since the listing, a dangling link)."""
+    changed: Changes = {}
+    for b in blocks:
+        part = names[b * BLOCK:(b + 1) * BLOCK]
+        try:
+            stats = _stats(folder, part, fields)
+        except OSError:
+            return None
+        if _digest(stats) != digests[b]:
+            changed[b] = (part, stats)
+    return changed
+
+
+def _forked(mine: Callable[[], Any], theirs: Callable[[], Any]) -> tuple[Any, Any]:
+    """(``mine()``, ``theirs()``), ``theirs`` run in a forked process meanwhile (here when it cannot fork)
+    and sent back marshalled; its answer is None when the child failed."""
     reader, writer = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(reader)
         os.close(writer)
-        return mine() and theirs()
-    if pid == 0:  # the child: its answer is one byte; it never runs the parent's cleanup (os._exit)
+        return mine(), theirs()
+    if pid == 0:  # the child: it never runs the parent's cleanup (os._exit)
         try:
             os.close(reader)
-            os.write(writer, b"1" if theirs() else b"0")
+            answer = marshal.dumps(theirs())
+            with os.fdopen(writer, "wb") as out:
+                out.write(answer)
         finally:
             os._exit(0)
     os.close(writer)
     try:
-        held = mine()
         with os.fdopen(reader, "rb") as answer:
-            return answer.read() == b"1" and held  # nothing: the child failed, so not proven
+            held = mine()
+            data = answer.read()
     finally:
         os.waitpid(pid, 0)
-
-
-def _folder_holds(folder: Fingerprinted) -> bool:
-    path, fields, _count, names_digest, first, second = folder
     try:
-        names = os.listdir(path)
-    except OSError:
-        return False
-    cut = len(names) // 2
-    return (_digest(names) == names_digest and _stats_hold(path, fields, names[:cut], first)
-            and _stats_hold(path, fields, names[cut:], second))
-
-
-def _stats_hold(folder: Path, fields: attrgetter, names: list[str], digest: bytes) -> bool:
-    """Whether ``names`` in ``folder`` stat as ``digest`` says."""
-    try:
-        return _digest(_stats(folder, names, fields)) == digest
-    except OSError:
-        return False
+        return held, marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # nothing: the child failed, so nothing is proven
+        return held, None
 
 
 def _cores() -> int:
