@@ -118,7 +118,7 @@ UNSEARCHED = (-3, -3, -3)  # parsed without its search row: the next search sync
 LISTING_TICKETS, LISTING_JOURNALS = "listing tickets", "listing journals"
 TICKET_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # a key's ticket part
 JOURNAL_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns")  # its journal part
-BLOCK = 4096  # names per block of a folder's fingerprint: a change re-checks only the blocks it touched
+BLOCK = 256  # names per block of a folder's fingerprint: a change re-checks only the blocks it touched
 SPLIT_FROM = 40_000  # stats from which a forked process doing half of them pays for itself (fork: ~5-15 ms)
 
 
