@@ -13,9 +13,10 @@ files that changed since the last one and answers the rest from the index.
   `tickets/` leave the index. Rows come from ticket files alone, so `list`,
   `overdue` and the reports stat only those; journals feed only the search
   table, and `search` stats them too (issue 13: half the stats). A run whose
-  folder listings and stats equal those stored by the last run that found every
-  key true compares nothing else (``_as_listed``); a busy desk's stats are
-  split with a forked process.
+  folder listings and stats equal, block by block of BLOCK names, those stored
+  by the last run that proved their keys true compares nothing else, and only
+  the keys of the blocks that differ otherwise (``_as_listed``); a busy desk's
+  stats are split with a forked process.
 - Deletable at any time, rebuilt automatically; a damaged or foreign index
   file is dropped and rebuilt; an index that cannot be written (read-only
   clone, full disk) falls back to reading the files.
