@@ -274,7 +274,7 @@ class TicketIndex:
                                    | (pending & on_disk.keys()))
                     # few files (a pull, a hand edit): built whole, so a damaged one is named at once
                     defer = wanted if len(stale) >= DEFER_FROM else None
-                    self._update(db, gone, stale, on_disk, journals, defer, pending, (known_blob, changed))
+                    self._update(db, gone, stale, on_disk, journals, defer, pending, (known_blob, known, changed))
                 elif changed:
                     self._remember(db, known_blob, [(key, _proved(key, fingerprint, blocks, known))
                                                     for key, fingerprint, blocks in changed])
@@ -362,10 +362,6 @@ class TicketIndex:
         if wanted is None:
             return {i for i, in db.execute(sql)}
         return {i for i, in db.execute(f"{sql} AND status IN ({','.join('?' * len(wanted))})", sorted(wanted))}
-
-    @staticmethod
-    def _keys(db: sqlite3.Connection) -> dict[str, Key]:
-        return TicketIndex._keys_blob(db)[1]
 
     @staticmethod
     def _keys_blob(db: sqlite3.Connection) -> tuple[bytes | None, dict[str, Key]]:
@@ -494,13 +490,20 @@ class TicketIndex:
 
     def _update(self, db: sqlite3.Connection, gone: set[str], stale: list[str], on_disk: dict[str, Key | None],
                 journals: bool, wanted: frozenset[str] | None = None, pending: Collection[str] = (),
-                proofs: tuple[bytes | None, list[Proof] | None] = (None, None)) -> None:
-        """Re-read the stale files and drop the gone ones; ``proofs``: the keys the caller compared with
-        and what its folders listed and stated (``_as_listed``, ``_blocks``), to fingerprint them anew."""
+                proofs: tuple[bytes | None, dict[str, Key] | None, list[Proof] | None] = (None, None, None)) -> None:
+        """Re-read the stale files and drop the gone ones; ``proofs``: the keys the caller compared with (as
+        stored, and loaded) and what its folders listed and stated (``_as_listed``, ``_blocks``), to
+        fingerprint them anew."""
         db.execute("BEGIN IMMEDIATE")
         try:
-            known_blob, changed = proofs
-            blob, keys = self._keys_blob(db)  # as committed by now, another run may have added to it
+            known_blob, known, changed = proofs
+            # the keys as committed by now (another run may have changed them): the caller's when the same
+            row = db.execute("SELECT value FROM meta WHERE key = 'keys'").fetchone()
+            blob = row[0] if row else None
+            if known is not None and blob == known_blob:
+                keys = known
+            else:
+                keys = marshal.loads(blob) if blob is not None else {}
             for ticket_id in gone:
                 keys.pop(ticket_id, None)
             _unsearch(db, gone)
